@@ -1,0 +1,3 @@
+"""Project-wide pytest configuration: pytester for the acceptance tests."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,160 @@
+"""Local base images for machines without a registry.
+
+``python -m pytest_rustimage bases`` makes two images from Debian's packages
+with mmdebstrap and loads them into the engine:
+
+* the **builder** (``pytest-rustimage/builder:bookworm``): Debian bookworm
+  minbase with gcc, libc6-dev and ca-certificates, the host's Rust toolchain
+  (its ``bin/`` and ``lib/``, without docs or sources) under ``/usr/local/rust``
+  and a cargo-chef built on the host in ``/usr/local/cargo/bin``;
+* the **runtime** (``pytest-rustimage/runtime:bookworm-slim``): Debian bookworm
+  minbase without docs, man pages and locales.
+
+Each image carries a label with a digest of its recipe (the package lists,
+the toolchain version and the cargo-chef version); when the engine already
+holds an image with the same recipe, nothing is done. The official images
+(``rust``, ``debian:bookworm-slim``) stay the plugin's defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_rustimage.engines.base import PLUGIN_LABEL, Engine
+from pytest_rustimage.errors import RustImageError
+
+BUILDER_TAG = "pytest-rustimage/builder:bookworm"
+RUNTIME_TAG = "pytest-rustimage/runtime:bookworm-slim"
+RECIPE_LABEL = f"{PLUGIN_LABEL}.base-recipe"
+SUITE = "bookworm"
+DEFAULT_SOURCES = (
+    "deb http://deb.debian.org/debian bookworm main",
+    "deb http://deb.debian.org/debian bookworm-updates main",
+    "deb http://deb.debian.org/debian-security bookworm-security main",
+)
+EXCLUDES = ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*", "/usr/share/info/*")
+BUILDER_PACKAGES = ("gcc", "libc6-dev", "ca-certificates")
+BUILDER_PATH = "/usr/local/cargo/bin:/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    sysroot: Path
+    rustc_version: str
+    cargo_chef: Path
+    cargo_chef_version: str
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    tag: str
+    image_id: str
+    made: bool  # False when an image with the same recipe was already there
+
+
+def _run(command: list[str], what: str) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise RustImageError(f"{what}: `{command[0]}` is not installed") from exc
+    if done.returncode != 0:
+        raise RustImageError(f"{what} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout.strip()
+
+
+def host_toolchain() -> Toolchain:
+    """The host's Rust toolchain and cargo-chef, which the builder image receives."""
+    sysroot = Path(_run(["rustc", "--print", "sysroot"], "finding the host's Rust toolchain"))
+    chef = shutil.which("cargo-chef")
+    if chef is None:
+        raise RustImageError("cargo-chef is not on PATH; install it on the host with `cargo install cargo-chef --locked`")
+    return Toolchain(
+        sysroot=sysroot,
+        rustc_version=_run(["rustc", "--version"], "reading rustc's version"),
+        cargo_chef=Path(chef),
+        cargo_chef_version=_run([chef, "--version"], "reading cargo-chef's version"),
+    )
+
+
+def recipe_digest(kind: str, sources: tuple[str, ...], extra: dict[str, str]) -> str:
+    text = json.dumps(
+        {"kind": kind, "v": RECIPE_VERSION, "suite": SUITE, "sources": sources,
+         "excludes": EXCLUDES, "packages": BUILDER_PACKAGES if kind == "builder" else (), **extra},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def mmdebstrap_command(output: Path, sources: tuple[str, ...], *, include: tuple[str, ...] = (),
+                       hooks: tuple[str, ...] = ()) -> list[str]:
+    cmd = ["mmdebstrap", "--variant=minbase", "--quiet"]
+    cmd += [f"--dpkgopt=path-exclude={pattern}" for pattern in EXCLUDES]
+    if include:
+        cmd.append("--include=" + ",".join(include))
+    cmd += [f"--customize-hook={hook}" for hook in hooks]
+    cmd += [SUITE, str(output), *sources]
+    return cmd
+
+
+def _existing(engine: Engine, tag: str, digest: str) -> str | None:
+    if engine.image_id(tag) is None:
+        return None
+    info = engine.inspect(tag)
+    return info.id if info.config.labels.get(RECIPE_LABEL) == digest else None
+
+
+def ensure_runtime(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES, force: bool = False,
+                   say: Callable[[str], None] = print) -> BaseImage:
+    digest = recipe_digest("runtime", sources, {})
+    found = None if force else _existing(engine, RUNTIME_TAG, digest)
+    if found:
+        say(f"{RUNTIME_TAG} is up to date ({found[:19]})")
+        return BaseImage(RUNTIME_TAG, found, made=False)
+    with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
+        tarball = Path(tmp) / "runtime.tar"
+        say(f"making {RUNTIME_TAG} with mmdebstrap ...")
+        _run(mmdebstrap_command(tarball, sources), "mmdebstrap (runtime)")
+        image_id = engine.import_rootfs(
+            tarball, RUNTIME_TAG, [f"LABEL {RECIPE_LABEL}={digest}", 'CMD ["bash"]']
+        )
+    say(f"{RUNTIME_TAG} made ({image_id[:19]})")
+    return BaseImage(RUNTIME_TAG, image_id, made=True)
+
+
+def ensure_builder(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES, force: bool = False,
+                   say: Callable[[str], None] = print) -> BaseImage:
+    tc = host_toolchain()
+    digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
+    found = None if force else _existing(engine, BUILDER_TAG, digest)
+    if found:
+        say(f"{BUILDER_TAG} is up to date ({found[:19]})")
+        return BaseImage(BUILDER_TAG, found, made=False)
+    hooks = (
+        'mkdir -p "$1/usr/local/rust" "$1/usr/local/cargo/bin"',
+        f'tar -C "{tc.sysroot}" --exclude=lib/rustlib/src --exclude=share -cf - bin lib | tar -C "$1/usr/local/rust" -xf -',
+        f'cp "{tc.cargo_chef}" "$1/usr/local/cargo/bin/cargo-chef"',
+    )
+    with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
+        tarball = Path(tmp) / "builder.tar"
+        say(f"making {BUILDER_TAG} with mmdebstrap and the host's {tc.rustc_version} ...")
+        _run(mmdebstrap_command(tarball, sources, include=BUILDER_PACKAGES, hooks=hooks), "mmdebstrap (builder)")
+        image_id = engine.import_rootfs(
+            tarball,
+            BUILDER_TAG,
+            [
+                f"LABEL {RECIPE_LABEL}={digest}",
+                f"ENV PATH={BUILDER_PATH}",
+                "ENV CARGO_HOME=/usr/local/cargo",
+                'CMD ["bash"]',
+            ],
+        )
+    say(f"{BUILDER_TAG} made ({image_id[:19]})")
+    return BaseImage(BUILDER_TAG, image_id, made=True)

@@ -1,0 +1,160 @@
+"""The built-in checks collected for a crate: build, runs, size, linkage.
+
+A ``Cargo.toml`` given to ``pytest --rust-image`` becomes a :class:`CrateFile`
+whose items are named ``CHECK[STRATEGY-ENGINE]``, e.g.
+``Cargo.toml::runs[chef-docker]``. Items of the same image share one build
+through the session's :class:`ImageFactory`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+from _pytest._code.code import ExceptionInfo, TerminalRepr
+
+from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
+from pytest_rustimage.images import RustImage
+from pytest_rustimage.settings import ImageSpec, specs_for
+from pytest_rustimage.state import STATE
+from pytest_rustimage.sizes import format_size
+
+CHECKS = ("build", "runs", "size", "linkage")
+
+
+class CheckFailed(RustImageError):
+    """A built-in check found the image wanting."""
+
+
+def check_build(image: RustImage) -> str:
+    how = "reused from an earlier session" if image.build.reused else f"built in {image.build.duration:.1f}s"
+    return f"{image.tag} {how}"
+
+
+def check_runs(image: RustImage) -> str:
+    spec = image.spec
+    result = image.run(*spec.args)
+    problems = []
+    if result.exit_code != spec.expect_exit_code:
+        problems.append(f"exit code {result.exit_code}, expected {spec.expect_exit_code}")
+    if spec.expect_stdout is not None and spec.expect_stdout not in result.stdout:
+        problems.append(f"stdout does not contain {spec.expect_stdout!r}")
+    if problems:
+        raise CheckFailed(f"{image.binary_path} in {image.tag}: {'; '.join(problems)}\n{result.describe()}")
+    return f"exit {result.exit_code} in {result.duration:.2f}s: {result.stdout.strip()[:200]}"
+
+
+def check_size(image: RustImage) -> str:
+    spec = image.spec
+    size = image.size
+    if size > spec.max_size:
+        largest = sorted(image.layers, key=lambda layer: layer.size, reverse=True)[:3]
+        lines = "\n".join(f"  {format_size(layer.size):>10}  {layer.created_by[:90]}" for layer in largest)
+        raise CheckFailed(
+            f"{image.tag} is {format_size(size)} ({size} bytes), over its budget of "
+            f"{format_size(spec.max_size)} ({spec.max_size} bytes) by {size - spec.max_size} bytes.\n"
+            f"Largest layers:\n{lines}\n"
+            "Make the image smaller, or raise max-size under [package.metadata.rust-image]."
+        )
+    return f"{format_size(size)} of {format_size(spec.max_size)} budget"
+
+
+def check_linkage(image: RustImage) -> str:
+    facts = image.binary()
+    wanted = image.spec.expect_linkage
+    ok = wanted == "any" or (wanted == "static") == facts.is_static
+    if not ok:
+        detail = (
+            f"interpreter {facts.interpreter}, needs {', '.join(facts.needed) or 'nothing'}"
+            if not facts.is_static
+            else "no interpreter, no shared libraries"
+        )
+        raise CheckFailed(
+            f"{facts.path} in {image.tag} is linked {facts.linkage} ({detail}), "
+            f"but {wanted} linkage is expected ({image.spec.strategy} strategy). "
+            + ("Use the static strategy, or build with a static target." if wanted == "static" else "")
+        )
+    return f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}"
+
+
+RUNNERS: dict[str, Callable[[RustImage], str]] = {
+    "build": check_build,
+    "runs": check_runs,
+    "size": check_size,
+    "linkage": check_linkage,
+}
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, spec: ImageSpec, check: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.spec = spec
+        self.check = check
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        try:
+            image = state.factory().get(self.spec)
+        except EngineUnavailable as exc:
+            if state.settings.require_engine:
+                raise
+            pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
+        except BuildFailed:
+            if self.check == "build":
+                raise
+            pytest.skip(f"the image did not build; see build[{self.spec.variant}]")
+        outcome = RUNNERS[self.check](image)
+        self.user_properties.append((f"rust_image_{self.check}", outcome))
+
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: str | None = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, BuildFailed):
+            error = excinfo.value
+            return f"{self.spec.crate.name} did not build ({self.spec.variant}): {error.reason}\n" \
+                   f"--- last lines of the build log ---\n{tail(error.log)}"
+        if isinstance(excinfo.value, RustImageError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.spec.crate.name}: {self.name}"
+
+
+class CrateErrorItem(pytest.Item):
+    """Stands for a crate that could not be read, so the error shows as a failure, not a traceback."""
+
+    def __init__(self, *, error: RustImageError, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.error = error
+
+    def runtest(self) -> None:
+        raise self.error
+
+    def repr_failure(
+        self, excinfo: ExceptionInfo[BaseException], style: str | None = None
+    ) -> str | TerminalRepr:
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, "reading the crate"
+
+
+class CrateFile(pytest.File):
+    """A ``Cargo.toml`` whose crate gets the built-in checks."""
+
+    def collect(self) -> Iterable[pytest.Item]:
+        try:
+            specs = specs_for(self.config.stash[STATE].settings, self.path)
+        except RustImageError as exc:
+            yield CrateErrorItem.from_parent(self, name="crate", error=exc)
+            return
+        for spec in specs:
+            for check in CHECKS:
+                yield CheckItem.from_parent(
+                    self,
+                    name=f"{check}[{spec.variant}]",
+                    spec=spec,
+                    check=check,
+                )

@@ -1,0 +1,125 @@
+"""The build context: which files go in, and a digest of everything a build depends on.
+
+The crate's workspace is copied under ``app/`` in a fresh folder, leaving out
+``target/``, ``.git`` and what the workspace's ``.dockerignore`` excludes.
+In vendored mode ``cargo vendor`` runs on the host against that copy (so the
+user's tree is never touched, even when it has no ``Cargo.lock``) and the
+sources land beside ``app/`` under ``vendor/``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from pytest_rustimage.errors import BuildFailed, CrateError
+
+ALWAYS_EXCLUDED = ("target", ".git")
+
+
+def read_dockerignore(root: Path) -> tuple[str, ...]:
+    path = root / ".dockerignore"
+    if not path.is_file():
+        return ()
+    patterns = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(line)
+    return tuple(patterns)
+
+
+def _matches(pattern: str, rel: str) -> bool:
+    pattern = pattern.strip("/")
+    pattern = pattern.removeprefix("./")
+    parts = rel.split("/")
+    # a pattern matches the path itself or any folder above it
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        if fnmatch.fnmatchcase(prefix, pattern) or (
+            pattern.startswith("**/") and fnmatch.fnmatchcase(prefix, pattern[3:])
+        ):
+            return True
+    return False
+
+
+def is_excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether ``rel`` (a posix path relative to the root) is left out, ``.dockerignore``-style."""
+    top = rel.split("/", 1)[0]
+    if top in ALWAYS_EXCLUDED:
+        return True
+    excluded = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        if _matches(pattern[1:] if negate else pattern, rel):
+            excluded = not negate
+    return excluded
+
+
+def context_files(root: Path, patterns: Sequence[str] | None = None) -> Iterator[tuple[str, Path]]:
+    """(relative posix path, path) of every file that goes into the context, sorted."""
+    patterns = read_dockerignore(root) if patterns is None else patterns
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        rel_dir = here.relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirs[:] = sorted(d for d in dirs if not is_excluded(rel_dir + d, patterns) or _negated_below(rel_dir + d, patterns))
+        for name in sorted(files):
+            rel = rel_dir + name
+            if not is_excluded(rel, patterns):
+                yield rel, here / name
+
+
+def _negated_below(rel_dir: str, patterns: Sequence[str]) -> bool:
+    top = rel_dir.split("/", 1)[0]
+    return top not in ALWAYS_EXCLUDED and any(p.startswith("!" + rel_dir + "/") for p in patterns)
+
+
+def copy_tree(root: Path, dest: Path) -> list[str]:
+    """Copy the context files of ``root`` into ``dest``; refuse links that leave ``root``."""
+    copied = []
+    real_root = root.resolve()
+    for rel, path in context_files(root):
+        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+            raise CrateError(f"{rel} is a symbolic link to {path.resolve()}, outside the build context", root)
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        copied.append(rel)
+    return copied
+
+
+def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
+    """A digest of the context files (names, modes, contents) and every other input."""
+    digest = hashlib.sha256()
+    for key, value in sorted(extra.items()):
+        digest.update(f"{key}={value}\0".encode())
+    for rel, path in context_files(root):
+        digest.update(rel.encode() + b"\0" + oct(path.stat().st_mode & 0o111).encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def vendor(app: Path, vendor_dir: Path, *, timeout: float = 900) -> str:
+    """Run ``cargo vendor`` on the host for the copy in ``app``; returns its output."""
+    if shutil.which("cargo") is None:
+        raise BuildFailed("vendored mode needs cargo on the host to run `cargo vendor`", "")
+    try:
+        done = subprocess.run(
+            ["cargo", "vendor", "--manifest-path", str(app / "Cargo.toml"), str(vendor_dir)],
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildFailed(f"`cargo vendor` did not finish within {timeout:g}s", str(exc.stderr or "")) from exc
+    if done.returncode != 0:
+        raise BuildFailed(f"`cargo vendor` failed with exit code {done.returncode}", done.stderr)
+    vendor_dir.mkdir(exist_ok=True)  # a crate without dependencies gets an empty folder
+    return done.stderr

@@ -1,0 +1,262 @@
+"""Docker: the docker SDK for inspect, run and export; the CLI for builds.
+
+docker-py only drives the legacy builder, so builds go through a ``docker``
+CLI that can do BuildKit: one with the buildx plugin (``docker buildx build
+--load``), or a client older than 23.0 that still honours
+``DOCKER_BUILDKIT=1``. Which CLI can do what is probed by running it, never
+guessed from its path. With no BuildKit-capable CLI, the legacy builder is
+used and the engine says so in :attr:`DockerEngine.builder`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import subprocess
+import tarfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink
+from pytest_rustimage.engines.process import stream_process
+from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
+from pytest_rustimage.facts import ImageInfo, RunResult, image_info_from_inspect
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class DockerCli:
+    path: str
+    mode: str  # "buildx", "buildkit-env" or "legacy"
+
+    def build_command(self, request: BuildRequest, iidfile: Path) -> list[str]:
+        cmd = [self.path]
+        cmd += ["buildx", "build", "--load"] if self.mode == "buildx" else ["build"]
+        if self.mode != "legacy":
+            cmd.append("--progress=plain")
+        cmd += ["-f", str(request.dockerfile), "-t", request.tag, "--iidfile", str(iidfile)]
+        if request.target:
+            cmd += ["--target", request.target]
+        for key, value in sorted(request.build_args.items()):
+            cmd += ["--build-arg", f"{key}={value}"]
+        for key, value in sorted(request.labels.items()):
+            cmd += ["--label", f"{key}={value}"]
+        cmd.append(str(request.context))
+        return cmd
+
+
+def _docker_clis() -> list[str]:
+    seen: set[str] = set()
+    found: list[str] = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder or ".", "docker")
+        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in seen:
+            seen.add(os.path.realpath(candidate))
+            found.append(candidate)
+    return found
+
+
+def _client_major(path: str, env: Mapping[str, str]) -> int | None:
+    try:
+        out = subprocess.run(
+            [path, "version", "--format", "{{.Client.Version}}"],
+            capture_output=True, text=True, timeout=30, env=dict(env),
+        ).stdout.strip()
+        return int(out.split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def probe_cli(candidates: Sequence[str], env: Mapping[str, str]) -> DockerCli | None:
+    """The first CLI that can do BuildKit, else the first one at all (legacy)."""
+    for path in candidates:
+        try:
+            buildx = subprocess.run(
+                [path, "buildx", "version"], capture_output=True, timeout=30, env=dict(env)
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if buildx.returncode == 0:
+            return DockerCli(path, "buildx")
+        major = _client_major(path, env)
+        if major is not None and major < 23:
+            return DockerCli(path, "buildkit-env")
+    return DockerCli(candidates[0], "legacy") if candidates else None
+
+
+class DockerEngine:
+    """Docker through its API socket (``DOCKER_HOST`` or the default socket)."""
+
+    def __init__(self, base_url: str | None = None, cli: str | None = None) -> None:
+        self._base_url = base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+        self._cli_path = cli
+        self._cli: DockerCli | None = None
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def name(self) -> str:
+        return "docker"
+
+    @property
+    def endpoint(self) -> str:
+        return self._base_url
+
+    @property
+    def builder(self) -> str:
+        return "legacy" if self._get_cli().mode == "legacy" else "buildkit"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DOCKER_HOST"] = self._base_url
+        env["DOCKER_BUILDKIT"] = "1"
+        return env
+
+    def _get_cli(self) -> DockerCli:
+        if self._cli is None:
+            candidates = [self._cli_path] if self._cli_path else _docker_clis()
+            cli = probe_cli(candidates, self._env())
+            if cli is None:
+                raise EngineUnavailable("docker", self._base_url, "no `docker` CLI on PATH to build with")
+            self._cli = cli
+        return self._cli
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            try:
+                self._client = docker.DockerClient(base_url=self._base_url, timeout=120)
+            except docker.errors.DockerException as exc:
+                raise EngineUnavailable("docker", self._base_url, str(exc)) from exc
+        return self._client
+
+    def ping(self) -> None:
+        try:
+            self.client.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineUnavailable("docker", self._base_url, str(exc)) from exc
+
+    def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
+        cli = self._get_cli()
+        iidfile = request.context.parent / f".{request.context.name}.iid"
+        iidfile.unlink(missing_ok=True)
+        env = self._env()
+        if cli.mode == "legacy":
+            env.pop("DOCKER_BUILDKIT")
+        started = time.monotonic()
+        code, log, timed_out = stream_process(
+            cli.build_command(request, iidfile), env=env, timeout=request.timeout, on_line=on_line
+        )
+        duration = time.monotonic() - started
+        if timed_out:
+            raise BuildFailed(f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True)
+        if code != 0 or not iidfile.exists():
+            raise BuildFailed(f"`docker build` exited with code {code}", log)
+        image_id = iidfile.read_text().strip()
+        iidfile.unlink()
+        return BuildOutput(image_id=image_id, log=log, duration=duration)
+
+    def image_id(self, ref: str) -> str | None:
+        try:
+            return str(self.client.api.inspect_image(ref)["Id"])
+        except docker.errors.ImageNotFound:
+            return None
+
+    def inspect(self, ref: str) -> ImageInfo:
+        try:
+            raw: dict[str, Any] = self.client.api.inspect_image(ref)
+            history: list[dict[str, Any]] = self.client.api.history(ref)
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"cannot inspect image {ref}: {exc}") from exc
+        return image_info_from_inspect(raw, history)
+
+    def run(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        entrypoint: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> RunResult:
+        shown = tuple(entrypoint or ()) + tuple(command)
+        started = time.monotonic()
+        container = self.client.containers.create(
+            image,
+            command=list(command),
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            environment=dict(env or {}),
+            labels=dict(labels or {}),
+            detach=True,
+        )
+        try:
+            container.start()
+            try:
+                status = container.wait(timeout=timeout)
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+                output = container.logs(stdout=True, stderr=True).decode(errors="replace")
+                raise RunTimeout(image, shown, timeout, output) from exc
+            stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+            stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+            return RunResult(
+                command=shown,
+                exit_code=int(status.get("StatusCode", -1)),
+                stdout=stdout,
+                stderr=stderr,
+                duration=time.monotonic() - started,
+            )
+        finally:
+            container.remove(force=True)
+
+    def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
+        container = self.client.containers.create(
+            image, entrypoint=["/nonexistent-rust-image-export"], labels=dict(labels or {})
+        )
+        try:
+            for _ in range(10):  # follow symlinks, bounded
+                try:
+                    stream, stat = container.get_archive(path)
+                except docker.errors.NotFound as exc:
+                    raise EngineError(f"{path} does not exist in image {image}") from exc
+                link = stat.get("linkTarget") or ""
+                if not link:
+                    data = b"".join(stream)
+                    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                        member = tar.next()
+                        handle = tar.extractfile(member) if member else None
+                        if handle is None:
+                            raise EngineError(f"{path} in image {image} is not a regular file")
+                        return handle.read()
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
+            raise EngineError(f"{path} in image {image}: too many levels of symbolic links")
+        finally:
+            container.remove(force=True)
+
+    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
+        repository, _, version = tag.rpartition(":")
+        self.client.api.import_image(src=str(tarball), repository=repository, tag=version, changes=list(changes))
+        image_id = self.image_id(tag)
+        if image_id is None:
+            raise EngineError(f"importing {tarball} as {tag} produced no image")
+        return image_id
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.images.remove(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+

@@ -1,0 +1,151 @@
+"""Frozen facts about images, builds, runs and binaries, and pure parsers of engine output.
+
+Nothing here talks to an engine: the engines hand raw ``inspect``/``history``
+dicts to these parsers, so the same definitions hold for every engine.
+
+**Image size** is defined once, for every engine, as the uncompressed sum of
+the image's layers, each layer counted as the engine's history reports the
+bytes it added. Compressed (registry) sizes, manifests and configs are not
+counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_rustimage.elf import ElfFacts
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer that adds bytes, oldest first, with the instruction that made it."""
+
+    size: int
+    created_by: str
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    user: str
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    env: Mapping[str, str]
+    workdir: str
+    exposed_ports: tuple[str, ...]
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    layer_count: int
+    layers: tuple[Layer, ...]
+    config: ImageConfig
+
+
+@dataclass(frozen=True)
+class RunResult:
+    command: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float
+
+    def describe(self) -> str:
+        """The whole result as a person reads it in a failure."""
+        return (
+            f"command: {' '.join(self.command)}\nexit code: {self.exit_code}\n"
+            f"--- stdout ---\n{self.stdout.rstrip()}\n--- stderr ---\n{self.stderr.rstrip()}"
+        )
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """How an image came to be: built now, or reused from an earlier session."""
+
+    tag: str
+    image_id: str
+    engine: str
+    strategy: str
+    reused: bool
+    duration: float
+    log: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BinaryFacts:
+    """A binary read out of an image, with what its ELF headers say."""
+
+    name: str
+    path: str
+    size: int
+    sha256: str
+    elf: ElfFacts
+
+    @property
+    def linkage(self) -> str:
+        return self.elf.linkage
+
+    @property
+    def is_static(self) -> bool:
+        return self.elf.linkage in ("static", "static-pie")
+
+    @property
+    def interpreter(self) -> str | None:
+        return self.elf.interpreter
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        return self.elf.needed
+
+    @property
+    def libc(self) -> str:
+        return self.elf.libc
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def image_config_from_inspect(inspect: Mapping[str, Any]) -> ImageConfig:
+    """The runtime config from an image ``inspect`` dict (Docker and Podman alike)."""
+    config: Mapping[str, Any] = inspect.get("Config") or {}
+    env: dict[str, str] = {}
+    for item in config.get("Env") or ():
+        key, _, value = str(item).partition("=")
+        env[key] = value
+    return ImageConfig(
+        user=str(config.get("User") or ""),
+        entrypoint=_strings(config.get("Entrypoint")),
+        cmd=_strings(config.get("Cmd")),
+        env=env,
+        workdir=str(config.get("WorkingDir") or ""),
+        exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
+        labels=dict(config.get("Labels") or {}),
+    )
+
+
+def image_info_from_inspect(inspect: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> ImageInfo:
+    """An :class:`ImageInfo` from raw ``inspect`` and ``history`` (history newest first, as engines give it)."""
+    layers = tuple(
+        Layer(size=int(entry.get("Size") or 0), created_by=str(entry.get("CreatedBy") or "").strip())
+        for entry in reversed(history)
+        if int(entry.get("Size") or 0) > 0
+    )
+    rootfs: Mapping[str, Any] = inspect.get("RootFS") or {}
+    return ImageInfo(
+        id=str(inspect["Id"]),
+        tags=_strings(inspect.get("RepoTags")),
+        size=sum(layer.size for layer in layers),
+        layer_count=len(rootfs.get("Layers") or ()),
+        layers=layers,
+        config=image_config_from_inspect(inspect),
+    )

@@ -1,0 +1,96 @@
+"""Fixtures: ``rust_image`` (one image per test variant) and ``rust_image_factory`` (any other)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from pytest_rustimage.crate import read_crate
+from pytest_rustimage.errors import EngineUnavailable, RustImageError
+from pytest_rustimage.images import RustImage
+from pytest_rustimage.settings import ImageSpec, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.state import STATE, State
+
+DISABLED = "image checks are off: pass --rust-image (or set rust_image = true in the ini) to build and check images"
+
+
+def _fail(exc: RustImageError) -> NoReturn:
+    pytest.fail(str(exc), pytrace=False)
+
+
+def obtain(state: State, spec: ImageSpec) -> RustImage:
+    """The image for ``spec``; skips (or fails) when the engine is away, fails cleanly on errors."""
+    try:
+        return state.factory().get(spec)
+    except EngineUnavailable as exc:
+        if state.settings.require_engine:
+            _fail(exc)
+        pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
+    except RustImageError as exc:
+        _fail(exc)
+
+
+class RustImageFactory:
+    """``rust_image_factory(crate=..., strategy=..., bin=..., engine=...)``: any image, built once per session.
+
+    Arguments given here win over every other setting; the rest follow the usual precedence.
+    ``crate`` is relative to the rootdir.
+    """
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __call__(self, crate: str | Path | None = None, *, strategy: str | None = None,
+                 bin: str | None = None, engine: str | None = None) -> RustImage:
+        settings = self._state.settings
+        if bin is not None:
+            settings = dataclasses.replace(settings, cli_bin=bin)
+        asked: dict[str, Any] = {"crate": str(crate) if crate is not None else None, "bin": bin}
+        try:
+            found = read_crate(crate_path(settings, asked))
+            spec = resolve(
+                settings,
+                found,
+                strategy or strategies_for(settings, found, asked)[0],
+                engine or engines_for(settings, asked)[0],
+                {k: v for k, v in asked.items() if v is not None},
+            )
+        except RustImageError as exc:
+            _fail(exc)
+        return obtain(self._state, spec)
+
+
+def marker_kwargs(node: pytest.Item) -> Mapping[str, Any]:
+    marker = node.get_closest_marker("rust_image")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture(scope="session")
+def rust_image_factory(pytestconfig: pytest.Config) -> RustImageFactory:
+    state = pytestconfig.stash[STATE]
+    if not state.settings.enabled:
+        pytest.skip(DISABLED)
+    return RustImageFactory(state)
+
+
+@pytest.fixture
+def rust_image(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> RustImage:
+    """The image of the crate this test points at, for the variant in the test id."""
+    state = pytestconfig.stash[STATE]
+    if not state.settings.enabled:
+        pytest.skip(DISABLED)
+    param = getattr(request, "param", None)
+    if isinstance(param, RustImageError):
+        _fail(param)
+    assert isinstance(param, tuple), "rust_image is parametrized by the plugin"
+    strategy, engine = param
+    marker = marker_kwargs(request.node)
+    try:
+        spec = resolve(state.settings, read_crate(crate_path(state.settings, marker)), strategy, engine, marker)
+    except RustImageError as exc:
+        _fail(exc)
+    return obtain(state, spec)

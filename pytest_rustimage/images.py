@@ -1,0 +1,245 @@
+"""Building images once per session, and the :class:`RustImage` tests receive.
+
+:class:`ImageFactory` owns the engines and a cache keyed by
+:attr:`ImageSpec.key`: each (crate, strategy, engine, ...) is built at most
+once per session, failures included. Across sessions the image tag is
+derived from every build input, so an unchanged crate is reused without
+building.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pytest_rustimage import __version__
+from pytest_rustimage.context import copy_tree, digest_inputs, vendor
+from pytest_rustimage.dockerfile import GENERATED, Recipe, binary_path, render, vendor_config
+from pytest_rustimage.elf import inspect_elf
+from pytest_rustimage.engines import Engine, make_engine
+from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildRequest
+from pytest_rustimage.errors import EngineError, EngineUnavailable, RustImageError
+from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult
+from pytest_rustimage.settings import ImageSpec
+
+Say = Callable[[str], None]
+
+
+class RustImage:
+    """A built image and what can be learnt from it."""
+
+    def __init__(self, spec: ImageSpec, engine: Engine, build: BuildRecord, labels: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.build = build
+        self._labels = dict(labels)
+        self._binaries: dict[str, BinaryFacts] = {}
+
+    def __repr__(self) -> str:
+        return f"<RustImage {self.tag} {self.spec.variant}>"
+
+    @property
+    def id(self) -> str:
+        return self.build.image_id
+
+    @property
+    def tag(self) -> str:
+        return self.build.tag
+
+    @cached_property
+    def info(self) -> ImageInfo:
+        return self.engine.inspect(self.id)
+
+    @property
+    def size(self) -> int:
+        """Uncompressed sum of the image's layers, in bytes (the same definition on every engine)."""
+        return self.info.size
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return self.info.layers
+
+    @property
+    def config(self) -> ImageConfig:
+        return self.info.config
+
+    @property
+    def binary_path(self) -> str:
+        """Where the checked binary lives in the image."""
+        if self.spec.binary_path:
+            return self.spec.binary_path
+        if self.spec.strategy in GENERATED:
+            return binary_path(self.spec.binary.name)
+        for command in (self.config.entrypoint, self.config.cmd):
+            if command and command[0].startswith("/"):
+                return command[0]
+        return binary_path(self.spec.binary.name)
+
+    def run(self, *args: str, timeout: float | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+        """Run the binary with ``args`` in a new container, which is removed afterwards."""
+        return self.engine.run(
+            self.id,
+            list(args),
+            entrypoint=[self.binary_path],
+            env=env,
+            labels=self._labels,
+            timeout=timeout or self.spec.run_timeout,
+        )
+
+    def binary(self, name: str | None = None) -> BinaryFacts:
+        """The checked binary (or another by name or absolute path) read out of the image."""
+        path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
+        if path not in self._binaries:
+            data = self.engine.read_file(self.id, path, labels=self._labels)
+            self._binaries[path] = BinaryFacts(
+                name=path.rsplit("/", 1)[-1],
+                path=path,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                elf=inspect_elf(data, name=f"{path} in {self.tag}"),
+            )
+        return self._binaries[path]
+
+
+@dataclass
+class _Failure:
+    error: RustImageError
+
+
+class ImageFactory:
+    """Builds and caches images for one session; closes what it opened."""
+
+    def __init__(self, *, say: Say | None = None, on_build_line: Say | None = None,
+                 workdir: Path | None = None) -> None:
+        self.session_id = uuid.uuid4().hex[:12]
+        self._say = say or (lambda message: None)
+        self._on_build_line = on_build_line
+        self._workdir = Path(tempfile.mkdtemp(prefix="rust-image-", dir=workdir))
+        self._engines: dict[str, Engine | _Failure] = {}
+        self._images: dict[tuple[str, ...], RustImage | _Failure] = {}
+        self.records: list[tuple[ImageSpec, BuildRecord]] = []
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {PLUGIN_LABEL: __version__, SESSION_LABEL: self.session_id}
+
+    def engine(self, name: str) -> Engine:
+        """The engine by name, checked to answer once per session."""
+        if name not in self._engines:
+            engine = make_engine(name)
+            try:
+                engine.ping()
+                self._engines[name] = engine
+            except EngineUnavailable as exc:
+                engine.close()
+                self._engines[name] = _Failure(exc)
+        found = self._engines[name]
+        if isinstance(found, _Failure):
+            raise found.error
+        return found
+
+    def get(self, spec: ImageSpec) -> RustImage:
+        """The image for ``spec``, built now, earlier this session, or in an earlier session."""
+        if spec.key not in self._images:
+            try:
+                self._images[spec.key] = self._make(spec)
+            except RustImageError as exc:
+                self._images[spec.key] = _Failure(exc)
+        found = self._images[spec.key]
+        if isinstance(found, _Failure):
+            raise found.error
+        return found
+
+    def _make(self, spec: ImageSpec) -> RustImage:
+        engine = self.engine(spec.engine)
+        what = f"{spec.crate.name} ({spec.variant})"
+        context, dockerfile, source_root = self._prepare(spec)
+        base_ids = {
+            ref: engine.image_id(ref) or ref
+            for ref in (spec.builder_image, spec.runtime_image)
+        }
+        digest = digest_inputs(
+            source_root,
+            {
+                "plugin": __version__,
+                "engine": engine.name,
+                "builder": engine.builder,
+                "dockerfile": dockerfile.read_text(),
+                **{f"base:{ref}": ident for ref, ident in base_ids.items()},
+                **{f"arg:{k}": v for k, v in spec.build_args.items()},
+            },
+        )
+        tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
+        existing = None if spec.rebuild else engine.image_id(tag)
+        if existing is not None:
+            self._say(f"rust-image: reusing {tag} for {what} (inputs unchanged)")
+            record = BuildRecord(tag, existing, engine.name, spec.strategy, reused=True, duration=0.0, log="")
+        else:
+            if spec.vendor and spec.strategy in GENERATED:
+                self._say(f"rust-image: vendoring dependencies of {what} with `cargo vendor` ...")
+                vendor(context / "app", context / "vendor")
+            self._say(f"rust-image: building {what} with {engine.name} ({engine.builder}) as {tag} ...")
+            request = BuildRequest(
+                context=context,
+                dockerfile=dockerfile,
+                tag=tag,
+                build_args={"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image,
+                            **spec.build_args},
+                labels={**self.labels, INPUTS_LABEL: digest},
+                target="runtime" if spec.strategy in GENERATED else None,
+                timeout=spec.build_timeout,
+            )
+            started = time.monotonic()
+            try:
+                output = engine.build(request, on_line=self._on_build_line)
+            finally:
+                self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
+            record = BuildRecord(tag, output.image_id, engine.name, spec.strategy, reused=False,
+                                 duration=output.duration, log=output.log)
+        self.records.append((spec, record))
+        return RustImage(spec, engine, record, self.labels)
+
+    def _prepare(self, spec: ImageSpec) -> tuple[Path, Path, Path]:
+        """(context folder, Dockerfile, folder whose files are build inputs)."""
+        if spec.strategy not in GENERATED:
+            assert spec.dockerfile is not None
+            return spec.dockerfile.parent, spec.dockerfile, spec.dockerfile.parent
+        context = Path(tempfile.mkdtemp(prefix=f"{_tag_part(spec.crate.name)}-{spec.strategy}-", dir=self._workdir))
+        copy_tree(spec.crate.root, context / "app")
+        recipe = Recipe(
+            strategy=spec.strategy,
+            package=spec.binary.package,
+            binary=spec.binary.name,
+            locked=spec.crate.has_lockfile,
+            vendored=spec.vendor,
+        )
+        dockerfile = context / "Dockerfile"
+        dockerfile.write_text(render(recipe))
+        if spec.vendor:
+            (context / "cargo-vendor.toml").write_text(vendor_config())
+        return context, dockerfile, context / "app"
+
+    def images(self) -> list[RustImage]:
+        """The images this session obtained, in the order it obtained them."""
+        return [image for image in self._images.values() if isinstance(image, RustImage)]
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            if not isinstance(engine, _Failure):
+                try:
+                    engine.close()
+                except EngineError:
+                    pass
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _tag_part(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower()).strip("._-")
+    return cleaned or "crate"

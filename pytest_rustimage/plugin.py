@@ -1,0 +1,145 @@
+"""pytest hooks: options, markers, collection of built-in checks, report header and summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_rustimage.checks import CrateFile
+from pytest_rustimage.crate import is_workspace_member, read_crate
+from pytest_rustimage.errors import ConfigError, RustImageError
+from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory
+from pytest_rustimage.images import ImageFactory
+from pytest_rustimage.settings import Settings, add_options, crate_path, engines_for, strategies_for
+from pytest_rustimage.sizes import format_size
+from pytest_rustimage.state import STATE, State
+
+__all__ = ["rust_image", "rust_image_factory"]
+
+_STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*)$")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "rust_image(crate=None, strategy=None, bin=None, engine=None): the crate (relative to the rootdir) "
+        "and settings the rust_image fixture builds for this test",
+    )
+    try:
+        settings = Settings.from_config(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[STATE] = State(settings, lambda: _make_factory(config))
+
+
+def _make_factory(config: pytest.Config) -> ImageFactory:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    verbosity = config.get_verbosity()
+    seen: set[str] = set()
+
+    def say(message: str) -> None:
+        if reporter is not None and verbosity >= 0:
+            reporter.write_line(message)
+
+    def on_build_line(line: str) -> None:
+        if reporter is None or verbosity < 0:
+            return
+        if verbosity >= 1:
+            reporter.write_line(f"  | {line}")
+        elif _STEP.match(line) and line not in seen:
+            seen.add(line)
+            reporter.write_line(f"  | {line[:150]}")
+
+    return ImageFactory(say=say, on_build_line=on_build_line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if STATE in config.stash:
+        config.stash[STATE].close()
+
+
+def _inside_other_crate(path: Path) -> bool:
+    """A manifest under a crate's ``target/`` or ``vendor/`` folder is not the user's."""
+    return any(
+        folder.name in ("target", "vendor") and (folder.parent / "Cargo.toml").is_file()
+        for folder in path.parents
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.name == "target" and (collection_path.parent / "Cargo.toml").is_file():
+        return True
+    return None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CrateFile | None:
+    config = parent.config
+    if file_path.name != "Cargo.toml" or not config.stash[STATE].settings.enabled:
+        return None
+    named = any(Path(arg.split("::")[0]).resolve() in (file_path, file_path.parent) for arg in config.args)
+    if not named and (_inside_other_crate(file_path) or is_workspace_member(file_path)):
+        return None
+    crate_file: CrateFile = CrateFile.from_parent(parent, path=file_path)
+    return crate_file
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rust_image" not in metafunc.fixturenames:
+        return
+    state = metafunc.config.stash[STATE]
+    if not state.settings.enabled:
+        return
+    marker = marker_kwargs(metafunc.definition)
+    try:
+        crate = read_crate(crate_path(state.settings, marker))
+        variants = [(s, e) for s in strategies_for(state.settings, crate, marker)
+                    for e in engines_for(state.settings, marker)]
+    except RustImageError as exc:
+        metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
+        return
+    metafunc.parametrize("rust_image", variants, ids=[f"{s}-{e}" for s, e in variants], indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[STATE].settings.enabled:
+        return
+    skip = pytest.mark.skip(reason=DISABLED)
+    for item in items:
+        if item.get_closest_marker("rust_image") is not None:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash[STATE].settings
+    if not settings.enabled:
+        return []
+    differences = settings.differences()
+    return ["rust-image: on" + (f" ({', '.join(differences)})" if differences else "")]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    state = config.stash[STATE]
+    if not state.started:
+        return
+    images = state.factory().images()
+    if not images:
+        return
+    terminalreporter.section("rust-image summary")
+    terminalreporter.write_line(f"{'crate':<16} {'strategy':<10} {'engine':<8} {'size':>10} {'layers':>6}  build")
+    for image in images:
+        spec = image.spec
+        try:
+            size, layers = format_size(image.size), str(image.info.layer_count)
+        except RustImageError:
+            size, layers = "?", "?"
+        build = "reused" if image.build.reused else f"{image.build.duration:.1f}s"
+        terminalreporter.write_line(
+            f"{spec.crate.name[:16]:<16} {spec.strategy:<10} {spec.engine:<8} {size:>10} {layers:>6}  {build}"
+            f"  {image.tag}"
+        )

@@ -1,0 +1,299 @@
+"""Every setting, read in one place.
+
+Precedence, highest first: command line > marker > Cargo metadata
+(``[package.metadata.rust-image]`` over ``[workspace.metadata.rust-image]``)
+> ini (``[tool.pytest.ini_options]``) > defaults.
+
+:class:`Settings` is made once from the pytest config; after that nothing
+touches pytest. :func:`resolve` turns settings, a crate and a marker's
+arguments into the :class:`ImageSpec` list a crate is checked with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_rustimage.crate import Binary, Crate, read_crate
+from pytest_rustimage.dockerfile import DEFAULT_BUILDER, DEFAULT_RUNTIME, STRATEGIES
+from pytest_rustimage.engines import ENGINE_NAMES
+from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.sizes import parse_size
+
+DEFAULT_STRATEGY = "chef"
+DEFAULT_ENGINE = "docker"
+DEFAULT_BUDGETS = {"static": "25MiB", "chef": "200MiB", "dockerfile": "1GiB"}
+DEFAULT_ARGS = ("--version",)
+DEFAULT_BUILD_TIMEOUT = 1800.0
+DEFAULT_RUN_TIMEOUT = 60.0
+LINKAGES = ("static", "dynamic", "any")
+MARKER_KEYS = ("crate", "strategy", "bin", "engine")
+METADATA_KEYS = (
+    "strategy", "bin", "args", "expect-exit-code", "expect-stdout", "max-size", "expect-linkage",
+    "dockerfile", "build-args", "binary-path", "run-timeout",
+)
+
+INI: tuple[tuple[str, str, str, Any], ...] = (
+    # (name, type, help, default)
+    ("rust_image", "bool", "build and check images without passing --rust-image", False),
+    ("rust_image_strategy", "args", f"strategies ({', '.join(STRATEGIES)})", []),
+    ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)})", DEFAULT_ENGINE),
+    ("rust_image_require_engine", "bool", "fail, not skip, when the engine is unreachable", False),
+    ("rust_image_builder", "string", "builder base image", DEFAULT_BUILDER),
+    ("rust_image_runtime", "string", "runtime base image (chef strategy)", DEFAULT_RUNTIME),
+    ("rust_image_vendor", "bool", "vendor dependencies on the host (builds need no network)", False),
+    ("rust_image_crate", "string", "crate used by rust_image when no marker names one", ""),
+    ("rust_image_build_timeout", "string", "seconds one image build may take", str(DEFAULT_BUILD_TIMEOUT)),
+    ("rust_image_run_timeout", "string", "seconds one container run may take", str(DEFAULT_RUN_TIMEOUT)),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rust-image", "Rust container images (pytest-rustimage)")
+    group.addoption("--rust-image", action="store_true", default=None,
+                    help="build the images of the crates given and run their checks")
+    group.addoption("--rust-image-strategy", action="append", default=None, metavar="NAME[,NAME]",
+                    help=f"build strategy, repeatable or comma-separated: {', '.join(STRATEGIES)}")
+    group.addoption("--rust-image-engine", default=None, metavar="NAME",
+                    help=f"container engine: {', '.join(ENGINE_NAMES)}")
+    group.addoption("--rust-image-require-engine", action="store_true", default=None,
+                    help="fail instead of skipping when the engine is not reachable")
+    group.addoption("--rust-image-rebuild", action="store_true", default=False,
+                    help="build again even when an image with the same inputs exists")
+    group.addoption("--rust-image-bin", default=None, metavar="NAME", help="the binary to check")
+    for name, kind, help_text, default in INI:
+        parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
+
+
+def _seconds(value: Any, what: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what}: expected seconds, got {value!r}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{what}: must be positive, got {value!r}")
+    return seconds
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+    for name in names:
+        if name not in STRATEGIES:
+            raise ConfigError(f"unknown strategy {name!r}; choose from: {', '.join(STRATEGIES)}")
+    return names
+
+
+def _engine(name: str) -> str:
+    if name not in ENGINE_NAMES:
+        raise ConfigError(f"unknown engine {name!r}; choose from: {', '.join(ENGINE_NAMES)}")
+    return name
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: bool = False
+    cli_strategies: tuple[str, ...] = ()
+    ini_strategies: tuple[str, ...] = ()
+    cli_engine: str | None = None
+    ini_engine: str = DEFAULT_ENGINE
+    require_engine: bool = False
+    rebuild: bool = False
+    cli_bin: str | None = None
+    builder_image: str = DEFAULT_BUILDER
+    runtime_image: str = DEFAULT_RUNTIME
+    vendor: bool = False
+    default_crate: Path | None = None
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    run_timeout: float = DEFAULT_RUN_TIMEOUT
+    rootdir: Path = field(default_factory=Path.cwd)
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        def option(name: str) -> Any:
+            return config.getoption(name)
+
+        enabled = option("rust_image")
+        require = option("rust_image_require_engine")
+        crate = str(config.getini("rust_image_crate")).strip()
+        rootdir = Path(config.rootpath)
+        return cls(
+            enabled=bool(config.getini("rust_image")) if enabled is None else True,
+            cli_strategies=_split(option("rust_image_strategy") or ()),
+            ini_strategies=_split(config.getini("rust_image_strategy")),
+            cli_engine=_engine(option("rust_image_engine")) if option("rust_image_engine") else None,
+            ini_engine=_engine(str(config.getini("rust_image_engine")).strip() or DEFAULT_ENGINE),
+            require_engine=bool(config.getini("rust_image_require_engine")) if require is None else True,
+            rebuild=bool(option("rust_image_rebuild")),
+            cli_bin=option("rust_image_bin"),
+            builder_image=str(config.getini("rust_image_builder")).strip() or DEFAULT_BUILDER,
+            runtime_image=str(config.getini("rust_image_runtime")).strip() or DEFAULT_RUNTIME,
+            vendor=bool(config.getini("rust_image_vendor")),
+            default_crate=(rootdir / crate) if crate else None,
+            build_timeout=_seconds(config.getini("rust_image_build_timeout"), "rust_image_build_timeout"),
+            run_timeout=_seconds(config.getini("rust_image_run_timeout"), "rust_image_run_timeout"),
+            rootdir=rootdir,
+        )
+
+    def differences(self) -> list[str]:
+        """Settings that differ from the defaults, for the report header."""
+        default = Settings()
+        shown = []
+        for name in ("cli_strategies", "ini_strategies", "cli_engine", "ini_engine", "require_engine",
+                     "rebuild", "cli_bin", "builder_image", "runtime_image", "vendor", "build_timeout",
+                     "run_timeout"):
+            value = getattr(self, name)
+            if value != getattr(default, name):
+                shown.append(f"{name.replace('cli_', '').replace('ini_', '')}={value}")
+        return shown
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """Everything one image build and its checks need."""
+
+    crate: Crate
+    strategy: str
+    engine: str
+    binary: Binary
+    args: tuple[str, ...]
+    expect_exit_code: int
+    expect_stdout: str | None
+    expect_linkage: str
+    max_size: int
+    builder_image: str
+    runtime_image: str
+    vendor: bool
+    build_args: Mapping[str, str]
+    dockerfile: Path | None
+    binary_path: str | None
+    build_timeout: float
+    run_timeout: float
+    rebuild: bool
+
+    @property
+    def variant(self) -> str:
+        return f"{self.strategy}-{self.engine}"
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """What makes two specs the same image within a session."""
+        args = tuple(f"{k}={v}" for k, v in sorted(self.build_args.items()))
+        return (str(self.crate.manifest_path), self.strategy, self.engine, self.binary.name,
+                self.builder_image, self.runtime_image, str(self.vendor), str(self.dockerfile), *args)
+
+
+def _check_marker(marker: Mapping[str, Any]) -> None:
+    unknown = sorted(set(marker) - set(MARKER_KEYS))
+    if unknown:
+        raise ConfigError(f"rust_image marker: unknown argument(s) {', '.join(unknown)}; "
+                          f"it takes {', '.join(MARKER_KEYS)}")
+
+
+def _check_metadata(crate: Crate) -> Mapping[str, Any]:
+    meta = crate.metadata
+    unknown = sorted(set(meta) - set(METADATA_KEYS))
+    if unknown:
+        raise ConfigError(f"{crate.manifest_path}: unknown key(s) in [*.metadata.rust-image]: "
+                          f"{', '.join(unknown)}; known keys: {', '.join(METADATA_KEYS)}")
+    return meta
+
+
+def strategies_for(settings: Settings, crate: Crate, marker: Mapping[str, Any]) -> tuple[str, ...]:
+    meta = _check_metadata(crate)
+    if settings.cli_strategies:
+        return settings.cli_strategies
+    for source in (marker.get("strategy"), meta.get("strategy")):
+        if source:
+            return _split([str(source)])
+    return settings.ini_strategies or (DEFAULT_STRATEGY,)
+
+
+def engines_for(settings: Settings, marker: Mapping[str, Any]) -> tuple[str, ...]:
+    if settings.cli_engine:
+        return (settings.cli_engine,)
+    if marker.get("engine"):
+        return (_engine(str(marker["engine"])),)
+    return (settings.ini_engine,)
+
+
+def crate_path(settings: Settings, marker: Mapping[str, Any]) -> Path:
+    if marker.get("crate"):
+        return settings.rootdir / str(marker["crate"])
+    if settings.default_crate is not None:
+        return settings.default_crate
+    if (settings.rootdir / "Cargo.toml").is_file():
+        return settings.rootdir
+    raise ConfigError("no crate to build: pass crate= to @pytest.mark.rust_image, set the ini key "
+                      "rust_image_crate, or run from a folder with a Cargo.toml")
+
+
+def resolve(settings: Settings, crate: Crate, strategy: str, engine: str,
+            marker: Mapping[str, Any] | None = None) -> ImageSpec:
+    """The spec of one image: ``crate`` built with ``strategy`` on ``engine``."""
+    marker = marker or {}
+    _check_marker(marker)
+    meta = _check_metadata(crate)
+    where = f"{crate.manifest_path} [metadata.rust-image]"
+    bin_name = settings.cli_bin or marker.get("bin") or meta.get("bin")
+    args = meta.get("args", list(DEFAULT_ARGS))
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"{where}: args must be a list of strings, got {args!r}")
+    code = meta.get("expect-exit-code", 0)
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise ConfigError(f"{where}: expect-exit-code must be an integer, got {code!r}")
+    stdout = meta.get("expect-stdout")
+    if stdout is not None and not isinstance(stdout, str):
+        raise ConfigError(f"{where}: expect-stdout must be a string, got {stdout!r}")
+    linkage = meta.get("expect-linkage", "static" if strategy == "static" else "any")
+    if linkage not in LINKAGES:
+        raise ConfigError(f"{where}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}")
+    build_args = meta.get("build-args", {})
+    if not isinstance(build_args, Mapping):
+        raise ConfigError(f"{where}: build-args must be a table")
+    dockerfile = None
+    if strategy == "dockerfile":
+        dockerfile = _find_dockerfile(crate, meta.get("dockerfile"))
+    return ImageSpec(
+        crate=crate,
+        strategy=strategy,
+        engine=engine,
+        binary=crate.select_binary(str(bin_name) if bin_name else None),
+        args=tuple(args),
+        expect_exit_code=code,
+        expect_stdout=stdout,
+        expect_linkage=linkage,
+        max_size=parse_size(meta.get("max-size", DEFAULT_BUDGETS[strategy]), what=f"{where} max-size"),
+        builder_image=settings.builder_image,
+        runtime_image=settings.runtime_image,
+        vendor=settings.vendor,
+        build_args={str(k): str(v) for k, v in build_args.items()},
+        dockerfile=dockerfile,
+        binary_path=str(meta["binary-path"]) if meta.get("binary-path") else None,
+        build_timeout=settings.build_timeout,
+        run_timeout=_seconds(meta.get("run-timeout", settings.run_timeout), f"{where} run-timeout"),
+        rebuild=settings.rebuild,
+    )
+
+
+def _find_dockerfile(crate: Crate, configured: Any) -> Path:
+    folder = crate.manifest_path.parent
+    names = [str(configured)] if configured else ["Dockerfile", "Containerfile"]
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    raise ConfigError(f"{folder}: the dockerfile strategy needs {' or '.join(names)} beside Cargo.toml")
+
+
+def specs_for(settings: Settings, path: Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:
+    """Every (strategy, engine) spec for the crate at ``path``."""
+    marker = marker or {}
+    crate = read_crate(path)
+    return [
+        resolve(settings, crate, strategy, engine, marker)
+        for strategy in strategies_for(settings, crate, marker)
+        for engine in engines_for(settings, marker)
+    ]

@@ -1,0 +1,35 @@
+"""The plugin's per-session state, kept in ``config.stash``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from pytest_rustimage.images import ImageFactory
+from pytest_rustimage.settings import Settings
+
+
+class State:
+    """Settings read once, and the image factory made on first use."""
+
+    def __init__(self, settings: Settings, make_factory: Callable[[], ImageFactory]) -> None:
+        self.settings = settings
+        self._make_factory = make_factory
+        self._factory: ImageFactory | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._factory is not None
+
+    def factory(self) -> ImageFactory:
+        if self._factory is None:
+            self._factory = self._make_factory()
+        return self._factory
+
+    def close(self) -> None:
+        if self._factory is not None:
+            self._factory.close()
+
+
+STATE = pytest.StashKey[State]()
