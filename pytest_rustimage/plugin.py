@@ -40,23 +40,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _make_factory(config: pytest.Config) -> ImageFactory:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     verbosity = config.get_verbosity()
     seen: set[str] = set()
 
-    def say(message: str) -> None:
-        if reporter is not None and verbosity >= 0:
-            reporter.write_line(message)
-
-    def on_build_line(line: str) -> None:
+    def show(line: str) -> None:
+        # builds happen inside tests, while pytest captures output: step around it
         if reporter is None or verbosity < 0:
             return
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    def on_build_line(line: str) -> None:
         if verbosity >= 1:
-            reporter.write_line(f"  | {line}")
+            show(f"  | {line}")
         elif _STEP.match(line) and line not in seen:
             seen.add(line)
-            reporter.write_line(f"  | {line[:150]}")
+            show(f"  | {line[:150]}")
 
-    return ImageFactory(say=say, on_build_line=on_build_line)
+    return ImageFactory(say=show, on_build_line=on_build_line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -113,6 +118,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("rust_image") is not None:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if not config.stash[STATE].settings.enabled or session.items:
+        return
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        if path.is_dir() and not any(path.rglob("Cargo.toml")):
+            raise pytest.UsageError(
+                f"--rust-image: no Cargo.toml in {arg}; point pytest at a crate folder or its Cargo.toml"
+            )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -266,7 +266,7 @@ def resolve(settings: Settings, crate: Crate, strategy: str, engine: str,
         expect_exit_code=code,
         expect_stdout=stdout,
         expect_linkage=linkage,
-        max_size=parse_size(meta.get("max-size", DEFAULT_BUDGETS[strategy]), what=f"{where} max-size"),
+        max_size=_budget(meta.get("max-size"), strategy, where),
         builder_image=settings.builder_image,
         runtime_image=settings.runtime_image,
         vendor=settings.vendor,
@@ -277,6 +277,18 @@ def resolve(settings: Settings, crate: Crate, strategy: str, engine: str,
         run_timeout=_seconds(meta.get("run-timeout", settings.run_timeout), f"{where} run-timeout"),
         rebuild=settings.rebuild,
     )
+
+
+def _budget(value: Any, strategy: str, where: str) -> int:
+    """``max-size``: one size for every strategy, or a table of sizes by strategy."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(STRATEGIES))
+        if unknown:
+            raise ConfigError(f"{where}: max-size names unknown strategies: {', '.join(unknown)}")
+        value = value.get(strategy)
+    if value is None:
+        value = DEFAULT_BUDGETS[strategy]
+    return parse_size(value, what=f"{where} max-size")
 
 
 def _find_dockerfile(crate: Crate, configured: Any) -> Path:

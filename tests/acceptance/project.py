@@ -1,0 +1,53 @@
+"""A pytester folder with copies of the sample crates, run with `pytest --rust-image`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_rustimage import bases
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
+INI = f"""[pytest]
+rust_image_builder = {bases.BUILDER_TAG}
+rust_image_runtime = {bases.RUNTIME_TAG}
+rust_image_vendor = true
+"""
+
+
+class Project:
+    """A pytester folder holding copies of sample crates and the ini the project uses."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+        (self.path / "pytest.ini").write_text(INI)
+
+    def copy(self, sample: str, name: str | None = None) -> Path:
+        dest = self.path / (name or sample)
+        shutil.copytree(SAMPLES / sample, dest, ignore=shutil.ignore_patterns("target"))
+        return dest
+
+    def set_metadata(self, crate: Path, **values: str) -> None:
+        """Add ``key = value`` lines (values are TOML) to the crate's rust-image metadata table."""
+        manifest = crate / "Cargo.toml"
+        text = manifest.read_text()
+        keys = {key: key.replace("_", "-") for key in values}
+        for key in keys.values():  # a key given again replaces the crate's own
+            text = re.sub(rf"^{re.escape(key)} = .*\n", "", text, flags=re.M)
+        lines = "".join(f"{keys[key]} = {value}\n" for key, value in values.items())
+        header = re.search(r"^\[(package|workspace)\.metadata\.rust-image\]\n", text, re.M)
+        if header:
+            text = text[: header.end()] + lines + text[header.end() :]
+        else:
+            text += f"\n[package.metadata.rust-image]\n{lines}"
+        manifest.write_text(text)
+
+    def run(self, *args: str, require_engine: bool = True) -> pytest.RunResult:
+        extra = ["--rust-image-require-engine"] if require_engine else []
+        return self.pytester.runpytest_subprocess(
+            "--rust-image", "-p", "no:cacheprovider", "-rs", *extra, *args, timeout=1500
+        )
