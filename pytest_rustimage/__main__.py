@@ -14,11 +14,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_rustimage")
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("bases", help="make the local builder and runtime base images")
-    make.add_argument("--engine", choices=ENGINE_NAMES, action="append",
-                      help="engine(s) to load the images into (default: docker)")
+    make.add_argument(
+        "--engine", choices=ENGINE_NAMES, action="append", help="engine(s) to load the images into (default: docker)"
+    )
     make.add_argument("--force", action="store_true", help="remake the images even when they are up to date")
-    make.add_argument("--source", action="append", dest="sources", metavar="LINE",
-                      help="an apt sources line for mmdebstrap (repeatable; default: deb.debian.org bookworm)")
+    make.add_argument(
+        "--source",
+        action="append",
+        dest="sources",
+        metavar="LINE",
+        help="an apt sources line for mmdebstrap (repeatable; default: deb.debian.org bookworm)",
+    )
     args = parser.parse_args(argv)
     sources = tuple(args.sources) if args.sources else bases.DEFAULT_SOURCES
     try:

@@ -75,7 +75,9 @@ def host_toolchain() -> Toolchain:
     sysroot = Path(_run(["rustc", "--print", "sysroot"], "finding the host's Rust toolchain"))
     chef = shutil.which("cargo-chef")
     if chef is None:
-        raise RustImageError("cargo-chef is not on PATH; install it on the host with `cargo install cargo-chef --locked`")
+        raise RustImageError(
+            "cargo-chef is not on PATH; install it on the host with `cargo install cargo-chef --locked`"
+        )
     return Toolchain(
         sysroot=sysroot,
         rustc_version=_run(["rustc", "--version"], "reading rustc's version"),
@@ -86,15 +88,23 @@ def host_toolchain() -> Toolchain:
 
 def recipe_digest(kind: str, sources: tuple[str, ...], extra: dict[str, str]) -> str:
     text = json.dumps(
-        {"kind": kind, "v": RECIPE_VERSION, "suite": SUITE, "sources": sources,
-         "excludes": EXCLUDES, "packages": BUILDER_PACKAGES if kind == "builder" else (), **extra},
+        {
+            "kind": kind,
+            "v": RECIPE_VERSION,
+            "suite": SUITE,
+            "sources": sources,
+            "excludes": EXCLUDES,
+            "packages": BUILDER_PACKAGES if kind == "builder" else (),
+            **extra,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def mmdebstrap_command(output: Path, sources: tuple[str, ...], *, include: tuple[str, ...] = (),
-                       hooks: tuple[str, ...] = ()) -> list[str]:
+def mmdebstrap_command(
+    output: Path, sources: tuple[str, ...], *, include: tuple[str, ...] = (), hooks: tuple[str, ...] = ()
+) -> list[str]:
     cmd = ["mmdebstrap", "--variant=minbase", "--quiet"]
     cmd += [f"--dpkgopt=path-exclude={pattern}" for pattern in EXCLUDES]
     if include:
@@ -111,8 +121,13 @@ def _existing(engine: Engine, tag: str, digest: str) -> str | None:
     return info.id if info.config.labels.get(RECIPE_LABEL) == digest else None
 
 
-def ensure_runtime(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES, force: bool = False,
-                   say: Callable[[str], None] = print) -> BaseImage:
+def ensure_runtime(
+    engine: Engine,
+    *,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> BaseImage:
     digest = recipe_digest("runtime", sources, {})
     found = None if force else _existing(engine, RUNTIME_TAG, digest)
     if found:
@@ -122,15 +137,18 @@ def ensure_runtime(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES
         tarball = Path(tmp) / "runtime.tar"
         say(f"making {RUNTIME_TAG} with mmdebstrap ...")
         _run(mmdebstrap_command(tarball, sources), "mmdebstrap (runtime)")
-        image_id = engine.import_rootfs(
-            tarball, RUNTIME_TAG, [f"LABEL {RECIPE_LABEL}={digest}", 'CMD ["bash"]']
-        )
+        image_id = engine.import_rootfs(tarball, RUNTIME_TAG, [f"LABEL {RECIPE_LABEL}={digest}", 'CMD ["bash"]'])
     say(f"{RUNTIME_TAG} made ({image_id[:19]})")
     return BaseImage(RUNTIME_TAG, image_id, made=True)
 
 
-def ensure_builder(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES, force: bool = False,
-                   say: Callable[[str], None] = print) -> BaseImage:
+def ensure_builder(
+    engine: Engine,
+    *,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> BaseImage:
     tc = host_toolchain()
     digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
     found = None if force else _existing(engine, BUILDER_TAG, digest)
@@ -139,7 +157,8 @@ def ensure_builder(engine: Engine, *, sources: tuple[str, ...] = DEFAULT_SOURCES
         return BaseImage(BUILDER_TAG, found, made=False)
     hooks = (
         'mkdir -p "$1/usr/local/rust" "$1/usr/local/cargo/bin"',
-        f'tar -C "{tc.sysroot}" --exclude=lib/rustlib/src --exclude=share -cf - bin lib | tar -C "$1/usr/local/rust" -xf -',
+        f'tar -C "{tc.sysroot}" --exclude=lib/rustlib/src --exclude=share -cf - bin lib'
+        ' | tar -C "$1/usr/local/rust" -xf -',
         f'cp "{tc.cargo_chef}" "$1/usr/local/cargo/bin/cargo-chef"',
     )
     with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:

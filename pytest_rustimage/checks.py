@@ -17,8 +17,8 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.images import RustImage
 from pytest_rustimage.settings import ImageSpec, specs_for
-from pytest_rustimage.state import STATE
 from pytest_rustimage.sizes import format_size
+from pytest_rustimage.state import STATE
 
 CHECKS = ("build", "runs", "size", "linkage")
 
@@ -107,13 +107,13 @@ class CheckItem(pytest.Item):
         outcome = RUNNERS[self.check](image)
         self.user_properties.append((f"rust_image_{self.check}", outcome))
 
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: str | None = None
-    ) -> str | TerminalRepr:
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: str | None = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, BuildFailed):
             error = excinfo.value
-            return f"{self.spec.crate.name} did not build ({self.spec.variant}): {error.reason}\n" \
-                   f"--- last lines of the build log ---\n{tail(error.log)}"
+            return (
+                f"{self.spec.crate.name} did not build ({self.spec.variant}): {error.reason}\n"
+                f"--- last lines of the build log ---\n{tail(error.log)}"
+            )
         if isinstance(excinfo.value, RustImageError):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
@@ -132,9 +132,7 @@ class CrateErrorItem(pytest.Item):
     def runtest(self) -> None:
         raise self.error
 
-    def repr_failure(
-        self, excinfo: ExceptionInfo[BaseException], style: str | None = None
-    ) -> str | TerminalRepr:
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: str | None = None) -> str | TerminalRepr:
         return str(excinfo.value)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -68,7 +68,9 @@ def context_files(root: Path, patterns: Sequence[str] | None = None) -> Iterator
         here = Path(folder)
         rel_dir = here.relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        dirs[:] = sorted(d for d in dirs if not is_excluded(rel_dir + d, patterns) or _negated_below(rel_dir + d, patterns))
+        dirs[:] = sorted(
+            d for d in dirs if not is_excluded(rel_dir + d, patterns) or _negated_below(rel_dir + d, patterns)
+        )
         for name in sorted(files):
             rel = rel_dir + name
             if not is_excluded(rel, patterns):
@@ -115,7 +117,10 @@ def vendor(app: Path, vendor_dir: Path, *, timeout: float = 900) -> str:
     try:
         done = subprocess.run(
             ["cargo", "vendor", "--manifest-path", str(app / "Cargo.toml"), str(vendor_dir)],
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
         raise BuildFailed(f"`cargo vendor` did not finish within {timeout:g}s", str(exc.stderr or "")) from exc

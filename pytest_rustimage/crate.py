@@ -69,8 +69,9 @@ class Crate:
         """The binary to check: ``wanted``, else ``default-run``, else the only one."""
         binaries = self.binaries
         if not binaries:
-            raise CrateError("no binary target (no src/main.rs, src/bin/ or [[bin]]); nothing to put in an image",
-                             self.manifest_path)
+            raise CrateError(
+                "no binary target (no src/main.rs, src/bin/ or [[bin]]); nothing to put in an image", self.manifest_path
+            )
         choices = ", ".join(f"{b.name} (package {b.package})" for b in binaries)
         if wanted is not None:
             for binary in binaries:
@@ -83,7 +84,7 @@ class Crate:
         if len(defaults) == 1:
             return self.select_binary(defaults.pop())
         raise CrateError(
-            f"several binaries and none chosen: {choices}. Choose one with `bin = \"NAME\"` under "
+            f'several binaries and none chosen: {choices}. Choose one with `bin = "NAME"` under '
             f"[package.metadata.{METADATA_KEY}] (or [workspace.metadata.{METADATA_KEY}]), "
             "the marker's bin=, or --rust-image-bin",
             self.manifest_path,
@@ -233,6 +234,7 @@ def read_crate(path: Path, *, use_cargo: bool = True) -> Crate:
     root_manifest = root / "Cargo.toml"
     root_doc = doc if root_manifest == manifest else load_toml(root_manifest)
     workspace_meta = _table(root_doc, "workspace", "metadata", METADATA_KEY)
+    packages: tuple[Package, ...]
     if "package" in doc:
         packages = (_read_package(manifest, root_doc),)
         name = packages[0].name
@@ -261,9 +263,11 @@ def _with_cargo_binaries(manifest: Path, packages: tuple[Package, ...]) -> tuple
     """Replace each package's binaries with what ``cargo metadata`` says, when it answers."""
     try:
         done = subprocess.run(
-            ["cargo", "metadata", "--no-deps", "--offline", "--format-version", "1",
-             "--manifest-path", str(manifest)],
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            ["cargo", "metadata", "--no-deps", "--offline", "--format-version", "1", "--manifest-path", str(manifest)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired):
         return packages
@@ -285,7 +289,13 @@ def _with_cargo_binaries(manifest: Path, packages: tuple[Package, ...]) -> tuple
             if "bin" in t.get("kind", [])
         )
         result.append(
-            Package(package.name, str(raw.get("version", package.version)), package.manifest_path,
-                    raw.get("default_run") or package.default_run, binaries, package.metadata)
+            Package(
+                package.name,
+                str(raw.get("version", package.version)),
+                package.manifest_path,
+                raw.get("default_run") or package.default_run,
+                binaries,
+                package.metadata,
+            )
         )
     return tuple(result)

@@ -44,8 +44,14 @@ class RustImageFactory:
     def __init__(self, state: State) -> None:
         self._state = state
 
-    def __call__(self, crate: str | Path | None = None, *, strategy: str | None = None,
-                 bin: str | None = None, engine: str | None = None) -> RustImage:
+    def __call__(
+        self,
+        crate: str | Path | None = None,
+        *,
+        strategy: str | None = None,
+        bin: str | None = None,
+        engine: str | None = None,
+    ) -> RustImage:
         settings = self._state.settings
         if bin is not None:
             settings = dataclasses.replace(settings, cli_bin=bin)

@@ -25,7 +25,7 @@ from pytest_rustimage.dockerfile import GENERATED, Recipe, binary_path, render, 
 from pytest_rustimage.elf import inspect_elf
 from pytest_rustimage.engines import Engine, make_engine
 from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildRequest
-from pytest_rustimage.errors import EngineError, EngineUnavailable, RustImageError
+from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult
 from pytest_rustimage.settings import ImageSpec
 
@@ -116,8 +116,9 @@ class _Failure:
 class ImageFactory:
     """Builds and caches images for one session; closes what it opened."""
 
-    def __init__(self, *, say: Say | None = None, on_build_line: Say | None = None,
-                 workdir: Path | None = None) -> None:
+    def __init__(
+        self, *, say: Say | None = None, on_build_line: Say | None = None, workdir: Path | None = None
+    ) -> None:
         self.session_id = uuid.uuid4().hex[:12]
         self._say = say or (lambda message: None)
         self._on_build_line = on_build_line
@@ -161,10 +162,7 @@ class ImageFactory:
         engine = self.engine(spec.engine)
         what = f"{spec.crate.name} ({spec.variant})"
         context, dockerfile, source_root = self._prepare(spec)
-        base_ids = {
-            ref: engine.image_id(ref) or ref
-            for ref in (spec.builder_image, spec.runtime_image)
-        }
+        base_ids = {ref: engine.image_id(ref) or ref for ref in (spec.builder_image, spec.runtime_image)}
         digest = digest_inputs(
             source_root,
             {
@@ -190,8 +188,11 @@ class ImageFactory:
                 context=context,
                 dockerfile=dockerfile,
                 tag=tag,
-                build_args={"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image,
-                            **spec.build_args},
+                build_args={
+                    "BUILDER_IMAGE": spec.builder_image,
+                    "RUNTIME_IMAGE": spec.runtime_image,
+                    **spec.build_args,
+                },
                 labels={**self.labels, INPUTS_LABEL: digest},
                 target="runtime" if spec.strategy in GENERATED else None,
                 timeout=spec.build_timeout,
@@ -201,8 +202,9 @@ class ImageFactory:
                 output = engine.build(request, on_line=self._on_build_line)
             finally:
                 self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
-            record = BuildRecord(tag, output.image_id, engine.name, spec.strategy, reused=False,
-                                 duration=output.duration, log=output.log)
+            record = BuildRecord(
+                tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
+            )
         self.records.append((spec, record))
         return RustImage(spec, engine, record, self.labels)
 
@@ -233,10 +235,7 @@ class ImageFactory:
     def close(self) -> None:
         for engine in self._engines.values():
             if not isinstance(engine, _Failure):
-                try:
-                    engine.close()
-                except EngineError:
-                    pass
+                engine.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
 

@@ -72,8 +72,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _inside_other_crate(path: Path) -> bool:
     """A manifest under a crate's ``target/`` or ``vendor/`` folder is not the user's."""
     return any(
-        folder.name in ("target", "vendor") and (folder.parent / "Cargo.toml").is_file()
-        for folder in path.parents
+        folder.name in ("target", "vendor") and (folder.parent / "Cargo.toml").is_file() for folder in path.parents
     )
 
 
@@ -103,8 +102,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = marker_kwargs(metafunc.definition)
     try:
         crate = read_crate(crate_path(state.settings, marker))
-        variants = [(s, e) for s in strategies_for(state.settings, crate, marker)
-                    for e in engines_for(state.settings, marker)]
+        variants = [
+            (s, e) for s in strategies_for(state.settings, crate, marker) for e in engines_for(state.settings, marker)
+        ]
     except RustImageError as exc:
         metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
         return

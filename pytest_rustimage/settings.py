@@ -33,8 +33,17 @@ DEFAULT_RUN_TIMEOUT = 60.0
 LINKAGES = ("static", "dynamic", "any")
 MARKER_KEYS = ("crate", "strategy", "bin", "engine")
 METADATA_KEYS = (
-    "strategy", "bin", "args", "expect-exit-code", "expect-stdout", "max-size", "expect-linkage",
-    "dockerfile", "build-args", "binary-path", "run-timeout",
+    "strategy",
+    "bin",
+    "args",
+    "expect-exit-code",
+    "expect-stdout",
+    "max-size",
+    "expect-linkage",
+    "dockerfile",
+    "build-args",
+    "binary-path",
+    "run-timeout",
 )
 
 INI: tuple[tuple[str, str, str, Any], ...] = (
@@ -54,16 +63,34 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("rust-image", "Rust container images (pytest-rustimage)")
-    group.addoption("--rust-image", action="store_true", default=None,
-                    help="build the images of the crates given and run their checks")
-    group.addoption("--rust-image-strategy", action="append", default=None, metavar="NAME[,NAME]",
-                    help=f"build strategy, repeatable or comma-separated: {', '.join(STRATEGIES)}")
-    group.addoption("--rust-image-engine", default=None, metavar="NAME",
-                    help=f"container engine: {', '.join(ENGINE_NAMES)}")
-    group.addoption("--rust-image-require-engine", action="store_true", default=None,
-                    help="fail instead of skipping when the engine is not reachable")
-    group.addoption("--rust-image-rebuild", action="store_true", default=False,
-                    help="build again even when an image with the same inputs exists")
+    group.addoption(
+        "--rust-image",
+        action="store_true",
+        default=None,
+        help="build the images of the crates given and run their checks",
+    )
+    group.addoption(
+        "--rust-image-strategy",
+        action="append",
+        default=None,
+        metavar="NAME[,NAME]",
+        help=f"build strategy, repeatable or comma-separated: {', '.join(STRATEGIES)}",
+    )
+    group.addoption(
+        "--rust-image-engine", default=None, metavar="NAME", help=f"container engine: {', '.join(ENGINE_NAMES)}"
+    )
+    group.addoption(
+        "--rust-image-require-engine",
+        action="store_true",
+        default=None,
+        help="fail instead of skipping when the engine is not reachable",
+    )
+    group.addoption(
+        "--rust-image-rebuild",
+        action="store_true",
+        default=False,
+        help="build again even when an image with the same inputs exists",
+    )
     group.addoption("--rust-image-bin", default=None, metavar="NAME", help="the binary to check")
     for name, kind, help_text, default in INI:
         parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
@@ -142,9 +169,20 @@ class Settings:
         """Settings that differ from the defaults, for the report header."""
         default = Settings()
         shown = []
-        for name in ("cli_strategies", "ini_strategies", "cli_engine", "ini_engine", "require_engine",
-                     "rebuild", "cli_bin", "builder_image", "runtime_image", "vendor", "build_timeout",
-                     "run_timeout"):
+        for name in (
+            "cli_strategies",
+            "ini_strategies",
+            "cli_engine",
+            "ini_engine",
+            "require_engine",
+            "rebuild",
+            "cli_bin",
+            "builder_image",
+            "runtime_image",
+            "vendor",
+            "build_timeout",
+            "run_timeout",
+        ):
             value = getattr(self, name)
             if value != getattr(default, name):
                 shown.append(f"{name.replace('cli_', '').replace('ini_', '')}={value}")
@@ -182,23 +220,35 @@ class ImageSpec:
     def key(self) -> tuple[str, ...]:
         """What makes two specs the same image within a session."""
         args = tuple(f"{k}={v}" for k, v in sorted(self.build_args.items()))
-        return (str(self.crate.manifest_path), self.strategy, self.engine, self.binary.name,
-                self.builder_image, self.runtime_image, str(self.vendor), str(self.dockerfile), *args)
+        return (
+            str(self.crate.manifest_path),
+            self.strategy,
+            self.engine,
+            self.binary.name,
+            self.builder_image,
+            self.runtime_image,
+            str(self.vendor),
+            str(self.dockerfile),
+            *args,
+        )
 
 
 def _check_marker(marker: Mapping[str, Any]) -> None:
     unknown = sorted(set(marker) - set(MARKER_KEYS))
     if unknown:
-        raise ConfigError(f"rust_image marker: unknown argument(s) {', '.join(unknown)}; "
-                          f"it takes {', '.join(MARKER_KEYS)}")
+        raise ConfigError(
+            f"rust_image marker: unknown argument(s) {', '.join(unknown)}; it takes {', '.join(MARKER_KEYS)}"
+        )
 
 
 def _check_metadata(crate: Crate) -> Mapping[str, Any]:
     meta = crate.metadata
     unknown = sorted(set(meta) - set(METADATA_KEYS))
     if unknown:
-        raise ConfigError(f"{crate.manifest_path}: unknown key(s) in [*.metadata.rust-image]: "
-                          f"{', '.join(unknown)}; known keys: {', '.join(METADATA_KEYS)}")
+        raise ConfigError(
+            f"{crate.manifest_path}: unknown key(s) in [*.metadata.rust-image]: "
+            f"{', '.join(unknown)}; known keys: {', '.join(METADATA_KEYS)}"
+        )
     return meta
 
 
@@ -227,12 +277,15 @@ def crate_path(settings: Settings, marker: Mapping[str, Any]) -> Path:
         return settings.default_crate
     if (settings.rootdir / "Cargo.toml").is_file():
         return settings.rootdir
-    raise ConfigError("no crate to build: pass crate= to @pytest.mark.rust_image, set the ini key "
-                      "rust_image_crate, or run from a folder with a Cargo.toml")
+    raise ConfigError(
+        "no crate to build: pass crate= to @pytest.mark.rust_image, set the ini key "
+        "rust_image_crate, or run from a folder with a Cargo.toml"
+    )
 
 
-def resolve(settings: Settings, crate: Crate, strategy: str, engine: str,
-            marker: Mapping[str, Any] | None = None) -> ImageSpec:
+def resolve(
+    settings: Settings, crate: Crate, strategy: str, engine: str, marker: Mapping[str, Any] | None = None
+) -> ImageSpec:
     """The spec of one image: ``crate`` built with ``strategy`` on ``engine``."""
     marker = marker or {}
     _check_marker(marker)

@@ -10,6 +10,7 @@ used and the engine says so in :attr:`DockerEngine.builder`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import posixpath
@@ -69,7 +70,10 @@ def _client_major(path: str, env: Mapping[str, str]) -> int | None:
     try:
         out = subprocess.run(
             [path, "version", "--format", "{{.Client.Version}}"],
-            capture_output=True, text=True, timeout=30, env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=dict(env),
         ).stdout.strip()
         return int(out.split(".")[0])
     except (OSError, ValueError, subprocess.TimeoutExpired):
@@ -80,9 +84,7 @@ def probe_cli(candidates: Sequence[str], env: Mapping[str, str]) -> DockerCli | 
     """The first CLI that can do BuildKit, else the first one at all (legacy)."""
     for path in candidates:
         try:
-            buildx = subprocess.run(
-                [path, "buildx", "version"], capture_output=True, timeout=30, env=dict(env)
-            )
+            buildx = subprocess.run([path, "buildx", "version"], capture_output=True, timeout=30, env=dict(env))
         except (OSError, subprocess.TimeoutExpired):
             continue
         if buildx.returncode == 0:
@@ -157,7 +159,9 @@ class DockerEngine:
         )
         duration = time.monotonic() - started
         if timed_out:
-            raise BuildFailed(f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True)
+            raise BuildFailed(
+                f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
+            )
         if code != 0 or not iidfile.exists():
             raise BuildFailed(f"`docker build` exited with code {code}", log)
         image_id = iidfile.read_text().strip()
@@ -250,13 +254,10 @@ class DockerEngine:
         return image_id
 
     def remove_image(self, ref: str) -> None:
-        try:
+        with contextlib.suppress(docker.errors.ImageNotFound):
             self.client.images.remove(ref, force=True)
-        except docker.errors.ImageNotFound:
-            pass
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
-

@@ -19,7 +19,6 @@ from pytest_rustimage.engines.base import PLUGIN_LABEL
 from tests.acceptance.project import Project
 
 
-
 @pytest.fixture(scope="session")
 def base_images() -> None:
     engine = make_engine("docker")

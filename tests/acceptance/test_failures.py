@@ -21,11 +21,13 @@ def test_budget_too_small_fails_with_sizes_and_largest_layers(project: Project) 
     project.set_metadata(crate, max_size='"100kB"')
     result = project.run("hello", "--rust-image-strategy=static")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines([
-        "*pytest-rustimage/hello:static-* is 1.* MiB (* bytes), over its budget of 97.7 KiB (100000 bytes)*",
-        "*Largest layers:*",
-        "*COPY*/usr/local/bin/hello*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-rustimage/hello:static-* is 1.* MiB (* bytes), over its budget of 97.7 KiB (100000 bytes)*",
+            "*Largest layers:*",
+            "*COPY*/usr/local/bin/hello*",
+        ]
+    )
 
 
 def test_wrong_expected_output_fails_showing_the_output(project: Project) -> None:
@@ -41,13 +43,15 @@ def test_non_zero_exit_shows_code_stdout_and_stderr(project: Project) -> None:
     project.set_metadata(crate, args='["--bogus"]')
     result = project.run("hello", "--rust-image-strategy=static")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines([
-        "*exit code 2, expected 0*",
-        "command: /usr/local/bin/hello --bogus",
-        "exit code: 2",
-        "--- stderr ---",
-        "*usage*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*exit code 2, expected 0*",
+            "command: /usr/local/bin/hello --bogus",
+            "exit code: 2",
+            "--- stderr ---",
+            "*usage*",
+        ]
+    )
 
 
 def test_dynamic_binary_fails_a_static_linkage_requirement(project: Project) -> None:
@@ -55,10 +59,12 @@ def test_dynamic_binary_fails_a_static_linkage_requirement(project: Project) -> 
     project.set_metadata(crate, expect_linkage='"static"')
     result = project.run("hello", "--rust-image-strategy=chef")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines([
-        "*/usr/local/bin/hello in pytest-rustimage/hello:chef-* is linked dynamic "
-        "(interpreter /lib64/ld-linux-x86-64.so.2, needs *libc.so.6*), but static linkage is expected*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*/usr/local/bin/hello in pytest-rustimage/hello:chef-* is linked dynamic "
+            "(interpreter /lib64/ld-linux-x86-64.so.2, needs *libc.so.6*), but static linkage is expected*",
+        ]
+    )
 
 
 def test_compile_error_fails_build_with_the_compiler_message(project: Project) -> None:
@@ -66,11 +72,13 @@ def test_compile_error_fails_build_with_the_compiler_message(project: Project) -
     (crate / "src" / "main.rs").write_text('fn main() {\n    let n: u32 = "not a number";\n}\n')
     result = project.run("hello", "--rust-image-strategy=static")
     result.assert_outcomes(failed=1, skipped=3)
-    result.stdout.fnmatch_lines([
-        "*hello did not build (static-docker): `docker build` exited with code 1*",
-        "*last lines of the build log*",
-        "*error[[]E0308[]]: mismatched types*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*hello did not build (static-docker): `docker build` exited with code 1*",
+            "*last lines of the build log*",
+            "*error[[]E0308[]]: mismatched types*",
+        ]
+    )
     result.stdout.fnmatch_lines(["*the image did not build; see build[[]static-docker[]]*"])
 
 
@@ -83,9 +91,11 @@ def test_a_binary_that_hangs_times_out_and_its_container_is_removed(project: Pro
     project.set_metadata(crate, run_timeout="3")
     result = project.run("sleeper", "--rust-image-strategy=static")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines([
-        "*`/usr/local/bin/sleeper --version` in * did not finish within 3s; the container was stopped and removed*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*`/usr/local/bin/sleeper --version` in * did not finish within 3s; the container was stopped and removed*",
+        ]
+    )
     # the autouse fixture asserts that no container of the plugin is left
 
 
@@ -139,4 +149,3 @@ def test_unknown_strategy_is_a_usage_error(project: Project) -> None:
     result = project.run("hello", "--rust-image-strategy=nix")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unknown strategy 'nix'; choose from: chef, static, dockerfile*"])
-

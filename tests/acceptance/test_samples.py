@@ -33,7 +33,9 @@ def test_second_session_reuses_the_image_without_building(project: Project) -> N
     first.stdout.fnmatch_lines(["*building hello (static-docker)*"])
     second = project.run("hello", "--rust-image-strategy=static")
     second.assert_outcomes(passed=4)
-    second.stdout.fnmatch_lines(["*reusing pytest-rustimage/hello:static-* (inputs unchanged)*", "*hello*static*reused*"])
+    second.stdout.fnmatch_lines(
+        ["*reusing pytest-rustimage/hello:static-* (inputs unchanged)*", "*hello*static*reused*"]
+    )
     assert "building hello" not in second.stdout.str()
 
 
