@@ -185,7 +185,8 @@ class Settings:
         ):
             value = getattr(self, name)
             if value != getattr(default, name):
-                shown.append(f"{name.replace('cli_', '').replace('ini_', '')}={value}")
+                text = ",".join(value) if isinstance(value, tuple) else str(value)
+                shown.append(f"{name.replace('cli_', '').replace('ini_', '')}={text}")
         return shown
 
 

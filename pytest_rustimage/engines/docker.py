@@ -16,6 +16,7 @@ import os
 import posixpath
 import subprocess
 import tarfile
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -148,24 +149,24 @@ class DockerEngine:
 
     def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
         cli = self._get_cli()
-        iidfile = request.context.parent / f".{request.context.name}.iid"
-        iidfile.unlink(missing_ok=True)
         env = self._env()
         if cli.mode == "legacy":
             env.pop("DOCKER_BUILDKIT")
-        started = time.monotonic()
-        code, log, timed_out = stream_process(
-            cli.build_command(request, iidfile), env=env, timeout=request.timeout, on_line=on_line
-        )
-        duration = time.monotonic() - started
-        if timed_out:
-            raise BuildFailed(
-                f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
+        # the image id file lives outside the context, which may be the user's own folder
+        with tempfile.TemporaryDirectory(prefix="rust-image-iid-") as tmp:
+            iidfile = Path(tmp) / "iid"
+            started = time.monotonic()
+            code, log, timed_out = stream_process(
+                cli.build_command(request, iidfile), env=env, timeout=request.timeout, on_line=on_line
             )
-        if code != 0 or not iidfile.exists():
-            raise BuildFailed(f"`docker build` exited with code {code}", log)
-        image_id = iidfile.read_text().strip()
-        iidfile.unlink()
+            duration = time.monotonic() - started
+            if timed_out:
+                raise BuildFailed(
+                    f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
+                )
+            if code != 0 or not iidfile.exists():
+                raise BuildFailed(f"`docker build` exited with code {code}", log)
+            image_id = iidfile.read_text().strip()
         return BuildOutput(image_id=image_id, log=log, duration=duration)
 
     def image_id(self, ref: str) -> str | None:
