@@ -9,9 +9,10 @@ sources land beside ``app/`` under ``vendor/``.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,18 +35,37 @@ def read_dockerignore(root: Path) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _matches(pattern: str, rel: str) -> bool:
-    pattern = pattern.strip("/")
-    pattern = pattern.removeprefix("./")
-    parts = rel.split("/")
+def _normalise(pattern: str) -> str:
+    return pattern.strip().removeprefix("./").strip("/")
+
+
+@functools.lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A ``.dockerignore`` pattern as a regex: ``*`` and ``?`` stay within a folder, ``**`` crosses folders."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
     # a pattern matches the path itself or any folder above it
-    for i in range(1, len(parts) + 1):
-        prefix = "/".join(parts[:i])
-        if fnmatch.fnmatchcase(prefix, pattern) or (
-            pattern.startswith("**/") and fnmatch.fnmatchcase(prefix, pattern[3:])
-        ):
-            return True
-    return False
+    return re.compile("".join(out) + "(?:/.*)?")
+
+
+def _matches(pattern: str, rel: str) -> bool:
+    return _regex(_normalise(pattern)).fullmatch(rel) is not None
 
 
 def is_excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -71,7 +91,9 @@ def context_files(root: Path, patterns: Sequence[str] | None = None) -> Iterator
         dirs[:] = sorted(
             d for d in dirs if not is_excluded(rel_dir + d, patterns) or _negated_below(rel_dir + d, patterns)
         )
-        for name in sorted(files):
+        links = [d for d in dirs if (here / d).is_symlink()]  # links to folders are entries, not walked
+        dirs[:] = [d for d in dirs if d not in links]
+        for name in sorted(files + links):
             rel = rel_dir + name
             if not is_excluded(rel, patterns):
                 yield rel, here / name
@@ -79,7 +101,9 @@ def context_files(root: Path, patterns: Sequence[str] | None = None) -> Iterator
 
 def _negated_below(rel_dir: str, patterns: Sequence[str]) -> bool:
     top = rel_dir.split("/", 1)[0]
-    return top not in ALWAYS_EXCLUDED and any(p.startswith("!" + rel_dir + "/") for p in patterns)
+    return top not in ALWAYS_EXCLUDED and any(
+        p.startswith("!") and _normalise(p[1:]).startswith(rel_dir + "/") for p in patterns
+    )
 
 
 def copy_tree(root: Path, dest: Path) -> list[str]:
@@ -87,11 +111,14 @@ def copy_tree(root: Path, dest: Path) -> list[str]:
     copied = []
     real_root = root.resolve()
     for rel, path in context_files(root):
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            raise CrateError(f"{rel} is a symbolic link to {path.resolve()}, outside the build context", root)
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+        if path.is_symlink():  # kept as a link, as COPY keeps it
+            if not path.resolve().is_relative_to(real_root):
+                raise CrateError(f"{rel} is a symbolic link to {path.resolve()}, outside the build context", root)
+            target.symlink_to(os.readlink(path))
+        else:
+            shutil.copy2(path, target)
         copied.append(rel)
     return copied
 
@@ -102,6 +129,9 @@ def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
     for key, value in sorted(extra.items()):
         digest.update(f"{key}={value}\0".encode())
     for rel, path in context_files(root):
+        if path.is_symlink():
+            digest.update(f"{rel}\0link\0{os.readlink(path)}\0".encode())
+            continue
         digest.update(rel.encode() + b"\0" + oct(path.stat().st_mode & 0o111).encode() + b"\0")
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

@@ -179,7 +179,10 @@ def _auto_binaries(package_dir: Path, package_name: str, doc: Mapping[str, Any])
         else:
             src = package_dir / "src/bin" / f"{name}.rs"
         binaries.append(Binary(name, package_name, src))
-    if _table(doc, "package").get("autobins", True) is not False:
+    package = _table(doc, "package")
+    # edition 2015 turns discovery off once any [[bin]] is written out
+    autobins_default = not (explicit and str(package.get("edition", "2015")) == "2015")
+    if package.get("autobins", autobins_default) is not False:
         taken = {b.name for b in binaries}
         taken_paths = {b.src_path.resolve() for b in binaries}
         candidates: list[tuple[str, Path]] = []
@@ -214,13 +217,15 @@ def _read_package(manifest: Path, workspace_doc: Mapping[str, Any] | None) -> Pa
         manifest_path=manifest,
         default_run=str(default_run) if default_run else None,
         binaries=_auto_binaries(manifest.parent, name, doc),
-        metadata=_table(package, "metadata", METADATA_KEY),
+        metadata=_metadata(package, manifest),
     )
 
 
-def _check_metadata(value: Any, where: Path) -> dict[str, Any]:
+def _metadata(owner: Mapping[str, Any], manifest: Path) -> dict[str, Any]:
+    """The ``rust-image`` table under ``owner``'s ``metadata``; anything but a table is refused."""
+    value = _table(owner, "metadata").get(METADATA_KEY, {})
     if not isinstance(value, Mapping):
-        raise CrateError(f"[...metadata.{METADATA_KEY}] must be a table", where)
+        raise CrateError(f"metadata.{METADATA_KEY} must be a table, not {type(value).__name__}", manifest)
     return dict(value)
 
 
@@ -233,7 +238,7 @@ def read_crate(path: Path, *, use_cargo: bool = True) -> Crate:
     root = _workspace_root(manifest, doc)
     root_manifest = root / "Cargo.toml"
     root_doc = doc if root_manifest == manifest else load_toml(root_manifest)
-    workspace_meta = _table(root_doc, "workspace", "metadata", METADATA_KEY)
+    workspace_meta = _metadata(_table(root_doc, "workspace"), root_manifest)
     packages: tuple[Package, ...]
     if "package" in doc:
         packages = (_read_package(manifest, root_doc),)
@@ -246,9 +251,9 @@ def read_crate(path: Path, *, use_cargo: bool = True) -> Crate:
         name = root.name
     if use_cargo and shutil.which("cargo"):
         packages = _with_cargo_binaries(manifest, packages)
-    metadata = _check_metadata(workspace_meta, root_manifest)
+    metadata = dict(workspace_meta)
     for package in packages if "package" in doc else ():
-        metadata.update(_check_metadata(package.metadata, package.manifest_path))
+        metadata.update(package.metadata)
     return Crate(
         manifest_path=manifest,
         root=root,

@@ -97,6 +97,8 @@ def add_options(parser: pytest.Parser) -> None:
 
 
 def _seconds(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{what}: expected seconds, got {value!r}")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
@@ -258,6 +260,8 @@ def strategies_for(settings: Settings, crate: Crate, marker: Mapping[str, Any]) 
     if settings.cli_strategies:
         return settings.cli_strategies
     for source in (marker.get("strategy"), meta.get("strategy")):
+        if isinstance(source, (list, tuple)):
+            return _split([str(s) for s in source])
         if source:
             return _split([str(source)])
     return settings.ini_strategies or (DEFAULT_STRATEGY,)

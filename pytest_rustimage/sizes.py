@@ -23,7 +23,7 @@ _UNITS = {
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
 
-def parse_size(value: str | int, *, what: str = "size") -> int:
+def parse_size(value: object, *, what: str = "size") -> int:
     """Bytes in ``value``: an int (bytes) or a string like ``"25MiB"`` or ``"1.5 MB"``."""
     if isinstance(value, bool):
         raise ConfigError(f"{what}: expected a size such as '25MiB', got {value!r}")
@@ -31,6 +31,8 @@ def parse_size(value: str | int, *, what: str = "size") -> int:
         if value < 0:
             raise ConfigError(f"{what}: a size cannot be negative ({value})")
         return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{what}: expected a size such as '25MiB' or a number of bytes, got {value!r}")
     match = _SIZE.match(value)
     unit = match.group(2).lower() if match else ""
     if match is None or (unit and unit not in _UNITS):
@@ -42,8 +44,9 @@ def parse_size(value: str | int, *, what: str = "size") -> int:
 def format_size(n: int) -> str:
     """A short human form in binary units, e.g. ``1.2 MiB``."""
     size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB"):
+        limit = 1024 if unit == "B" else 1023.95  # what would print as 1024.0 moves up a unit
+        if abs(size) < limit:
             return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
-    raise AssertionError("unreachable")
+    return f"{size:.1f} GiB"
