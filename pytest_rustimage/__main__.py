@@ -27,18 +27,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sources = tuple(args.sources) if args.sources else bases.DEFAULT_SOURCES
+    names = list(dict.fromkeys(args.engine or ["docker"]))
+    engines = [make_engine(name) for name in names]
     try:
-        for name in args.engine or ["docker"]:
-            engine = make_engine(name)
-            try:
-                engine.ping()
-                bases.ensure_runtime(engine, sources=sources, force=args.force)
-                bases.ensure_builder(engine, sources=sources, force=args.force)
-            finally:
-                engine.close()
+        for engine in engines:
+            engine.ping()
+        bases.ensure_runtime(engines, sources=sources, force=args.force)
+        bases.ensure_builder(engines, sources=sources, force=args.force)
     except RustImageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for engine in engines:
+            engine.close()
     print(f"builder: {bases.BUILDER_TAG}\nruntime: {bases.RUNTIME_TAG}")
     return 0
 

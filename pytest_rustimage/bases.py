@@ -23,12 +23,13 @@ import json
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_rustimage.engines.base import PLUGIN_LABEL, Engine
 from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.facts import normalise_id
 
 BUILDER_TAG = "pytest-rustimage/builder:bookworm"
 RUNTIME_TAG = "pytest-rustimage/runtime:bookworm-slim"
@@ -117,63 +118,90 @@ def mmdebstrap_command(
 def _existing(engine: Engine, tag: str, digest: str) -> str | None:
     if engine.image_id(tag) is None:
         return None
-    info = engine.inspect(tag)
-    return info.id if info.config.labels.get(RECIPE_LABEL) == digest else None
+    raw = engine.inspect_raw(tag)
+    labels = (raw.get("Config") or {}).get("Labels") or {}
+    return normalise_id(str(raw["Id"])) if labels.get(RECIPE_LABEL) == digest else None
+
+
+def _ensure(
+    engines: Sequence[Engine],
+    tag: str,
+    digest: str,
+    make: Callable[[Path], None],
+    changes: list[str],
+    *,
+    force: bool,
+    say: Callable[[str], None],
+) -> list[BaseImage]:
+    """Have ``tag`` with ``digest`` in every engine: made once, then copied engine to engine.
+
+    Copying (save, then load) keeps the image id, so every engine builds on the very same base.
+    """
+    found = {e.name: (None if force else _existing(e, tag, digest)) for e in engines}
+    results = [BaseImage(tag, ident, made=False) for e in engines if (ident := found[e.name])]
+    for e in engines:
+        if found[e.name]:
+            say(f"{tag} is up to date in {e.name} ({found[e.name]})")
+    missing = [e for e in engines if not found[e.name]]
+    donor = next((e for e in engines if found[e.name]), None)
+    if missing and donor is None:
+        donor = missing.pop(0)
+        with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
+            tarball = Path(tmp) / "rootfs.tar"
+            make(tarball)
+            image_id = donor.import_rootfs(tarball, tag, [f"LABEL {RECIPE_LABEL}={digest}", *changes])
+        say(f"{tag} made in {donor.name} ({image_id})")
+        results.append(BaseImage(tag, image_id, made=True))
+    for engine in missing:
+        assert donor is not None
+        say(f"copying {tag} from {donor.name} to {engine.name} ...")
+        with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
+            archive = Path(tmp) / "image.tar"
+            with donor.open_archive(tag) as stream, open(archive, "wb") as out:
+                shutil.copyfileobj(stream, out, 1 << 20)
+            engine.load_archive(archive)
+        copied = _existing(engine, tag, digest)
+        if copied is None:
+            raise RustImageError(f"copying {tag} from {donor.name} to {engine.name} left no such image")
+        say(f"{tag} copied to {engine.name} ({copied})")
+        results.append(BaseImage(tag, copied, made=True))
+    return results
 
 
 def ensure_runtime(
-    engine: Engine,
+    engines: Sequence[Engine],
     *,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,
     say: Callable[[str], None] = print,
-) -> BaseImage:
-    digest = recipe_digest("runtime", sources, {})
-    found = None if force else _existing(engine, RUNTIME_TAG, digest)
-    if found:
-        say(f"{RUNTIME_TAG} is up to date ({found[:19]})")
-        return BaseImage(RUNTIME_TAG, found, made=False)
-    with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
-        tarball = Path(tmp) / "runtime.tar"
+) -> list[BaseImage]:
+    def make(tarball: Path) -> None:
         say(f"making {RUNTIME_TAG} with mmdebstrap ...")
         _run(mmdebstrap_command(tarball, sources), "mmdebstrap (runtime)")
-        image_id = engine.import_rootfs(tarball, RUNTIME_TAG, [f"LABEL {RECIPE_LABEL}={digest}", 'CMD ["bash"]'])
-    say(f"{RUNTIME_TAG} made ({image_id[:19]})")
-    return BaseImage(RUNTIME_TAG, image_id, made=True)
+
+    digest = recipe_digest("runtime", sources, {})
+    return _ensure(engines, RUNTIME_TAG, digest, make, ['CMD ["bash"]'], force=force, say=say)
 
 
 def ensure_builder(
-    engine: Engine,
+    engines: Sequence[Engine],
     *,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,
     say: Callable[[str], None] = print,
-) -> BaseImage:
+) -> list[BaseImage]:
     tc = host_toolchain()
-    digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
-    found = None if force else _existing(engine, BUILDER_TAG, digest)
-    if found:
-        say(f"{BUILDER_TAG} is up to date ({found[:19]})")
-        return BaseImage(BUILDER_TAG, found, made=False)
     hooks = (
         'mkdir -p "$1/usr/local/rust" "$1/usr/local/cargo/bin"',
         f'tar -C "{tc.sysroot}" --exclude=lib/rustlib/src --exclude=share -cf - bin lib'
         ' | tar -C "$1/usr/local/rust" -xf -',
         f'cp "{tc.cargo_chef}" "$1/usr/local/cargo/bin/cargo-chef"',
     )
-    with tempfile.TemporaryDirectory(prefix="rust-image-bases-") as tmp:
-        tarball = Path(tmp) / "builder.tar"
+
+    def make(tarball: Path) -> None:
         say(f"making {BUILDER_TAG} with mmdebstrap and the host's {tc.rustc_version} ...")
         _run(mmdebstrap_command(tarball, sources, include=BUILDER_PACKAGES, hooks=hooks), "mmdebstrap (builder)")
-        image_id = engine.import_rootfs(
-            tarball,
-            BUILDER_TAG,
-            [
-                f"LABEL {RECIPE_LABEL}={digest}",
-                f"ENV PATH={BUILDER_PATH}",
-                "ENV CARGO_HOME=/usr/local/cargo",
-                'CMD ["bash"]',
-            ],
-        )
-    say(f"{BUILDER_TAG} made ({image_id[:19]})")
-    return BaseImage(BUILDER_TAG, image_id, made=True)
+
+    digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
+    changes = [f"ENV PATH={BUILDER_PATH}", "ENV CARGO_HOME=/usr/local/cargo", 'CMD ["bash"]']
+    return _ensure(engines, BUILDER_TAG, digest, make, changes, force=force, say=say)

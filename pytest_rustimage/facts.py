@@ -1,29 +1,31 @@
 """Frozen facts about images, builds, runs and binaries, and pure parsers of engine output.
 
-Nothing here talks to an engine: the engines hand raw ``inspect``/``history``
-dicts to these parsers, so the same definitions hold for every engine.
+Nothing here talks to an engine: the engines hand raw ``inspect`` dicts and
+image archives to these parsers, so the same definitions hold for every engine.
 
 **Image size** is defined once, for every engine, as the uncompressed sum of
-the image's layers, each layer counted as the engine's history reports the
-bytes it added. Compressed (registry) sizes, manifests and configs are not
-counted.
+the image's layers, each layer's size being the bytes of content it holds
+(see :mod:`pytest_rustimage.archive`). Compressed (registry) sizes, tar
+headers, manifests and configs are not counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_rustimage.archive import ArchiveFacts
 from pytest_rustimage.elf import ElfFacts
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer that adds bytes, oldest first, with the instruction that made it."""
+    """One layer of an image, with its content bytes and the instruction that made it."""
 
     size: int
     created_by: str
+    diff_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,25 +129,27 @@ def image_config_from_inspect(inspect: Mapping[str, Any]) -> ImageConfig:
         entrypoint=_strings(config.get("Entrypoint")),
         cmd=_strings(config.get("Cmd")),
         env=env,
-        workdir=str(config.get("WorkingDir") or ""),
+        workdir=str(config.get("WorkingDir") or "/"),  # engines write "" or "/" for the root
         exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
         labels=dict(config.get("Labels") or {}),
     )
 
 
-def image_info_from_inspect(inspect: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> ImageInfo:
-    """An :class:`ImageInfo` from raw ``inspect`` and ``history`` (history newest first, as engines give it)."""
+def image_info(inspect: Mapping[str, Any], archive: ArchiveFacts) -> ImageInfo:
+    """An :class:`ImageInfo` from a raw ``inspect`` dict and the image's measured archive."""
     layers = tuple(
-        Layer(size=int(entry.get("Size") or 0), created_by=str(entry.get("CreatedBy") or "").strip())
-        for entry in reversed(history)
-        if int(entry.get("Size") or 0) > 0
+        Layer(size=layer.size, created_by=layer.created_by, diff_id=layer.diff_id) for layer in archive.layers
     )
-    rootfs: Mapping[str, Any] = inspect.get("RootFS") or {}
     return ImageInfo(
-        id=str(inspect["Id"]),
+        id=normalise_id(str(inspect["Id"])),
         tags=_strings(inspect.get("RepoTags")),
         size=sum(layer.size for layer in layers),
-        layer_count=len(rootfs.get("Layers") or ()),
+        layer_count=len(layers),
         layers=layers,
         config=image_config_from_inspect(inspect),
     )
+
+
+def normalise_id(image_id: str) -> str:
+    """Image ids as ``sha256:HEX`` whichever engine wrote them (Podman leaves the prefix out)."""
+    return image_id if ":" in image_id else f"sha256:{image_id}"

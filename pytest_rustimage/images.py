@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from pytest_rustimage import __version__
+from pytest_rustimage.archive import read_archive
 from pytest_rustimage.context import copy_tree, digest_inputs, vendor
 from pytest_rustimage.dockerfile import GENERATED, Recipe, binary_path, render, vendor_config
 from pytest_rustimage.elf import inspect_elf
 from pytest_rustimage.engines import Engine, make_engine
 from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildRequest
-from pytest_rustimage.errors import EngineUnavailable, RustImageError
-from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult
+from pytest_rustimage.errors import EngineError, EngineUnavailable, RustImageError
+from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult, image_info
+from pytest_rustimage.services import Service, start_service
 from pytest_rustimage.settings import ImageSpec
 
 Say = Callable[[str], None]
@@ -55,7 +58,8 @@ class RustImage:
 
     @cached_property
     def info(self) -> ImageInfo:
-        return self.engine.inspect(self.id)
+        """Id, tags, config and measured layers (reads the image archive once)."""
+        return measure(self.engine, self.id)
 
     @property
     def size(self) -> int:
@@ -93,6 +97,36 @@ class RustImage:
             timeout=timeout or self.spec.run_timeout,
         )
 
+    def serve(
+        self,
+        *args: str,
+        port: int | Sequence[int] | None = None,
+        wait: str = "port",
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> Service:
+        """Start the binary with ``args`` as a long-running container and wait until it is ready.
+
+        ``port``: the container port(s) to publish (default: the image's exposed tcp ports).
+        ``wait``: ``"port"``, ``"log:TEXT"`` or ``"http:/PATH"`` (see :mod:`pytest_rustimage.services`).
+        Use it as a context manager, or call ``stop()``; the session removes any left running.
+        """
+        if port is None:
+            ports = [int(p.split("/")[0]) for p in self.config.exposed_ports if p.endswith("/tcp")]
+        else:
+            ports = [port] if isinstance(port, int) else list(port)
+        return start_service(
+            self.engine,
+            self.tag,
+            list(args),
+            entrypoint=[self.binary_path],
+            ports=ports,
+            labels=self._labels,
+            env=env,
+            wait=wait,
+            timeout=timeout,
+        )
+
     def binary(self, name: str | None = None) -> BinaryFacts:
         """The checked binary (or another by name or absolute path) read out of the image."""
         path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
@@ -106,6 +140,17 @@ class RustImage:
                 elf=inspect_elf(data, name=f"{path} in {self.tag}"),
             )
         return self._binaries[path]
+
+
+def measure(engine: Engine, ref: str) -> ImageInfo:
+    """An image's facts, its size measured from its archive the same way on every engine."""
+    raw = engine.inspect_raw(ref)
+    with engine.open_archive(ref) as stream:
+        try:
+            archive = read_archive(stream)
+        except (ValueError, tarfile.TarError) as exc:
+            raise EngineError(f"cannot read the archive of image {ref} from {engine.name}: {exc}") from exc
+    return image_info(raw, archive)
 
 
 @dataclass
@@ -233,8 +278,17 @@ class ImageFactory:
         return [image for image in self._images.values() if isinstance(image, RustImage)]
 
     def close(self) -> None:
+        """Remove what this session left in the engines (containers, build leftovers), then let go."""
+        session = {SESSION_LABEL: self.session_id}
         for engine in self._engines.values():
-            if not isinstance(engine, _Failure):
+            if isinstance(engine, _Failure):
+                continue
+            try:
+                engine.remove_containers(session)
+                engine.remove_build_leftovers(session)
+            except RustImageError as exc:
+                self._say(f"rust-image: cleaning up {engine.name} failed: {exc}")
+            finally:
                 engine.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 

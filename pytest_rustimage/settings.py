@@ -20,7 +20,7 @@ import pytest
 
 from pytest_rustimage.crate import Binary, Crate, read_crate
 from pytest_rustimage.dockerfile import DEFAULT_BUILDER, DEFAULT_RUNTIME, STRATEGIES
-from pytest_rustimage.engines import ENGINE_NAMES
+from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.sizes import parse_size
 
@@ -50,7 +50,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     # (name, type, help, default)
     ("rust_image", "bool", "build and check images without passing --rust-image", False),
     ("rust_image_strategy", "args", f"strategies ({', '.join(STRATEGIES)})", []),
-    ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)})", DEFAULT_ENGINE),
+    ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)}, or {ALL})", DEFAULT_ENGINE),
     ("rust_image_require_engine", "bool", "fail, not skip, when the engine is unreachable", False),
     ("rust_image_builder", "string", "builder base image", DEFAULT_BUILDER),
     ("rust_image_runtime", "string", "runtime base image (chef strategy)", DEFAULT_RUNTIME),
@@ -77,7 +77,10 @@ def add_options(parser: pytest.Parser) -> None:
         help=f"build strategy, repeatable or comma-separated: {', '.join(STRATEGIES)}",
     )
     group.addoption(
-        "--rust-image-engine", default=None, metavar="NAME", help=f"container engine: {', '.join(ENGINE_NAMES)}"
+        "--rust-image-engine",
+        default=None,
+        metavar="NAME",
+        help=f"container engine: {', '.join(ENGINE_NAMES)}, or {ALL} (each, plus parity checks)",
     )
     group.addoption(
         "--rust-image-require-engine",
@@ -117,9 +120,13 @@ def _split(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _engine(name: str) -> str:
-    if name not in ENGINE_NAMES:
-        raise ConfigError(f"unknown engine {name!r}; choose from: {', '.join(ENGINE_NAMES)}")
+    if name not in (*ENGINE_NAMES, ALL):
+        raise ConfigError(f"unknown engine {name!r}; choose from: {', '.join((*ENGINE_NAMES, ALL))}")
     return name
+
+
+def _expand(name: str) -> tuple[str, ...]:
+    return ENGINE_NAMES if name == ALL else (name,)
 
 
 @dataclass(frozen=True)
@@ -269,10 +276,10 @@ def strategies_for(settings: Settings, crate: Crate, marker: Mapping[str, Any]) 
 
 def engines_for(settings: Settings, marker: Mapping[str, Any]) -> tuple[str, ...]:
     if settings.cli_engine:
-        return (settings.cli_engine,)
+        return _expand(settings.cli_engine)
     if marker.get("engine"):
-        return (_engine(str(marker["engine"])),)
-    return (settings.ini_engine,)
+        return _expand(_engine(str(marker["engine"])))
+    return _expand(settings.ini_engine)
 
 
 def crate_path(settings: Settings, marker: Mapping[str, Any]) -> Path:

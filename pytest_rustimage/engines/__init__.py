@@ -5,7 +5,8 @@ from __future__ import annotations
 from pytest_rustimage.engines.base import Engine
 from pytest_rustimage.errors import ConfigError
 
-ENGINE_NAMES = ("docker",)
+ENGINE_NAMES = ("docker", "podman")
+ALL = "all"
 
 
 def make_engine(name: str) -> Engine:
@@ -14,7 +15,11 @@ def make_engine(name: str) -> Engine:
         from pytest_rustimage.engines.docker import DockerEngine
 
         return DockerEngine()
+    if name == "podman":
+        from pytest_rustimage.engines.podman import PodmanEngine
+
+        return PodmanEngine()
     raise ConfigError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
 
 
-__all__ = ["ENGINE_NAMES", "Engine", "make_engine"]
+__all__ = ["ALL", "ENGINE_NAMES", "Engine", "make_engine"]

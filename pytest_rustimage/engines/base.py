@@ -9,11 +9,12 @@ name.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
-from pytest_rustimage.facts import ImageInfo, RunResult
+from pytest_rustimage.facts import RunResult
 
 LineSink = Callable[[str], None]
 
@@ -71,7 +72,21 @@ class Engine(Protocol):
         """The id of an image, or None when the engine does not have it."""
         ...
 
-    def inspect(self, ref: str) -> ImageInfo: ...
+    def inspect_raw(self, ref: str) -> Mapping[str, Any]:
+        """The engine's own ``image inspect`` dict (cheap: no layer is read)."""
+        ...
+
+    def open_archive(self, ref: str) -> AbstractContextManager[IO[bytes]]:
+        """The image as a ``docker-archive`` tar stream, read once, to measure it."""
+        ...
+
+    def load_archive(self, path: Path) -> None:
+        """Load images from a ``docker-archive`` file (as ``docker load``)."""
+        ...
+
+    def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
+        """Remove untagged images that builds with these labels left behind; returns how many."""
+        ...
 
     def run(
         self,
@@ -92,6 +107,42 @@ class Engine(Protocol):
 
     def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
         """Make an image from a root filesystem tarball; returns its id."""
+        ...
+
+    @property
+    def service_host(self) -> str:
+        """The address published ports are reached at from here (the engine's host)."""
+        ...
+
+    def start(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        entrypoint: Sequence[str] | None,
+        env: Mapping[str, str] | None,
+        labels: Mapping[str, str],
+        ports: Sequence[int],
+    ) -> str:
+        """Start a long-running container with ``ports`` (tcp) published; returns its id."""
+        ...
+
+    def published(self, container: str, port: int) -> int:
+        """The host port that ``port`` of ``container`` is published on."""
+        ...
+
+    def logs(self, container: str) -> str: ...
+
+    def state(self, container: str) -> tuple[bool, int | None]:
+        """(running, exit code once it has exited)."""
+        ...
+
+    def remove_container(self, container: str) -> None:
+        """Stop and remove a container; no error when it is gone already."""
+        ...
+
+    def remove_containers(self, labels: Mapping[str, str]) -> int:
+        """Remove every container carrying all these labels; returns how many."""
         ...
 
     def remove_image(self, ref: str) -> None: ...

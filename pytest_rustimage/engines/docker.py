@@ -18,10 +18,11 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlparse
 
 import docker
 import docker.errors
@@ -30,9 +31,31 @@ import requests.exceptions
 from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink
 from pytest_rustimage.engines.process import stream_process
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
-from pytest_rustimage.facts import ImageInfo, RunResult, image_info_from_inspect
+from pytest_rustimage.facts import RunResult, normalise_id
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+class ChunkReader(io.RawIOBase):
+    """A read-only file over an iterable of byte chunks (an HTTP response stream)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
 
 
 @dataclass(frozen=True)
@@ -171,17 +194,34 @@ class DockerEngine:
 
     def image_id(self, ref: str) -> str | None:
         try:
-            return str(self.client.api.inspect_image(ref)["Id"])
+            return normalise_id(str(self.client.api.inspect_image(ref)["Id"]))
         except docker.errors.ImageNotFound:
             return None
 
-    def inspect(self, ref: str) -> ImageInfo:
+    def inspect_raw(self, ref: str) -> Mapping[str, Any]:
         try:
             raw: dict[str, Any] = self.client.api.inspect_image(ref)
-            history: list[dict[str, Any]] = self.client.api.history(ref)
         except docker.errors.DockerException as exc:
             raise EngineError(f"cannot inspect image {ref}: {exc}") from exc
-        return image_info_from_inspect(raw, history)
+        return raw
+
+    @contextlib.contextmanager
+    def open_archive(self, ref: str) -> Iterator[IO[bytes]]:
+        try:
+            chunks = self.client.api.get_image(ref)
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"cannot export image {ref}: {exc}") from exc
+        yield io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 20)
+
+    def load_archive(self, path: Path) -> None:
+        with open(path, "rb") as handle:
+            for _ in self.client.images.load(handle):
+                pass
+
+    def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
+        # BuildKit keeps stages in its own cache, not as images; the legacy builder's
+        # intermediate images are its layer cache. Nothing to remove.
+        return 0
 
     def run(
         self,
@@ -245,6 +285,58 @@ class DockerEngine:
             raise EngineError(f"{path} in image {image}: too many levels of symbolic links")
         finally:
             container.remove(force=True)
+
+    @property
+    def service_host(self) -> str:
+        parsed = urlparse(self._base_url)
+        return parsed.hostname if parsed.scheme in ("tcp", "ssh", "http", "https") and parsed.hostname else "127.0.0.1"
+
+    def start(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        entrypoint: Sequence[str] | None,
+        env: Mapping[str, str] | None,
+        labels: Mapping[str, str],
+        ports: Sequence[int],
+    ) -> str:
+        bind = "127.0.0.1" if self.service_host == "127.0.0.1" else "0.0.0.0"
+        container = self.client.containers.run(
+            image,
+            command=list(command),
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            environment=dict(env or {}),
+            labels=dict(labels),
+            ports={f"{port}/tcp": (bind, None) for port in ports},
+            detach=True,
+        )
+        return str(container.id)
+
+    def published(self, container: str, port: int) -> int:
+        attrs = self.client.api.inspect_container(container)
+        bindings = (attrs.get("NetworkSettings") or {}).get("Ports", {}).get(f"{port}/tcp") or []
+        if not bindings:
+            raise EngineError(f"port {port}/tcp of container {container[:12]} is not published")
+        return int(bindings[0]["HostPort"])
+
+    def logs(self, container: str) -> str:
+        return bytes(self.client.api.logs(container, stdout=True, stderr=True)).decode(errors="replace")
+
+    def state(self, container: str) -> tuple[bool, int | None]:
+        status = self.client.api.inspect_container(container)["State"]
+        running = bool(status.get("Running"))
+        return running, None if running else int(status.get("ExitCode", -1))
+
+    def remove_container(self, container: str) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.api.remove_container(container, force=True)
+
+    def remove_containers(self, labels: Mapping[str, str]) -> int:
+        found = self.client.api.containers(all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]})
+        for item in found:
+            self.remove_container(str(item["Id"]))
+        return len(found)
 
     def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
         repository, _, version = tag.rpartition(":")

@@ -14,20 +14,22 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage import bases
-from pytest_rustimage.engines import make_engine
+from pytest_rustimage.engines import ENGINE_NAMES, make_engine
 from pytest_rustimage.engines.base import PLUGIN_LABEL
 from tests.acceptance.project import Project
 
 
 @pytest.fixture(scope="session")
 def base_images() -> None:
-    engine = make_engine("docker")
+    engines = [make_engine(name) for name in ENGINE_NAMES]
     try:
-        engine.ping()
-        bases.ensure_runtime(engine, say=lambda message: None)
-        bases.ensure_builder(engine, say=lambda message: None)
+        for engine in engines:
+            engine.ping()
+        bases.ensure_runtime(engines, say=lambda message: None)
+        bases.ensure_builder(engines, say=lambda message: None)
     finally:
-        engine.close()
+        for engine in engines:
+            engine.close()
 
 
 def plugin_containers() -> list[str]:

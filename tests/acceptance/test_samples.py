@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.acceptance.project import Project
@@ -43,7 +45,7 @@ def test_a_source_change_makes_a_new_tag(project: Project) -> None:
     crate = project.copy("hello")
     first = project.run("hello", "--rust-image-strategy=static")
     main = crate / "src" / "main.rs"
-    main.write_text(main.read_text() + "\n// a change\n")
+    main.write_text(main.read_text() + f"\n// a change never built before: {uuid.uuid4()}\n")
     second = project.run("hello", "--rust-image-strategy=static")
     second.assert_outcomes(passed=4)
     second.stdout.fnmatch_lines(["*building hello (static-docker)*"])

@@ -1,4 +1,4 @@
-"""Parsing raw engine ``inspect``/``history`` output into frozen facts."""
+"""Parsing raw engine ``inspect`` output and measured archives into frozen facts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from pytest_rustimage.archive import ArchiveFacts, ArchiveLayer
 from pytest_rustimage.elf import ElfFacts
 from pytest_rustimage.facts import (
     BinaryFacts,
@@ -13,7 +14,8 @@ from pytest_rustimage.facts import (
     Layer,
     RunResult,
     image_config_from_inspect,
-    image_info_from_inspect,
+    image_info,
+    normalise_id,
 )
 
 IMAGE_ID = "sha256:5b1e0c6f1c9d2a7e4b3f8a6d0c2e9f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e"
@@ -52,100 +54,52 @@ INSPECT = {
     },
 }
 
-# `docker image history` (API form): newest first, metadata-only steps have Size 0.
-HISTORY = [
-    {
-        "Id": IMAGE_ID,
-        "Created": 1732540801,
-        "CreatedBy": 'ENTRYPOINT ["/usr/local/bin/hello"]',
-        "Tags": ["pytest-rustimage/hello:chef-abc123"],
-        "Size": 0,
-        "Comment": "buildkit.dockerfile.v0",
-    },
-    {
-        "Id": "<missing>",
-        "Created": 1732540801,
-        "CreatedBy": "USER 65532:65532",
-        "Tags": None,
-        "Size": 0,
-        "Comment": "buildkit.dockerfile.v0",
-    },
-    {
-        "Id": "<missing>",
-        "Created": 1732540800,
-        "CreatedBy": "COPY /rust-image-out/hello /usr/local/bin/hello # buildkit  ",
-        "Tags": None,
-        "Size": 4_321_000,
-        "Comment": "buildkit.dockerfile.v0",
-    },
-    {
-        "Id": "<missing>",
-        "Created": 1731888000,
-        "CreatedBy": '/bin/sh -c #(nop)  CMD ["bash"]',
-        "Tags": None,
-        "Size": 0,
-        "Comment": "",
-    },
-    {
-        "Id": "<missing>",
-        "Created": 1731888000,
-        "CreatedBy": "/bin/sh -c #(nop) ADD file:abc in / ",
-        "Tags": None,
-        "Size": 74_800_000,
-        "Comment": "",
-    },
-]
+# What pytest_rustimage.archive measures for that image: every layer, oldest first.
+ARCHIVE = ArchiveFacts(
+    layers=(
+        ArchiveLayer(diff_id="sha256:1111", size=74_800_000, created_by="/bin/sh -c #(nop) ADD file:abc in /"),
+        ArchiveLayer(diff_id="sha256:2222", size=0, created_by="WORKDIR /app"),
+        ArchiveLayer(
+            diff_id="sha256:3333", size=4_321_000, created_by="COPY /rust-image-out/hello /usr/local/bin/hello"
+        ),
+    ),
+    config={},
+)
 
 
-def test_image_info_layers_oldest_first_non_empty() -> None:
-    info = image_info_from_inspect(INSPECT, HISTORY)
+def test_image_info_keeps_every_layer_in_order() -> None:
+    info = image_info(INSPECT, ARCHIVE)
     assert info.layers == (
-        Layer(size=74_800_000, created_by="/bin/sh -c #(nop) ADD file:abc in /"),
-        Layer(size=4_321_000, created_by="COPY /rust-image-out/hello /usr/local/bin/hello # buildkit"),
+        Layer(74_800_000, "/bin/sh -c #(nop) ADD file:abc in /", "sha256:1111"),
+        Layer(0, "WORKDIR /app", "sha256:2222"),
+        Layer(4_321_000, "COPY /rust-image-out/hello /usr/local/bin/hello", "sha256:3333"),
     )
-    assert info.size == 79_121_000
-    assert info.layer_count == 2
-    assert info.id == IMAGE_ID
-    assert info.tags == ("pytest-rustimage/hello:chef-abc123", "pytest-rustimage/hello:latest")
+    assert info.layer_count == 3
 
 
-def test_image_size_is_the_sum_of_history_not_inspect_size() -> None:
-    info = image_info_from_inspect(INSPECT, HISTORY)
-    assert info.size == sum(entry["Size"] for entry in HISTORY)
+def test_image_size_is_the_measured_sum_not_the_engines_size_field() -> None:
+    info = image_info(INSPECT, ARCHIVE)
+    assert info.size == 74_800_000 + 4_321_000
     assert info.size != INSPECT["Size"]
 
 
-def test_layer_count_comes_from_rootfs() -> None:
-    inspect = {**INSPECT, "RootFS": {"Type": "layers", "Layers": ["sha256:a", "sha256:b", "sha256:c"]}}
-    assert image_info_from_inspect(inspect, HISTORY).layer_count == 3
-    assert image_info_from_inspect({**INSPECT, "RootFS": None}, HISTORY).layer_count == 0
-    assert image_info_from_inspect({"Id": "x"}, []).layer_count == 0
+def test_ids_and_tags() -> None:
+    info = image_info(INSPECT, ARCHIVE)
+    assert info.id == IMAGE_ID
+    assert info.tags == ("pytest-rustimage/hello:chef-abc123", "pytest-rustimage/hello:latest")
+    podman_style = image_info({"Id": "5b1e0c", "RepoTags": None}, ArchiveFacts((), {}))
+    assert podman_style.id == "sha256:5b1e0c"  # Podman writes ids without the prefix
+    assert podman_style.tags == () and podman_style.size == 0 and podman_style.layer_count == 0
+    assert normalise_id("sha256:ab") == "sha256:ab"
 
 
-def test_empty_history_and_missing_fields() -> None:
-    info = image_info_from_inspect({"Id": "sha256:0"}, [{"Size": None}, {}, {"Size": 0, "CreatedBy": "x"}])
-    assert info.layers == ()
-    assert info.size == 0
-    assert info.tags == ()
-    assert info.config == ImageConfig(user="", entrypoint=(), cmd=(), env={}, workdir="", exposed_ports=(), labels={})
-
-
-def test_scratch_image_history() -> None:
-    history = [
-        {"CreatedBy": 'ENTRYPOINT ["/usr/local/bin/hello"]', "Size": 0},
-        {"CreatedBy": "USER 65532:65532", "Size": 0},
-        {"CreatedBy": "COPY /rust-image-out/hello /usr/local/bin/hello # buildkit", "Size": 512_000},
-    ]
-    inspect = {"Id": "sha256:s", "RepoTags": None, "RootFS": {"Layers": ["sha256:only"]}}
-    info = image_info_from_inspect(inspect, history)
-    assert info.layers == (Layer(512_000, "COPY /rust-image-out/hello /usr/local/bin/hello # buildkit"),)
-    assert info.size == 512_000
-    assert info.layer_count == 1
-    assert info.tags == ()
+def test_missing_fields() -> None:
+    info = image_info({"Id": "sha256:0"}, ArchiveFacts((), {}))
+    assert info.config == ImageConfig(user="", entrypoint=(), cmd=(), env={}, workdir="/", exposed_ports=(), labels={})
 
 
 def test_image_config() -> None:
-    config = image_info_from_inspect(INSPECT, HISTORY).config
+    config = image_info(INSPECT, ARCHIVE).config
     assert config == image_config_from_inspect(INSPECT)
     assert config.user == "65532:65532"
     assert config.entrypoint == ("/usr/local/bin/hello",)
@@ -156,7 +110,7 @@ def test_image_config() -> None:
         "EMPTY": "",
         "NOEQUALS": "",
     }
-    assert config.workdir == ""
+    assert config.workdir == "/"  # Docker writes "/" and Podman "" for the same thing
     assert config.exposed_ports == ("443/tcp", "53/udp", "8080/tcp")
     assert config.labels == {"org.opencontainers.image.source": "https://example.invalid/hello"}
 
@@ -195,7 +149,7 @@ def test_later_env_entry_wins() -> None:
 
 
 def test_image_info_is_frozen() -> None:
-    info = image_info_from_inspect(INSPECT, HISTORY)
+    info = image_info(INSPECT, ARCHIVE)
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.size = 1  # type: ignore[misc]
 

@@ -381,8 +381,11 @@ def test_engines_for(tmp_path: Path) -> None:
     assert engines_for(Settings(ini_engine="from-ini", rootdir=tmp_path), {}) == ("from-ini",)
     assert engines_for(Settings(ini_engine="from-ini", rootdir=tmp_path), {"engine": "docker"}) == ("docker",)
     assert engines_for(Settings(cli_engine="from-cli", rootdir=tmp_path), {"engine": "docker"}) == ("from-cli",)
-    with pytest.raises(ConfigError, match="unknown engine 'podman'; choose from: docker"):
-        engines_for(Settings(rootdir=tmp_path), {"engine": "podman"})
+    assert engines_for(Settings(rootdir=tmp_path), {"engine": "podman"}) == ("podman",)
+    assert engines_for(Settings(rootdir=tmp_path), {"engine": "all"}) == ("docker", "podman")
+    assert engines_for(Settings(cli_engine="all", rootdir=tmp_path), {"engine": "docker"}) == ("docker", "podman")
+    with pytest.raises(ConfigError, match="unknown engine 'nerdctl'; choose from: docker, podman, all"):
+        engines_for(Settings(rootdir=tmp_path), {"engine": "nerdctl"})
 
 
 def test_crate_path_from_marker(tmp_path: Path) -> None:

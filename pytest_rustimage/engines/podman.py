@@ -1,0 +1,306 @@
+"""Podman, driven through its CLI.
+
+Why the CLI and not podman-py over an API socket (the decision is also in
+docs/engines.md): the CLI is what Podman users have, rootful or rootless,
+with no service to start, keep alive and stop; it honours ``CONTAINERS_CONF``,
+``CONTAINER_HOST`` and named connections by itself; and ``podman build`` is
+buildah, which the API's build endpoint only wraps. Every call is a short
+subprocess with a timeout, and its stderr becomes the error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import posixpath
+import subprocess
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink
+from pytest_rustimage.engines.process import stream_process
+from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
+from pytest_rustimage.facts import RunResult, normalise_id
+
+LOCAL = "local podman"
+CRUN_HINT = (
+    "Podman could not start the container with its runtime. On hosts with cgroup v1 (hybrid) or without "
+    "CAP_SYS_RESOURCE, use runc and default ulimits at or below the hard limits in a containers.conf "
+    "(point CONTAINERS_CONF at it):\n"
+    '  [containers]\n  default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
+    '  [engine]\n  runtime = "runc"'
+)
+_CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error")
+
+
+def explain(stderr: str) -> str:
+    """stderr, with what to change when it is one of the known runtime failures."""
+    if any(sign in stderr for sign in _CRUN_SIGNS):
+        return f"{stderr.strip()}\n{CRUN_HINT}"
+    return stderr.strip()
+
+
+class PodmanEngine:
+    """Podman through ``podman`` (local, or remote through ``CONTAINER_HOST`` or a connection)."""
+
+    def __init__(self, cli: str = "podman", url: str | None = None, connection: str | None = None) -> None:
+        self._cli = cli
+        self._url = url or os.environ.get("CONTAINER_HOST") or None
+        self._connection = connection or os.environ.get("CONTAINER_CONNECTION") or None
+
+    @property
+    def name(self) -> str:
+        return "podman"
+
+    @property
+    def endpoint(self) -> str:
+        if self._url:
+            return self._url
+        if self._connection:
+            return f"connection {self._connection}"
+        conf = os.environ.get("CONTAINERS_CONF")
+        return f"{LOCAL} ({self._cli}" + (f", CONTAINERS_CONF={conf})" if conf else ")")
+
+    @property
+    def builder(self) -> str:
+        return "buildah"
+
+    @property
+    def service_host(self) -> str:
+        parsed = urlparse(self._url or "")
+        return parsed.hostname if parsed.scheme in ("tcp", "ssh") and parsed.hostname else "127.0.0.1"
+
+    def _base(self) -> list[str]:
+        cmd = [self._cli]
+        if self._url:
+            cmd += ["--remote", "--url", self._url]
+        elif self._connection:
+            cmd += ["--connection", self._connection]
+        return cmd
+
+    def _run(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+        try:
+            done = subprocess.run(
+                [*self._base(), *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except FileNotFoundError as exc:
+            raise EngineUnavailable("podman", self.endpoint, f"`{self._cli}` is not installed") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise EngineError(f"`podman {' '.join(args[:2])}` did not answer within {timeout:g}s") from exc
+        if check and done.returncode != 0:
+            raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
+        return done
+
+    def ping(self) -> None:
+        try:
+            done = self._run("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60, check=False)
+        except EngineError as exc:
+            raise EngineUnavailable("podman", self.endpoint, str(exc)) from exc
+        if done.returncode != 0:
+            raise EngineUnavailable("podman", self.endpoint, explain(done.stderr) or f"exit {done.returncode}")
+
+    def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
+        with tempfile.TemporaryDirectory(prefix="rust-image-iid-") as tmp:
+            iidfile = Path(tmp) / "iid"
+            cmd = [*self._base(), "build", "--layers", "-f", str(request.dockerfile), "-t", request.tag]
+            cmd += ["--iidfile", str(iidfile)]
+            if request.target:
+                cmd += ["--target", request.target]
+            for key, value in sorted(request.build_args.items()):
+                cmd += ["--build-arg", f"{key}={value}"]
+            for key, value in sorted(request.labels.items()):
+                cmd += ["--label", f"{key}={value}"]
+            cmd.append(str(request.context))
+            started = time.monotonic()
+            code, log, timed_out = stream_process(cmd, timeout=request.timeout, on_line=on_line)
+            duration = time.monotonic() - started
+            if timed_out:
+                raise BuildFailed(
+                    f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
+                )
+            if code != 0 or not iidfile.exists():
+                raise BuildFailed(f"`podman build` exited with code {code}", log)
+            return BuildOutput(image_id=normalise_id(iidfile.read_text().strip()), log=log, duration=duration)
+
+    def image_id(self, ref: str) -> str | None:
+        done = self._run("image", "inspect", "--format", "{{.Id}}", ref, check=False)
+        return normalise_id(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
+
+    def inspect_raw(self, ref: str) -> Mapping[str, Any]:
+        done = self._run("image", "inspect", ref)
+        raw: list[dict[str, Any]] = json.loads(done.stdout)
+        return raw[0]
+
+    @contextlib.contextmanager
+    def open_archive(self, ref: str) -> Iterator[IO[bytes]]:
+        proc = subprocess.Popen(
+            [*self._base(), "save", "--format", "docker-archive", ref],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            yield proc.stdout
+        finally:
+            proc.stdout.close()
+            _, err = proc.communicate(timeout=300)
+        if proc.returncode not in (0, None, -13):  # -13: we stopped reading (SIGPIPE)
+            raise EngineError(f"`podman save {ref}` failed: {err.decode(errors='replace').strip()}")
+
+    def load_archive(self, path: Path) -> None:
+        self._run("load", "-i", str(path), timeout=900)
+
+    def run(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        entrypoint: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> RunResult:
+        name = f"rust-image-{uuid.uuid4().hex[:12]}"
+        cmd = [*self._base(), "run", "--name", name, *self._options(entrypoint, env, labels), image, *command]
+        shown = tuple(entrypoint or ()) + tuple(command)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as exc:
+            output = (exc.stdout or b"").decode(errors="replace") + (exc.stderr or b"").decode(errors="replace")
+            raise RunTimeout(image, shown, timeout, output) from exc
+        finally:
+            self._run("rm", "-f", "--ignore", name, check=False)
+        stderr = done.stderr.decode(errors="replace")
+        if done.returncode in (125, 126, 127) and any(sign in stderr for sign in _CRUN_SIGNS):
+            raise EngineError(f"podman could not run {image}: {explain(stderr)}")
+        return RunResult(
+            command=shown,
+            exit_code=done.returncode,
+            stdout=done.stdout.decode(errors="replace"),
+            stderr=stderr,
+            duration=time.monotonic() - started,
+        )
+
+    @staticmethod
+    def _options(
+        entrypoint: Sequence[str] | None, env: Mapping[str, str] | None, labels: Mapping[str, str] | None
+    ) -> list[str]:
+        options: list[str] = []
+        if entrypoint is not None:
+            options += ["--entrypoint", json.dumps(list(entrypoint))]
+        for key, value in sorted((env or {}).items()):
+            options += ["-e", f"{key}={value}"]
+        for key, value in sorted((labels or {}).items()):
+            options += ["--label", f"{key}={value}"]
+        return options
+
+    def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
+        name = f"rust-image-{uuid.uuid4().hex[:12]}"
+        options = self._options(["/nonexistent-rust-image-export"], None, labels)
+        self._run("create", "--name", name, *options, image)
+        try:
+            for _ in range(10):  # follow symlinks, bounded
+                done = subprocess.run(
+                    [*self._base(), "cp", f"{name}:{path}", "-"],
+                    capture_output=True,
+                    timeout=300,
+                    stdin=subprocess.DEVNULL,
+                )
+                if done.returncode != 0:
+                    raise EngineError(f"{path} does not exist in image {image}: {done.stderr.decode().strip()}")
+                with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
+                    member = tar.next()
+                    if member is not None and member.issym():
+                        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), member.linkname))
+                        continue
+                    handle = tar.extractfile(member) if member else None
+                    if handle is None:
+                        raise EngineError(f"{path} in image {image} is not a regular file")
+                    return handle.read()
+            raise EngineError(f"{path} in image {image}: too many levels of symbolic links")
+        finally:
+            self._run("rm", "-f", "--ignore", name, check=False)
+
+    def start(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        entrypoint: Sequence[str] | None,
+        env: Mapping[str, str] | None,
+        labels: Mapping[str, str],
+        ports: Sequence[int],
+    ) -> str:
+        bind = "127.0.0.1" if self.service_host == "127.0.0.1" else "0.0.0.0"
+        publish = [option for port in ports for option in ("-p", f"{bind}::{port}/tcp")]
+        name = f"rust-image-{uuid.uuid4().hex[:12]}"
+        options = self._options(entrypoint, env, labels)
+        done = self._run("run", "-d", "--name", name, *publish, *options, image, *command, check=False)
+        if done.returncode != 0:
+            self._run("rm", "-f", "--ignore", name, check=False)
+            raise EngineError(f"podman could not start {image}: {explain(done.stderr)}")
+        return name
+
+    def published(self, container: str, port: int) -> int:
+        out = self._run("port", container, f"{port}/tcp").stdout.strip().splitlines()
+        if not out:
+            raise EngineError(f"port {port}/tcp of container {container} is not published")
+        return int(out[0].rsplit(":", 1)[1])
+
+    def logs(self, container: str) -> str:
+        done = self._run("logs", container, check=False)
+        return done.stdout + done.stderr
+
+    def state(self, container: str) -> tuple[bool, int | None]:
+        out = self._run("inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", container).stdout.split()
+        running = out[0] == "true"
+        return running, None if running else int(out[1])
+
+    def remove_container(self, container: str) -> None:
+        self._run("rm", "-f", "--ignore", "--time", "5", container, check=False)
+
+    def remove_containers(self, labels: Mapping[str, str]) -> int:
+        args = ["ps", "-aq"]
+        for key, value in labels.items():
+            args += ["--filter", f"label={key}={value}"]
+        ids = self._run(*args).stdout.split()
+        if ids:
+            self._run("rm", "-f", "--time", "5", *ids, check=False)
+        return len(ids)
+
+    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
+        args = ["import"]
+        for change in changes:
+            args += ["--change", change]
+        self._run(*args, str(tarball), tag, timeout=900)
+        image_id = self.image_id(tag)
+        if image_id is None:
+            raise EngineError(f"importing {tarball} as {tag} produced no image")
+        return image_id
+
+    def remove_image(self, ref: str) -> None:
+        self._run("rmi", "-f", ref, check=False)
+
+    def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
+        # buildah leaves each build's non-target stages behind as untagged images; they carry the
+        # build's labels, so this session's can be told from anyone else's
+        args = ["images", "-q", "--no-trunc", "--filter", "dangling=true"]
+        for key, value in labels.items():
+            args += ["--filter", f"label={key}={value}"]
+        ids = sorted(set(self._run(*args).stdout.split()))
+        if ids:
+            self._run("rmi", "-f", *ids, check=False, timeout=300)
+        return len(ids)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,103 @@
+"""Measuring images from their archives: content bytes per layer, the same for every engine."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from pytest_rustimage.archive import ArchiveLayer, content_size, read_archive
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def layer_tar(
+    files: dict[str, bytes], links: dict[str, str] | None = None, hard: dict[str, str] | None = None
+) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        folder = tarfile.TarInfo("usr")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in files.items():
+            _add(tar, name, data)
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tar.addfile(info)
+        for name, target in (hard or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.LNKTYPE
+            info.linkname = target
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def image_archive(layers: list[tuple[str, bytes]], history: list[dict[str, object]], *, manifest_last: bool) -> bytes:
+    config = {"rootfs": {"type": "layers", "diff_ids": [f"sha256:{i}" for i in range(len(layers))]}, "history": history}
+    manifest = [{"Config": "cfg.json", "RepoTags": ["x:1"], "Layers": [name for name, _ in layers]}]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        if not manifest_last:
+            _add(tar, "manifest.json", json.dumps(manifest).encode())
+        for name, data in layers:
+            _add(tar, name, data)
+        _add(tar, "cfg.json", json.dumps(config).encode())
+        if manifest_last:  # Docker 20.10 writes it last
+            _add(tar, "manifest.json", json.dumps(manifest).encode())
+    return buffer.getvalue()
+
+
+def test_content_size_counts_file_bytes_and_symlink_targets_only() -> None:
+    data = layer_tar({"usr/a": b"x" * 1000, "usr/b": b"y" * 24}, links={"usr/c": "a"}, hard={"usr/d": "usr/a"})
+    assert content_size(io.BytesIO(data)) == 1000 + 24 + len("a")
+    assert len(data) > 1025  # the tar itself is larger: headers and padding are not counted
+
+
+@pytest.mark.parametrize("manifest_last", [True, False])
+def test_read_archive_maps_layers_to_history_without_empty_layers(manifest_last: bool) -> None:
+    big = layer_tar({"usr/big": b"z" * (2 << 20)})  # streamed, not read into memory
+    small = layer_tar({"usr/bin/hello": b"h" * 300})
+    empty = layer_tar({})
+    history = [
+        {"created_by": "ADD rootfs"},
+        {"created_by": "ENV A=1", "empty_layer": True},
+        {"created_by": "WORKDIR /app"},
+        {"created_by": "COPY hello"},
+        {"created_by": "ENTRYPOINT", "empty_layer": True},
+    ]
+    archive = read_archive(
+        io.BytesIO(
+            image_archive(
+                [("l1/layer.tar", big), ("l2/layer.tar", empty), ("blobs/sha256/l3", small)],
+                history,
+                manifest_last=manifest_last,
+            )
+        )
+    )
+    assert archive.layers == (
+        ArchiveLayer("sha256:0", 2 << 20, "ADD rootfs"),
+        ArchiveLayer("sha256:1", 0, "WORKDIR /app"),
+        ArchiveLayer("sha256:2", 300, "COPY hello"),
+    )
+    assert archive.size == (2 << 20) + 300
+
+
+def test_history_that_does_not_match_leaves_created_by_empty() -> None:
+    archive = read_archive(io.BytesIO(image_archive([("a.tar", layer_tar({"f": b"1"}))], [], manifest_last=True)))
+    assert archive.layers == (ArchiveLayer("sha256:0", 1, ""),)
+
+
+def test_not_an_image_archive_is_refused() -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        _add(tar, "hello.txt", b"hi")
+    with pytest.raises(ValueError, match="not an image archive"):
+        read_archive(io.BytesIO(buffer.getvalue()))
