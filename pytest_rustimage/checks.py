@@ -16,11 +16,12 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.images import RustImage
+from pytest_rustimage.parity import compare, observe
 from pytest_rustimage.settings import ImageSpec, specs_for
 from pytest_rustimage.sizes import format_size
 from pytest_rustimage.state import STATE
 
-CHECKS = ("build", "runs", "size", "linkage")
+CHECKS = ("build", "runs", "size", "linkage")  # and parity[STRATEGY] when several engines build
 
 
 class CheckFailed(RustImageError):
@@ -86,40 +87,67 @@ RUNNERS: dict[str, Callable[[RustImage], str]] = {
 }
 
 
-class CheckItem(pytest.Item):
+def image_for(item: pytest.Item, spec: ImageSpec, build_check: bool = False) -> RustImage:
+    """The image of ``spec`` for a built-in check: skip when the engine is away (fail if required),
+    skip when the image did not build (only the build check fails for that)."""
+    state = item.config.stash[STATE]
+    try:
+        return state.factory().get(spec)
+    except EngineUnavailable as exc:
+        if state.settings.require_engine:
+            raise
+        pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
+    except BuildFailed:
+        if build_check:
+            raise
+        pytest.skip(f"the image did not build; see build[{spec.variant}]")
+
+
+class _CheckBase(pytest.Item):
+    label = ""  # "CRATE (VARIANT)", for messages
+
+    def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: str | None = None) -> str | TerminalRepr:
+        error = excinfo.value
+        if isinstance(error, BuildFailed):
+            log = tail(error.log)
+            return f"{self.label} did not build: {error.reason}\n--- last lines of the build log ---\n{log}"
+        if isinstance(error, RustImageError):
+            return str(error)
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.label}: {self.name}"
+
+
+class CheckItem(_CheckBase):
     def __init__(self, *, spec: ImageSpec, check: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.spec = spec
         self.check = check
+        self.label = f"{spec.crate.name} ({spec.variant})"
 
     def runtest(self) -> None:
-        state = self.config.stash[STATE]
-        try:
-            image = state.factory().get(self.spec)
-        except EngineUnavailable as exc:
-            if state.settings.require_engine:
-                raise
-            pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
-        except BuildFailed:
-            if self.check == "build":
-                raise
-            pytest.skip(f"the image did not build; see build[{self.spec.variant}]")
+        image = image_for(self, self.spec, build_check=self.check == "build")
         outcome = RUNNERS[self.check](image)
         self.user_properties.append((f"rust_image_{self.check}", outcome))
 
-    def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: str | None = None) -> str | TerminalRepr:
-        if isinstance(excinfo.value, BuildFailed):
-            error = excinfo.value
-            return (
-                f"{self.spec.crate.name} did not build ({self.spec.variant}): {error.reason}\n"
-                f"--- last lines of the build log ---\n{tail(error.log)}"
-            )
-        if isinstance(excinfo.value, RustImageError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.spec.crate.name}: {self.name}"
+class ParityItem(_CheckBase):
+    """``parity[STRATEGY]``: the same crate and strategy built by each engine gives equivalent images."""
+
+    def __init__(self, *, specs: list[ImageSpec], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.specs = specs
+        self.label = f"{specs[0].crate.name} ({specs[0].strategy})"
+
+    def runtest(self) -> None:
+        images = [image_for(self, spec) for spec in self.specs]
+        tolerance = self.config.stash[STATE].settings.parity_tolerance
+        first = observe(images[0])
+        for other in images[1:]:
+            report = compare(first, observe(other), tolerance)
+            self.user_properties.append((f"rust_image_parity_{other.engine.name}", report.table()))
+            report.assert_equivalent()
 
 
 class CrateErrorItem(pytest.Item):
@@ -150,9 +178,10 @@ class CrateFile(pytest.File):
             return
         for spec in specs:
             for check in CHECKS:
-                yield CheckItem.from_parent(
-                    self,
-                    name=f"{check}[{spec.variant}]",
-                    spec=spec,
-                    check=check,
-                )
+                yield CheckItem.from_parent(self, name=f"{check}[{spec.variant}]", spec=spec, check=check)
+        by_strategy: dict[str, list[ImageSpec]] = {}
+        for spec in specs:
+            by_strategy.setdefault(spec.strategy, []).append(spec)
+        for strategy, group in by_strategy.items():
+            if len(group) > 1:
+                yield ParityItem.from_parent(self, name=f"parity[{strategy}]", specs=group)

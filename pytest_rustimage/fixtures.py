@@ -12,6 +12,7 @@ import pytest
 from pytest_rustimage.crate import read_crate
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.images import RustImage
+from pytest_rustimage.parity import ParityReport, compare, observe
 from pytest_rustimage.settings import ImageSpec, crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.state import STATE, State
 
@@ -70,6 +71,40 @@ class RustImageFactory:
         return obtain(self._state, spec)
 
 
+class RustImageParity:
+    """``rust_image_parity(left, right)`` or ``rust_image_parity(crate, strategy=...)``: a :class:`ParityReport`.
+
+    Given two images, compares them. Given a crate, builds it with ``strategy`` on each of ``engines``
+    (default: every engine) and compares the first with the second.
+    """
+
+    def __init__(self, state: State, factory: RustImageFactory) -> None:
+        self._state = state
+        self._factory = factory
+
+    def __call__(
+        self,
+        left: RustImage | None = None,
+        right: RustImage | None = None,
+        *,
+        crate: str | Path | None = None,
+        strategy: str | None = None,
+        engines: tuple[str, str] = ("docker", "podman"),
+        tolerance: float | None = None,
+    ) -> ParityReport:
+        if left is None or right is None:
+            left = self._factory(crate, strategy=strategy, engine=engines[0])
+            right = self._factory(crate, strategy=strategy, engine=engines[1])
+        try:
+            return compare(
+                observe(left),
+                observe(right),
+                tolerance if tolerance is not None else self._state.settings.parity_tolerance,
+            )
+        except RustImageError as exc:
+            _fail(exc)
+
+
 def marker_kwargs(node: pytest.Item) -> Mapping[str, Any]:
     marker = node.get_closest_marker("rust_image")
     return dict(marker.kwargs) if marker else {}
@@ -81,6 +116,11 @@ def rust_image_factory(pytestconfig: pytest.Config) -> RustImageFactory:
     if not state.settings.enabled:
         pytest.skip(DISABLED)
     return RustImageFactory(state)
+
+
+@pytest.fixture(scope="session")
+def rust_image_parity(pytestconfig: pytest.Config, rust_image_factory: RustImageFactory) -> RustImageParity:
+    return RustImageParity(pytestconfig.stash[STATE], rust_image_factory)
 
 
 @pytest.fixture

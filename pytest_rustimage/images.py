@@ -273,6 +273,10 @@ class ImageFactory:
             (context / "cargo-vendor.toml").write_text(vendor_config())
         return context, dockerfile, context / "app"
 
+    def engines(self) -> list[Engine]:
+        """The engines this session reached."""
+        return [engine for engine in self._engines.values() if not isinstance(engine, _Failure)]
+
     def images(self) -> list[RustImage]:
         """The images this session obtained, in the order it obtained them."""
         return [image for image in self._images.values() if isinstance(image, RustImage)]

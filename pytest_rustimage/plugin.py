@@ -10,13 +10,13 @@ import pytest
 from pytest_rustimage.checks import CrateFile
 from pytest_rustimage.crate import is_workspace_member, read_crate
 from pytest_rustimage.errors import ConfigError, RustImageError
-from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory
+from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.images import ImageFactory
 from pytest_rustimage.settings import Settings, add_options, crate_path, engines_for, strategies_for
 from pytest_rustimage.sizes import format_size
 from pytest_rustimage.state import STATE, State
 
-__all__ = ["rust_image", "rust_image_factory"]
+__all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
 
 _STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*)$")
 
@@ -160,3 +160,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             f"{spec.crate.name[:16]:<16} {spec.strategy:<10} {spec.engine:<8} {size:>10} {layers:>6}  {build}"
             f"  {image.tag}"
         )
+    for engine in state.factory().engines():
+        terminalreporter.write_line(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
 from pytest_rustimage.engines.base import Engine
-from pytest_rustimage.errors import ConfigError, RustImageError, tail
+from pytest_rustimage.errors import ConfigError, EngineError, RustImageError, tail
 
 
 class ServiceFailed(RustImageError):
@@ -62,7 +62,7 @@ def port_answers(host: str, port: int, settle: float = 0.2) -> bool:
 
 def http_answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2.0) as response:  # noqa: S310 - our own local service
+        with urllib.request.urlopen(url, timeout=2.0) as response:
             return int(response.status) < 500
     except urllib.error.HTTPError as exc:
         return exc.code < 500
@@ -129,8 +129,22 @@ def start_service(
     container = engine.start(image, command, entrypoint=entrypoint, env=env, labels=labels, ports=ports)
     try:
         host = engine.service_host
-        service = Service(engine, container, image, host, {port: engine.published(container, port) for port in ports})
         deadline = clock() + timeout
+
+        def exited(code: int | None) -> ServiceFailed:
+            return ServiceFailed(
+                f"{image} exited with code {code} before it was ready ({wait})\n"
+                f"--- logs ---\n{tail(engine.logs(container), 30)}"
+            )
+
+        try:
+            published = {port: engine.published(container, port) for port in ports}
+        except EngineError:
+            running, code = engine.state(container)
+            if not running:  # Podman unpublishes the ports of a container that has exited
+                raise exited(code) from None
+            raise
+        service = Service(engine, container, image, host, published)
         while True:
             if kind == "log" and arg in service.logs():
                 return service
@@ -140,10 +154,7 @@ def start_service(
                 return service
             running, code = engine.state(container)
             if not running:
-                raise ServiceFailed(
-                    f"{image} exited with code {code} before it was ready ({wait})\n"
-                    f"--- logs ---\n{tail(service.logs(), 30)}"
-                )
+                raise exited(code)
             if clock() > deadline:
                 raise ServiceFailed(
                     f"{image} was not ready ({wait}) within {timeout:g}s; the container was removed\n"

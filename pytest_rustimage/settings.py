@@ -22,6 +22,7 @@ from pytest_rustimage.crate import Binary, Crate, read_crate
 from pytest_rustimage.dockerfile import DEFAULT_BUILDER, DEFAULT_RUNTIME, STRATEGIES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.parity import DEFAULT_TOLERANCE, parse_tolerance
 from pytest_rustimage.sizes import parse_size
 
 DEFAULT_STRATEGY = "chef"
@@ -58,6 +59,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_crate", "string", "crate used by rust_image when no marker names one", ""),
     ("rust_image_build_timeout", "string", "seconds one image build may take", str(DEFAULT_BUILD_TIMEOUT)),
     ("rust_image_run_timeout", "string", "seconds one container run may take", str(DEFAULT_RUN_TIMEOUT)),
+    ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", "1%"),
 )
 
 
@@ -145,6 +147,7 @@ class Settings:
     default_crate: Path | None = None
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     run_timeout: float = DEFAULT_RUN_TIMEOUT
+    parity_tolerance: float = DEFAULT_TOLERANCE
     rootdir: Path = field(default_factory=Path.cwd)
 
     @classmethod
@@ -171,6 +174,7 @@ class Settings:
             default_crate=(rootdir / crate) if crate else None,
             build_timeout=_seconds(config.getini("rust_image_build_timeout"), "rust_image_build_timeout"),
             run_timeout=_seconds(config.getini("rust_image_run_timeout"), "rust_image_run_timeout"),
+            parity_tolerance=parse_tolerance(str(config.getini("rust_image_parity_tolerance"))),
             rootdir=rootdir,
         )
 

@@ -38,7 +38,7 @@ CRUN_HINT = (
     '  [containers]\n  default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
     '  [engine]\n  runtime = "runc"'
 )
-_CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error")
+_CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error", 'OCI runtime "crun"')
 
 
 def explain(stderr: str) -> str:

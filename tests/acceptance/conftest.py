@@ -32,19 +32,26 @@ def base_images() -> None:
             engine.close()
 
 
-def plugin_containers() -> list[str]:
-    out = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={PLUGIN_LABEL}"], capture_output=True, text=True, check=True
-    ).stdout
-    return out.split()
+def _lines(command: list[str]) -> list[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+
+
+def plugin_leftovers() -> dict[str, list[str]]:
+    """Containers of the plugin on either engine, and untagged images its Podman builds left."""
+    label = f"label={PLUGIN_LABEL}"
+    return {
+        "docker containers": _lines(["docker", "ps", "-aq", "--filter", label]),
+        "podman containers": _lines(["podman", "ps", "-aq", "--filter", label]),
+        "podman <none> images": _lines(["podman", "images", "-q", "--filter", "dangling=true", "--filter", label]),
+    }
 
 
 @pytest.fixture(autouse=True)
-def no_containers_left() -> Iterator[None]:
-    """Every acceptance test must leave no container of the plugin behind, pass or fail."""
+def nothing_left_behind() -> Iterator[None]:
+    """Every acceptance test must leave no container (and no Podman stage image) behind, pass or fail."""
     yield
-    left = plugin_containers()
-    assert not left, f"containers left behind: {left}"
+    left = {what: ids for what, ids in plugin_leftovers().items() if ids}
+    assert not left, f"left behind: {left}"
 
 
 # pytester points HOME at its own folder; rustup and cargo must still find the real ones

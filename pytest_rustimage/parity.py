@@ -1,0 +1,192 @@
+"""Parity: are two builds of the same crate (say, by Docker and by Podman) the same image?
+
+Compared: the binary's sha256 (Rust builds of the same inputs are
+byte-identical, so a difference means different inputs, and the report says
+which ones differ), the run result (exit code and stdout), the runtime config
+(entrypoint, cmd, user, env, workdir, exposed ports), the layer count, and the
+size under the one definition (:mod:`pytest_rustimage.archive`) within a
+relative tolerance. Labels are not compared: engines add their own
+(``io.buildah.version``) and the plugin's carry the session.
+
+:func:`observe` gathers what one image shows; :func:`compare` is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pytest_rustimage.errors import ConfigError, RustImageError
+from pytest_rustimage.sizes import format_size
+
+if TYPE_CHECKING:
+    from pytest_rustimage.images import RustImage
+
+DEFAULT_TOLERANCE = 0.01
+
+
+class ParityFailed(RustImageError):
+    """Two images that should be equivalent are not."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one image shows, as parity compares it."""
+
+    name: str  # e.g. "docker"
+    tag: str
+    builder_id: str
+    build_args: Mapping[str, str]
+    binary_sha256: str
+    binary_size: int
+    build_id: str | None
+    exit_code: int
+    stdout: str
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    user: str
+    env: Mapping[str, str]
+    workdir: str
+    exposed_ports: tuple[str, ...]
+    layer_count: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    left: str
+    right: str
+    same: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    left: Observation
+    right: Observation
+    rows: tuple[Row, ...]
+    tolerance: float
+
+    @property
+    def differences(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if not row.same)
+
+    @property
+    def equivalent(self) -> bool:
+        return not self.differences
+
+    def table(self, width: int = 36) -> str:
+        """A side-by-side table of every compared fact, differences marked."""
+
+        def cut(text: str) -> str:
+            return text if len(text) <= width else text[: width - 1] + "…"
+
+        head = f"  {'':<2}{'what':<14} {cut(self.left.name):<{width}} {cut(self.right.name):<{width}}"
+        lines = [head]
+        for row in self.rows:
+            mark = "  " if row.same else "≠ "
+            lines.append(f"  {mark}{row.what:<14} {cut(row.left):<{width}} {cut(row.right):<{width}}")
+        notes = [f"  {row.what}: {row.note}" for row in self.rows if row.note and not row.same]
+        return "\n".join(lines + (["", *notes] if notes else []))
+
+    def assert_equivalent(self) -> None:
+        if not self.equivalent:
+            names = ", ".join(row.what for row in self.differences)
+            raise ParityFailed(
+                f"{self.left.tag} ({self.left.name}) and {self.right.tag} ({self.right.name}) differ in: {names}\n"
+                + self.table()
+            )
+
+
+def parse_tolerance(value: str | float) -> float:
+    """``"1%"``, ``"0.01"`` or ``0.01``: a relative size tolerance."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"parity tolerance: cannot read {value!r}; write e.g. '1%' or 0.01") from None
+    if not 0 <= number < 1:
+        raise ConfigError(f"parity tolerance: {value!r} is not between 0% and 100%")
+    return number
+
+
+def _binary_note(left: Observation, right: Observation) -> str:
+    causes = []
+    if left.builder_id != right.builder_id:
+        causes.append(f"builder images differ ({left.builder_id[:19]} vs {right.builder_id[:19]})")
+    if dict(left.build_args) != dict(right.build_args):
+        keys = sorted(
+            k for k in set(left.build_args) | set(right.build_args) if left.build_args.get(k) != right.build_args.get(k)
+        )
+        causes.append(f"build args differ ({', '.join(keys)})")
+    if left.build_id != right.build_id:
+        causes.append(f"ELF build ids differ ({left.build_id} vs {right.build_id}): the compiler saw different input")
+    if left.binary_size != right.binary_size:
+        causes.append(f"sizes differ ({left.binary_size} vs {right.binary_size} bytes)")
+    reason = "; ".join(causes) or "same builder and build args: look for a build script reading the environment"
+    return "same-input Rust builds are byte-identical, so an input differs: " + reason
+
+
+def compare(left: Observation, right: Observation, tolerance: float = DEFAULT_TOLERANCE) -> ParityReport:
+    def row(what: str, a: object, b: object, note: str = "") -> Row:
+        return Row(what, str(a), str(b), a == b, note)
+
+    def env(values: Mapping[str, str]) -> str:
+        return " ".join(f"{k}={v}" for k, v in sorted(values.items()))
+
+    limit = tolerance * max(left.size, right.size)
+    size_same = abs(left.size - right.size) <= limit
+    rows = (
+        row(
+            "binary sha256",
+            left.binary_sha256[:16],
+            right.binary_sha256[:16],
+            "" if left.binary_sha256 == right.binary_sha256 else _binary_note(left, right),
+        ),
+        row("exit code", left.exit_code, right.exit_code),
+        row("stdout", left.stdout.strip(), right.stdout.strip()),
+        row("entrypoint", " ".join(left.entrypoint), " ".join(right.entrypoint)),
+        row("cmd", " ".join(left.cmd), " ".join(right.cmd)),
+        row("user", left.user, right.user),
+        row("env", env(left.env), env(right.env)),
+        row("workdir", left.workdir, right.workdir),
+        row("exposed ports", " ".join(left.exposed_ports), " ".join(right.exposed_ports)),
+        row("layers", left.layer_count, right.layer_count),
+        Row(
+            "size",
+            f"{left.size} B ({format_size(left.size)})",
+            f"{right.size} B ({format_size(right.size)})",
+            size_same,
+            f"differ by {abs(left.size - right.size)} bytes, more than {tolerance:.2%} ({int(limit)} bytes)",
+        ),
+    )
+    return ParityReport(left=left, right=right, rows=rows, tolerance=tolerance)
+
+
+def observe(image: RustImage) -> Observation:
+    """What ``image`` shows: runs its binary with the crate's configured arguments, reads binary and config."""
+    spec = image.spec
+    result = image.run(*spec.args)
+    binary = image.binary()
+    info = image.info
+    return Observation(
+        name=image.engine.name,
+        tag=image.tag,
+        builder_id=image.engine.image_id(spec.builder_image) or spec.builder_image,
+        build_args=dict(spec.build_args),
+        binary_sha256=binary.sha256,
+        binary_size=binary.size,
+        build_id=binary.elf.build_id,
+        exit_code=result.exit_code,
+        stdout=result.stdout,
+        entrypoint=info.config.entrypoint,
+        cmd=info.config.cmd,
+        user=info.config.user,
+        env=dict(info.config.env),
+        workdir=info.config.workdir,
+        exposed_ports=info.config.exposed_ports,
+        layer_count=info.layer_count,
+        size=info.size,
+    )
