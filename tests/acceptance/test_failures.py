@@ -74,7 +74,7 @@ def test_compile_error_fails_build_with_the_compiler_message(project: Project) -
     result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines(
         [
-            "*hello did not build (static-docker): `docker build` exited with code 1*",
+            "*hello (static-docker) did not build: `docker build` exited with code 1*",
             "*last lines of the build log*",
             "*error[[]E0308[]]: mismatched types*",
         ]
