@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
+from pytest_rustimage.dockerfile import GENERATED
 from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.images import RustImage
 from pytest_rustimage.parity import compare, observe
@@ -21,7 +22,7 @@ from pytest_rustimage.settings import ImageSpec, specs_for
 from pytest_rustimage.sizes import format_size
 from pytest_rustimage.state import STATE
 
-CHECKS = ("build", "runs", "size", "linkage")  # and parity[STRATEGY] when several engines build
+CHECKS = ("build", "runs", "size", "linkage", "cache")  # and parity[STRATEGY] when several engines build
 
 
 class CheckFailed(RustImageError):
@@ -79,11 +80,27 @@ def check_linkage(image: RustImage) -> str:
     return f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}"
 
 
+def check_cache(image: RustImage) -> str:
+    if image.spec.strategy not in GENERATED:
+        pytest.skip(
+            f"the cache check needs a generated strategy ({', '.join(GENERATED)}); "
+            f"{image.spec.strategy} builds the crate's own Dockerfile"
+        )
+    report = image.rebuild_after()
+    if not report.ok:
+        raise CheckFailed(
+            f"{image.spec.crate.name} ({image.spec.variant}): the dependency layer does not stay "
+            f"cached across a source-only edit\n{report.describe()}"
+        )
+    return report.summary()
+
+
 RUNNERS: dict[str, Callable[[RustImage], str]] = {
     "build": check_build,
     "runs": check_runs,
     "size": check_size,
     "linkage": check_linkage,
+    "cache": check_cache,
 }
 
 
@@ -176,12 +193,14 @@ class CrateFile(pytest.File):
         except RustImageError as exc:
             yield CrateErrorItem.from_parent(self, name="crate", error=exc)
             return
+        wanted = self.config.stash[STATE].settings.checks
         for spec in specs:
             for check in CHECKS:
-                yield CheckItem.from_parent(self, name=f"{check}[{spec.variant}]", spec=spec, check=check)
+                if check in wanted:
+                    yield CheckItem.from_parent(self, name=f"{check}[{spec.variant}]", spec=spec, check=check)
         by_strategy: dict[str, list[ImageSpec]] = {}
         for spec in specs:
             by_strategy.setdefault(spec.strategy, []).append(spec)
         for strategy, group in by_strategy.items():
-            if len(group) > 1:
+            if len(group) > 1 and "parity" in wanted:
                 yield ParityItem.from_parent(self, name=f"parity[{strategy}]", specs=group)

@@ -9,6 +9,7 @@ building.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import tarfile
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.archive import read_archive
+from pytest_rustimage.cache import CacheReport, Edit, apply_edit, assess, comment_edit
 from pytest_rustimage.context import copy_tree, digest_inputs, vendor
-from pytest_rustimage.dockerfile import GENERATED, Recipe, binary_path, render, vendor_config
+from pytest_rustimage.dockerfile import DEPS_STAGE, GENERATED, Recipe, binary_path, render, vendor_config
 from pytest_rustimage.elf import inspect_elf
 from pytest_rustimage.engines import Engine, make_engine
-from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildRequest
-from pytest_rustimage.errors import EngineError, EngineUnavailable, RustImageError
+from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildOutput, BuildRequest
+from pytest_rustimage.errors import ConfigError, EngineError, EngineUnavailable, RustImageError
 from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult, image_info
 from pytest_rustimage.services import Service, start_service
 from pytest_rustimage.settings import ImageSpec
@@ -38,11 +40,19 @@ Say = Callable[[str], None]
 class RustImage:
     """A built image and what can be learnt from it."""
 
-    def __init__(self, spec: ImageSpec, engine: Engine, build: BuildRecord, labels: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        spec: ImageSpec,
+        engine: Engine,
+        build: BuildRecord,
+        labels: Mapping[str, str],
+        probe: Callable[[ImageSpec, Edit | None], CacheReport],
+    ) -> None:
         self.spec = spec
         self.engine = engine
         self.build = build
         self._labels = dict(labels)
+        self._probe = probe
         self._binaries: dict[str, BinaryFacts] = {}
 
     def __repr__(self) -> str:
@@ -127,6 +137,15 @@ class RustImage:
             timeout=timeout,
         )
 
+    def rebuild_after(self, edit: Edit | None = None) -> CacheReport:
+        """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
+
+        ``edit``: a callable receiving the copy's root folder, or a (relative path, new text) pair;
+        default: a comment line appended to the checked binary's main source file (a source-only
+        edit). The default probe runs once per session and is shared with the built-in cache check.
+        """
+        return self._probe(self.spec, edit)
+
     def binary(self, name: str | None = None) -> BinaryFacts:
         """The checked binary (or another by name or absolute path) read out of the image."""
         path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
@@ -170,7 +189,7 @@ class ImageFactory:
         self._workdir = Path(tempfile.mkdtemp(prefix="rust-image-", dir=workdir))
         self._engines: dict[str, Engine | _Failure] = {}
         self._images: dict[tuple[str, ...], RustImage | _Failure] = {}
-        self.records: list[tuple[ImageSpec, BuildRecord]] = []
+        self.cache_reports: dict[tuple[str, ...], CacheReport] = {}
 
     @property
     def labels(self) -> dict[str, str]:
@@ -250,21 +269,20 @@ class ImageFactory:
             record = BuildRecord(
                 tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
             )
-        self.records.append((spec, record))
-        return RustImage(spec, engine, record, self.labels)
+        return RustImage(spec, engine, record, self.labels, self.probe_cache)
 
-    def _prepare(self, spec: ImageSpec) -> tuple[Path, Path, Path]:
+    def _prepare(self, spec: ImageSpec, source: Path | None = None) -> tuple[Path, Path, Path]:
         """(context folder, Dockerfile, folder whose files are build inputs)."""
         if spec.strategy not in GENERATED:
             assert spec.dockerfile is not None
             return spec.dockerfile.parent, spec.dockerfile, spec.dockerfile.parent
         context = Path(tempfile.mkdtemp(prefix=f"{_tag_part(spec.crate.name)}-{spec.strategy}-", dir=self._workdir))
-        copy_tree(spec.crate.root, context / "app")
+        copy_tree(source or spec.crate.root, context / "app")
         recipe = Recipe(
             strategy=spec.strategy,
             package=spec.binary.package,
             binary=spec.binary.name,
-            locked=spec.crate.has_lockfile,
+            locked=(context / "app" / "Cargo.lock").is_file(),
             vendored=spec.vendor,
         )
         dockerfile = context / "Dockerfile"
@@ -272,6 +290,82 @@ class ImageFactory:
         if spec.vendor:
             (context / "cargo-vendor.toml").write_text(vendor_config())
         return context, dockerfile, context / "app"
+
+    def probe_cache(self, spec: ImageSpec, edit: Edit | None = None) -> CacheReport:
+        """Build a copy of the crate cold, apply ``edit`` (default: a comment in the binary's main
+        source file), build again, and judge whether the dependency layer was reused."""
+        if spec.strategy not in GENERATED:
+            raise ConfigError(
+                f"the cache probe needs a generated strategy ({', '.join(GENERATED)}), not {spec.strategy}"
+            )
+        if edit is None and spec.key in self.cache_reports:
+            return self.cache_reports[spec.key]
+        engine = self.engine(spec.engine)
+        what = f"{spec.crate.name} ({spec.variant})"
+        work = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir))
+        source = work / "crate"
+        copy_tree(spec.crate.root, source)
+        main = spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+        tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:probe-{spec.strategy}-{self.session_id}"
+        deps_stage = DEPS_STAGE.get(spec.strategy)
+        made: list[str] = []
+        try:
+            self._say(f"rust-image: cache probe for {what}: cold build (no cache) ...")
+            cold, cold_deps = self._probe_build(spec, engine, source, f"{tag}-cold", deps_stage, made, no_cache=True)
+            description = apply_edit(source, edit if edit is not None else comment_edit(main, uuid.uuid4().hex[:8]))
+            self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
+            warm, warm_deps = self._probe_build(spec, engine, source, f"{tag}-warm", deps_stage, made, no_cache=False)
+        finally:
+            for ref in made:
+                engine.remove_image(ref)
+        report = assess(
+            edit=description,
+            strategy=spec.strategy,
+            engine=engine.name,
+            rebuild_log=warm.log,
+            cold_seconds=cold.duration,
+            rebuild_seconds=warm.duration,
+            deps_ids=(cold_deps, warm_deps),
+            own_crates=[p.name for p in spec.crate.packages],
+        )
+        self._say(f"rust-image: cache probe for {what}: {report.summary()}")
+        if edit is None:
+            self.cache_reports[spec.key] = report
+        return report
+
+    def _probe_build(
+        self,
+        spec: ImageSpec,
+        engine: Engine,
+        source: Path,
+        tag: str,
+        deps_stage: str | None,
+        made: list[str],
+        *,
+        no_cache: bool,
+    ) -> tuple[BuildOutput, str | None]:
+        """Build the probe's copy; with a dependency stage, also that stage alone for its image id."""
+        context, dockerfile, _ = self._prepare(spec, source)
+        if spec.vendor:
+            vendor(context / "app", context / "vendor")
+        args = {"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image}
+        request = BuildRequest(
+            context=context,
+            dockerfile=dockerfile,
+            tag=tag,
+            build_args=args,
+            labels=self.labels,
+            target="runtime",
+            timeout=spec.build_timeout,
+            no_cache=no_cache,
+        )
+        made.append(tag)
+        output = engine.build(request, on_line=self._on_build_line)
+        if deps_stage is None:
+            return output, None
+        made.append(f"{tag}-deps")
+        stage = engine.build(dataclasses.replace(request, tag=f"{tag}-deps", target=deps_stage, no_cache=False))
+        return output, stage.image_id
 
     def engines(self) -> list[Engine]:
         """The engines this session reached."""

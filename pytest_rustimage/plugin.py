@@ -144,11 +144,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     state = config.stash[STATE]
     if not state.started:
         return
-    images = state.factory().images()
+    factory = state.factory()
+    images = factory.images()
     if not images:
         return
+    write = terminalreporter.write_line
     terminalreporter.section("rust-image summary")
-    terminalreporter.write_line(f"{'crate':<16} {'strategy':<10} {'engine':<8} {'size':>10} {'layers':>6}  build")
+    row = "{:<14} {:<10} {:<6} {:>10} {:>6} {:>7}  {}"
+    write(row.format("crate", "strategy", "engine", "size", "layers", "build", "cache after a source edit"))
     for image in images:
         spec = image.spec
         try:
@@ -156,9 +159,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         except RustImageError:
             size, layers = "?", "?"
         build = "reused" if image.build.reused else f"{image.build.duration:.1f}s"
-        terminalreporter.write_line(
-            f"{spec.crate.name[:16]:<16} {spec.strategy:<10} {spec.engine:<8} {size:>10} {layers:>6}  {build}"
-            f"  {image.tag}"
+        report = factory.cache_reports.get(spec.key)
+        cache = (
+            f"deps {'reused' if report.deps_reused else 'REBUILT'}, {len(report.third_party_recompiled)} "
+            f"third-party recompiled, {report.cold_seconds:.1f}s cold -> {report.rebuild_seconds:.1f}s"
+            if report
+            else "-"
         )
-    for engine in state.factory().engines():
-        terminalreporter.write_line(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")
+        write(row.format(spec.crate.name[:14], spec.strategy, spec.engine, size, layers, build, cache))
+    for image in images:
+        write(f"image {image.tag} ({image.spec.variant})")
+    for engine in factory.engines():
+        write(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")

@@ -27,11 +27,12 @@ from pytest_rustimage.sizes import parse_size
 
 DEFAULT_STRATEGY = "chef"
 DEFAULT_ENGINE = "docker"
-DEFAULT_BUDGETS = {"static": "25MiB", "chef": "200MiB", "dockerfile": "1GiB"}
+DEFAULT_BUDGETS = {"static": "25MiB", "chef": "200MiB", "naive": "200MiB", "dummy-main": "200MiB", "dockerfile": "1GiB"}
 DEFAULT_ARGS = ("--version",)
 DEFAULT_BUILD_TIMEOUT = 1800.0
 DEFAULT_RUN_TIMEOUT = 60.0
 LINKAGES = ("static", "dynamic", "any")
+CHECK_NAMES = ("build", "runs", "size", "linkage", "cache", "parity")
 MARKER_KEYS = ("crate", "strategy", "bin", "engine")
 METADATA_KEYS = (
     "strategy",
@@ -51,6 +52,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     # (name, type, help, default)
     ("rust_image", "bool", "build and check images without passing --rust-image", False),
     ("rust_image_strategy", "args", f"strategies ({', '.join(STRATEGIES)})", []),
+    ("rust_image_checks", "args", f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})", []),
     ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)}, or {ALL})", DEFAULT_ENGINE),
     ("rust_image_require_engine", "bool", "fail, not skip, when the engine is unreachable", False),
     ("rust_image_builder", "string", "builder base image", DEFAULT_BUILDER),
@@ -96,6 +98,12 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="build again even when an image with the same inputs exists",
     )
+    group.addoption(
+        "--rust-image-checks",
+        default=None,
+        metavar="NAME[,NAME]",
+        help=f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
+    )
     group.addoption("--rust-image-bin", default=None, metavar="NAME", help="the binary to check")
     for name, kind, help_text, default in INI:
         parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
@@ -121,6 +129,14 @@ def _split(values: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def _checks(values: Sequence[str]) -> tuple[str, ...]:
+    names = tuple(n.strip() for v in values for n in v.split(",") if n.strip())
+    for name in names:
+        if name not in CHECK_NAMES:
+            raise ConfigError(f"unknown check {name!r}; choose from: {', '.join(CHECK_NAMES)}")
+    return names or CHECK_NAMES
+
+
 def _engine(name: str) -> str:
     if name not in (*ENGINE_NAMES, ALL):
         raise ConfigError(f"unknown engine {name!r}; choose from: {', '.join((*ENGINE_NAMES, ALL))}")
@@ -140,6 +156,7 @@ class Settings:
     ini_engine: str = DEFAULT_ENGINE
     require_engine: bool = False
     rebuild: bool = False
+    checks: tuple[str, ...] = CHECK_NAMES
     cli_bin: str | None = None
     builder_image: str = DEFAULT_BUILDER
     runtime_image: str = DEFAULT_RUNTIME
@@ -159,6 +176,7 @@ class Settings:
         require = option("rust_image_require_engine")
         crate = str(config.getini("rust_image_crate")).strip()
         rootdir = Path(config.rootpath)
+        checks_ini = config.getini("rust_image_checks")
         return cls(
             enabled=bool(config.getini("rust_image")) if enabled is None else True,
             cli_strategies=_split(option("rust_image_strategy") or ()),
@@ -167,6 +185,7 @@ class Settings:
             ini_engine=_engine(str(config.getini("rust_image_engine")).strip() or DEFAULT_ENGINE),
             require_engine=bool(config.getini("rust_image_require_engine")) if require is None else True,
             rebuild=bool(option("rust_image_rebuild")),
+            checks=_checks([option("rust_image_checks")] if option("rust_image_checks") else checks_ini),
             cli_bin=option("rust_image_bin"),
             builder_image=str(config.getini("rust_image_builder")).strip() or DEFAULT_BUILDER,
             runtime_image=str(config.getini("rust_image_runtime")).strip() or DEFAULT_RUNTIME,
@@ -189,6 +208,7 @@ class Settings:
             "ini_engine",
             "require_engine",
             "rebuild",
+            "checks",
             "cli_bin",
             "builder_image",
             "runtime_image",

@@ -32,6 +32,7 @@ class BuildRequest:
     labels: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     timeout: float | None = None
+    no_cache: bool = False
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,8 @@ class DockerCli:
         cmd += ["-f", str(request.dockerfile), "-t", request.tag, "--iidfile", str(iidfile)]
         if request.target:
             cmd += ["--target", request.target]
+        if request.no_cache:
+            cmd.append("--no-cache")
         for key, value in sorted(request.build_args.items()):
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in sorted(request.labels.items()):

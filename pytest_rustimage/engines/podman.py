@@ -114,6 +114,8 @@ class PodmanEngine:
             cmd += ["--iidfile", str(iidfile)]
             if request.target:
                 cmd += ["--target", request.target]
+            if request.no_cache:
+                cmd.append("--no-cache")
             for key, value in sorted(request.build_args.items()):
                 cmd += ["--build-arg", f"{key}={value}"]
             for key, value in sorted(request.labels.items()):

@@ -10,6 +10,7 @@ import pytest
 
 from pytest_rustimage import bases
 
+NO_CACHE = "--rust-image-checks=build,runs,size,linkage"  # for tests about other things than the cache
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
 INI = f"""[pytest]
 rust_image_builder = {bases.BUILDER_TAG}

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.project import Project
+from tests.acceptance.project import NO_CACHE, Project
 
 
 @pytest.mark.parametrize("sample", ["hello", "server", "workspace"])
 def test_all_engines_pass_and_agree(project: Project, sample: str) -> None:
     project.copy(sample)
-    result = project.run(sample, "--rust-image-engine=all", "--rust-image-strategy=chef,static", "-v")
+    result = project.run(
+        sample, "--rust-image-engine=all", "--rust-image-strategy=chef,static", NO_CACHE + ",parity", "-v"
+    )
     result.assert_outcomes(passed=18)  # 4 checks x 2 strategies x 2 engines, and parity per strategy
     for variant in ("chef-docker", "chef-podman", "static-docker", "static-podman"):
         result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::runs[[]{variant}[]] PASSED*"])
@@ -109,7 +111,7 @@ def test_service_containers_on_both_engines(project: Project) -> None:
 def test_a_failing_build_leaves_nothing_on_either_engine(project: Project) -> None:
     crate = project.copy("hello")
     (crate / "src" / "main.rs").write_text("fn main() { this is not rust }\n")
-    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=chef")
+    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=chef", NO_CACHE + ",parity")
     result.assert_outcomes(failed=2, skipped=7)  # build fails on each engine; the rest and parity skip
     result.stdout.fnmatch_lines(["*hello (chef-podman) did not build: `podman build` exited with code*"])
 
@@ -121,7 +123,7 @@ def test_crun_failure_explains_what_to_change(
     plain = tmp_path / "containers.conf"
     plain.write_text('[engine]\nruntime = "crun"\n')
     monkeypatch.setenv("CONTAINERS_CONF", str(plain))
-    result = project.run("hello", "--rust-image-engine=podman", "--rust-image-strategy=static")
+    result = project.run("hello", "--rust-image-engine=podman", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(['*runtime = "runc"*'])
 
@@ -160,14 +162,14 @@ def test_remote_engines_through_their_environment(
     project.copy("hello")
     monkeypatch.setenv("CONTAINER_HOST", podman_socket)
     monkeypatch.setenv("DOCKER_HOST", docker_socket)
-    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", "-v")
+    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", NO_CACHE + ",parity", "-v")
     result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines([f"engine docker at {docker_socket} (buildkit)"])
     result.stdout.fnmatch_lines([f"engine podman at {podman_socket} (buildah)"])
     # and they really are the engines used: with the sockets gone, nothing answers
     monkeypatch.setenv("CONTAINER_HOST", podman_socket + ".gone")
     monkeypatch.setenv("DOCKER_HOST", docker_socket + ".gone")
-    gone = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static")
+    gone = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", NO_CACHE + ",parity")
     gone.assert_outcomes(failed=9)
     gone.stdout.fnmatch_lines([f"*podman engine not reachable at {podman_socket}.gone*"])
     gone.stdout.fnmatch_lines([f"*docker engine not reachable at {docker_socket}.gone*"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.acceptance.project import Project
+from tests.acceptance.project import NO_CACHE, Project
 
 SLEEPER = """\
 fn main() {
@@ -19,7 +19,7 @@ fn main() {
 def test_budget_too_small_fails_with_sizes_and_largest_layers(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, max_size='"100kB"')
-    result = project.run("hello", "--rust-image-strategy=static")
+    result = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -33,7 +33,7 @@ def test_budget_too_small_fails_with_sizes_and_largest_layers(project: Project) 
 def test_wrong_expected_output_fails_showing_the_output(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, expect_stdout='"hello 9.9.9"')
-    result = project.run("hello", "--rust-image-strategy=static")
+    result = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(["*stdout does not contain 'hello 9.9.9'*", "*--- stdout ---*", "hello 0.1.0"])
 
@@ -41,7 +41,7 @@ def test_wrong_expected_output_fails_showing_the_output(project: Project) -> Non
 def test_non_zero_exit_shows_code_stdout_and_stderr(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, args='["--bogus"]')
-    result = project.run("hello", "--rust-image-strategy=static")
+    result = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -57,7 +57,7 @@ def test_non_zero_exit_shows_code_stdout_and_stderr(project: Project) -> None:
 def test_dynamic_binary_fails_a_static_linkage_requirement(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, expect_linkage='"static"')
-    result = project.run("hello", "--rust-image-strategy=chef")
+    result = project.run("hello", "--rust-image-strategy=chef", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -70,7 +70,7 @@ def test_dynamic_binary_fails_a_static_linkage_requirement(project: Project) -> 
 def test_compile_error_fails_build_with_the_compiler_message(project: Project) -> None:
     crate = project.copy("hello")
     (crate / "src" / "main.rs").write_text('fn main() {\n    let n: u32 = "not a number";\n}\n')
-    result = project.run("hello", "--rust-image-strategy=static")
+    result = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines(
         [
@@ -89,7 +89,7 @@ def test_a_binary_that_hangs_times_out_and_its_container_is_removed(project: Pro
     (crate / "Cargo.lock").unlink()
     (crate / "src" / "main.rs").write_text(SLEEPER)
     project.set_metadata(crate, run_timeout="3")
-    result = project.run("sleeper", "--rust-image-strategy=static")
+    result = project.run("sleeper", "--rust-image-strategy=static", NO_CACHE)
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -102,10 +102,10 @@ def test_a_binary_that_hangs_times_out_and_its_container_is_removed(project: Pro
 def test_unreachable_engine_skips_naming_the_socket(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     project.copy("hello")
     monkeypatch.setenv("DOCKER_HOST", "unix:///tmp/rust-image-nowhere.sock")
-    skipped = project.run("hello", require_engine=False)
+    skipped = project.run("hello", NO_CACHE, require_engine=False)
     skipped.assert_outcomes(skipped=4)
     skipped.stdout.fnmatch_lines(["*docker engine not reachable at unix:///tmp/rust-image-nowhere.sock*"])
-    failed = project.run("hello")
+    failed = project.run("hello", NO_CACHE)
     failed.assert_outcomes(failed=4)
     failed.stdout.fnmatch_lines(["*docker engine not reachable at unix:///tmp/rust-image-nowhere.sock*"])
 
@@ -149,3 +149,10 @@ def test_unknown_strategy_is_a_usage_error(project: Project) -> None:
     result = project.run("hello", "--rust-image-strategy=nix")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unknown strategy 'nix'; choose from: chef, static, dockerfile*"])
+
+
+def test_unknown_check_is_a_usage_error(project: Project) -> None:
+    project.copy("hello")
+    result = project.run("hello", "--rust-image-checks=build,speed")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*unknown check 'speed'; choose from: build, runs, size, linkage, cache, parity*"])

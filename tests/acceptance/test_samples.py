@@ -6,15 +6,15 @@ import uuid
 
 import pytest
 
-from tests.acceptance.project import Project
+from tests.acceptance.project import NO_CACHE, Project
 
 
 @pytest.mark.parametrize("sample", ["hello", "server", "workspace"])
 def test_sample_passes_built_in_checks_with_chef_and_static(project: Project, sample: str) -> None:
     project.copy(sample)
     result = project.run(sample, "--rust-image-strategy=chef,static", "-v")
-    result.assert_outcomes(passed=8)
-    for check in ("build", "runs", "size", "linkage"):
+    result.assert_outcomes(passed=10)
+    for check in ("build", "runs", "size", "linkage", "cache"):
         for variant in ("chef-docker", "static-docker"):
             result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::{check}[[]{variant}[]] PASSED*"])
     result.stdout.fnmatch_lines(["*rust-image summary*", f"{sample}*chef*docker*", f"{sample}*static*docker*"])
@@ -23,17 +23,17 @@ def test_sample_passes_built_in_checks_with_chef_and_static(project: Project, sa
 def test_static_hello_image_fits_in_one_and_a_half_megabytes(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, max_size='"1.5MB"')
-    result = project.run("hello", "--rust-image-strategy=static", "-v")
+    result = project.run("hello", "--rust-image-strategy=static", NO_CACHE, "-v")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*size[[]static-docker[]] PASSED*"])
 
 
 def test_second_session_reuses_the_image_without_building(project: Project) -> None:
     project.copy("hello")
-    first = project.run("hello", "--rust-image-strategy=static", "--rust-image-rebuild")
+    first = project.run("hello", "--rust-image-strategy=static", NO_CACHE, "--rust-image-rebuild")
     first.assert_outcomes(passed=4)
     first.stdout.fnmatch_lines(["*building hello (static-docker)*"])
-    second = project.run("hello", "--rust-image-strategy=static")
+    second = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     second.assert_outcomes(passed=4)
     second.stdout.fnmatch_lines(
         ["*reusing pytest-rustimage/hello:static-* (inputs unchanged)*", "*hello*static*reused*"]
@@ -43,10 +43,10 @@ def test_second_session_reuses_the_image_without_building(project: Project) -> N
 
 def test_a_source_change_makes_a_new_tag(project: Project) -> None:
     crate = project.copy("hello")
-    first = project.run("hello", "--rust-image-strategy=static")
+    first = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     main = crate / "src" / "main.rs"
     main.write_text(main.read_text() + f"\n// a change never built before: {uuid.uuid4()}\n")
-    second = project.run("hello", "--rust-image-strategy=static")
+    second = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     second.assert_outcomes(passed=4)
     second.stdout.fnmatch_lines(["*building hello (static-docker)*"])
     tag = next(line for line in first.outlines if "pytest-rustimage/hello:static-" in line).split()[-1]

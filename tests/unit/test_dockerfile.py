@@ -158,8 +158,11 @@ def test_vendor_lines(strategy: str, locked: bool, vendored: bool) -> None:
 
 def test_exact_chef_cook_and_build_lines() -> None:
     lines = lines_of("chef", locked=True, vendored=False, package="p", binary="b")
-    assert "RUN cargo chef cook --release --locked --package p --bin b --recipe-path recipe.json" in lines
-    assert "RUN cargo build --release --locked --package p --bin b \\" in lines
+    assert (
+        "RUN RUST_IMAGE_STEP=deps && cargo chef cook --release --locked --package p --bin b --recipe-path recipe.json"
+        in lines
+    )
+    assert "RUN RUST_IMAGE_STEP=build && cargo build --release --locked --package p --bin b \\" in lines
 
 
 def test_names_are_shell_quoted_alike() -> None:
@@ -205,3 +208,31 @@ def test_vendor_config_other_folder() -> None:
     assert config["source"]["vendored-sources"] == {"directory": "/elsewhere/v"}
     assert config["source"]["crates-io"] == {"replace-with": "vendored-sources"}
     assert config["net"] == {"offline": True}
+
+
+@pytest.mark.parametrize("strategy", ["chef", "static", "naive", "dummy-main"])
+def test_every_generated_strategy_marks_its_final_build_step(strategy: str) -> None:
+    lines = render(Recipe(strategy, "p", "b")).splitlines()
+    assert sum("RUST_IMAGE_STEP=build && " in line for line in lines) == 1
+    deps = sum("RUST_IMAGE_STEP=deps && " in line for line in lines)
+    assert deps == (0 if strategy == "naive" else 1)
+
+
+def test_naive_copies_everything_then_builds() -> None:
+    lines = render(Recipe("naive", "p", "b", vendored=True)).splitlines()
+    assert "cargo chef" not in "\n".join(lines)
+    assert lines.index("COPY app/ ./") < index_of(lines, "RUST_IMAGE_STEP=build")
+    assert "FROM ${RUNTIME_IMAGE} AS runtime" in lines
+
+
+def test_dummy_main_is_the_chapters_trick() -> None:
+    lines = render(Recipe("dummy-main", "p", "b")).splitlines()
+    order = [
+        "COPY app/Cargo.toml app/Cargo.loc[k] ./",
+        'RUN mkdir src && echo "fn main() {}" > src/main.rs',
+        "RUN RUST_IMAGE_STEP=deps && cargo build --release --locked",
+        "RUN rm -rf src",
+        "COPY app/src ./src",
+    ]
+    assert [lines.index(line) for line in order] == sorted(lines.index(line) for line in order)
+    assert index_of(lines, "RUST_IMAGE_STEP=build") > lines.index("COPY app/src ./src")

@@ -371,7 +371,9 @@ def test_strategies_precedence(
 @pytest.mark.parametrize(("marker", "meta"), [("musl", None), (None, "distroless"), ("chef,Static", None)])
 def test_strategies_refuse_unknown(tmp_path: Path, settings: Settings, marker: str | None, meta: str | None) -> None:
     crate = make_crate(tmp_path, {"strategy": meta} if meta else {})
-    with pytest.raises(ConfigError, match=r"unknown strategy '.*'; choose from: chef, static, dockerfile"):
+    with pytest.raises(
+        ConfigError, match=r"unknown strategy '.*'; choose from: chef, static, naive, dummy-main, dockerfile"
+    ):
         strategies_for(settings, crate, {"strategy": marker} if marker else {})
 
 
@@ -440,7 +442,7 @@ def test_split(values: list[str], expected: tuple[str, ...]) -> None:
 def test_split_refuses_unknown(values: list[str], bad: str) -> None:
     with pytest.raises(ConfigError) as info:
         _split(values)
-    assert str(info.value) == f"unknown strategy {bad!r}; choose from: chef, static, dockerfile"
+    assert str(info.value) == f"unknown strategy {bad!r}; choose from: chef, static, naive, dummy-main, dockerfile"
 
 
 # --- Settings ----------------------------------------------------------------------------------
