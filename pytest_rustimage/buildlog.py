@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_BUILDKIT_HEAD = re.compile(r"^#(\d+) \[(?:([\w.-]+) )?\d+/\d+\] (.*)$")
+_BUILDKIT_HEAD = re.compile(r"^#(\d+) \[(?:([\w.-]+) +)? *\d+/\d+\] (.*)$")  # "[build  3/10]": padded
 _BUILDKIT_LINE = re.compile(r"^#(\d+) (?:\d+\.\d+ )?(.*)$")
 _BUILDAH_HEAD = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP \d+/\d+: (.*)$")
 _LEGACY_HEAD = re.compile(r"^Step \d+/\d+ : (.*)$")

@@ -107,3 +107,11 @@ def test_dummy_main_does_not_build_a_workspace_while_chef_does(project: Project)
     # the trick copies only the root manifest and src/: a virtual manifest has no src/ (and its members
     # are missing), so BuildKit refuses the build before cargo runs
     result.stdout.fnmatch_lines(["*workspace (dummy-main-docker) did not build*", '*"/app/src" not found*'])
+
+
+def test_dummy_main_caches_a_single_package_but_ships_the_placeholder(project: Project) -> None:
+    project.copy("server")
+    result = project.run("server", "--rust-image-strategy=dummy-main", "--rust-image-checks=build,runs,cache")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*runs*FAILED*", "*stdout does not contain 'server 0.1.0'*"], consecutive=False)
+    result.stdout.fnmatch_lines(["server*dummy-main*docker*deps reused, 0 third-party recompiled*"])

@@ -74,3 +74,15 @@ def test_compiling_lines() -> None:
 def test_no_marker_no_step() -> None:
     assert marked(parse_steps("#5 [build 2/2] RUN cargo build --release\n#5 CACHED\n"), "build") is None
     assert parse_steps("") == []
+
+
+def test_buildkit_pads_step_numbers_in_stages_of_ten_steps_or_more() -> None:
+    log = (
+        "#9 [build  3/10] RUN RUST_IMAGE_STEP=deps && cargo build --release\n#9 CACHED\n"
+        "#16 [build 10/10] RUN RUST_IMAGE_STEP=build && cargo build --release\n"
+        "#16 0.312    Compiling server v0.1.0 (/app)\n#16 DONE 4.0s\n"
+    )
+    steps = parse_steps(log)
+    deps, build = marked(steps, "deps"), marked(steps, "build")
+    assert deps is not None and deps.stage == "build" and deps.cached
+    assert build is not None and compiled_crates(build.output) == [Compiled("server", "0.1.0", "/app")]
