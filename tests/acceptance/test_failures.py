@@ -148,7 +148,7 @@ def test_unknown_strategy_is_a_usage_error(project: Project) -> None:
     project.copy("hello")
     result = project.run("hello", "--rust-image-strategy=nix")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*unknown strategy 'nix'; choose from: chef, static, dockerfile*"])
+    result.stderr.fnmatch_lines(["*unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile*"])
 
 
 def test_unknown_check_is_a_usage_error(project: Project) -> None:
