@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
+from pytest_rustimage.baseline import judge
 from pytest_rustimage.dockerfile import GENERATED
 from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.images import RustImage
 from pytest_rustimage.parity import compare, observe
-from pytest_rustimage.settings import ImageSpec, specs_for
+from pytest_rustimage.settings import ImageSpec, baseline_key, specs_for
 from pytest_rustimage.sizes import format_size
-from pytest_rustimage.state import STATE
+from pytest_rustimage.state import STATE, State
 
 CHECKS = ("build", "runs", "size", "linkage", "cache")  # and parity[STRATEGY] when several engines build
 
@@ -29,12 +30,12 @@ class CheckFailed(RustImageError):
     """A built-in check found the image wanting."""
 
 
-def check_build(image: RustImage) -> str:
+def check_build(image: RustImage, state: State) -> str:
     how = "reused from an earlier session" if image.build.reused else f"built in {image.build.duration:.1f}s"
     return f"{image.tag} {how}"
 
 
-def check_runs(image: RustImage) -> str:
+def check_runs(image: RustImage, state: State) -> str:
     spec = image.spec
     result = image.run(*spec.args)
     problems = []
@@ -47,7 +48,7 @@ def check_runs(image: RustImage) -> str:
     return f"exit {result.exit_code} in {result.duration:.2f}s: {result.stdout.strip()[:200]}"
 
 
-def check_size(image: RustImage) -> str:
+def check_size(image: RustImage, state: State) -> str:
     spec = image.spec
     size = image.size
     if size > spec.max_size:
@@ -59,10 +60,14 @@ def check_size(image: RustImage) -> str:
             f"Largest layers:\n{lines}\n"
             "Make the image smaller, or raise max-size under [package.metadata.rust-image]."
         )
-    return f"{format_size(size)} of {format_size(spec.max_size)} budget"
+    verdict = judge(baseline_key(spec), size, state.baseline(), state.settings.size_tolerance)
+    state.verdicts[verdict.key] = verdict
+    if verdict.failed and not state.settings.update_baseline:
+        raise CheckFailed(f"{verdict.message()}\nbaseline file: {state.settings.baseline_path}")
+    return f"{format_size(size)} of {format_size(spec.max_size)} budget; baseline: {verdict.change_text()}"
 
 
-def check_linkage(image: RustImage) -> str:
+def check_linkage(image: RustImage, state: State) -> str:
     facts = image.binary()
     wanted = image.spec.expect_linkage
     ok = wanted == "any" or (wanted == "static") == facts.is_static
@@ -80,7 +85,7 @@ def check_linkage(image: RustImage) -> str:
     return f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}"
 
 
-def check_cache(image: RustImage) -> str:
+def check_cache(image: RustImage, state: State) -> str:
     if image.spec.strategy not in GENERATED:
         pytest.skip(
             f"the cache check needs a generated strategy ({', '.join(GENERATED)}); "
@@ -95,7 +100,7 @@ def check_cache(image: RustImage) -> str:
     return report.summary()
 
 
-RUNNERS: dict[str, Callable[[RustImage], str]] = {
+RUNNERS: dict[str, Callable[[RustImage, State], str]] = {
     "build": check_build,
     "runs": check_runs,
     "size": check_size,
@@ -145,8 +150,13 @@ class CheckItem(_CheckBase):
 
     def runtest(self) -> None:
         image = image_for(self, self.spec, build_check=self.check == "build")
-        outcome = RUNNERS[self.check](image)
+        outcome = RUNNERS[self.check](image, self.config.stash[STATE])
         self.user_properties.append((f"rust_image_{self.check}", outcome))
+        if self.check == "size":  # facts CI systems show from JUnit XML
+            self.user_properties += [
+                ("rust_image_size_bytes", image.size),
+                ("rust_image_layers", image.info.layer_count),
+            ]
 
 
 class ParityItem(_CheckBase):

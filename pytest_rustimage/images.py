@@ -146,6 +146,10 @@ class RustImage:
         """
         return self._probe(self.spec, edit)
 
+    def measured_binary(self) -> BinaryFacts | None:
+        """The checked binary's facts if this session already read them (no engine call)."""
+        return self._binaries.get(self.binary_path)
+
     def binary(self, name: str | None = None) -> BinaryFacts:
         """The checked binary (or another by name or absolute path) read out of the image."""
         path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))

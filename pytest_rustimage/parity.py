@@ -100,15 +100,15 @@ class ParityReport:
             )
 
 
-def parse_tolerance(value: str | float) -> float:
+def parse_tolerance(value: str | float, *, what: str = "parity tolerance") -> float:
     """``"1%"``, ``"0.01"`` or ``0.01``: a relative size tolerance."""
     text = str(value).strip()
     try:
         number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
-        raise ConfigError(f"parity tolerance: cannot read {value!r}; write e.g. '1%' or 0.01") from None
+        raise ConfigError(f"{what}: cannot read {value!r}; write e.g. '1%' or 0.01") from None
     if not 0 <= number < 1:
-        raise ConfigError(f"parity tolerance: {value!r} is not between 0% and 100%")
+        raise ConfigError(f"{what}: {value!r} is not between 0% and 100%")
     return number
 
 

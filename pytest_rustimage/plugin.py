@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rustimage import baseline, report
 from pytest_rustimage.checks import CrateFile
 from pytest_rustimage.crate import is_workspace_member, read_crate
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.images import ImageFactory
-from pytest_rustimage.settings import Settings, add_options, crate_path, engines_for, strategies_for
+from pytest_rustimage.settings import Settings, add_options, baseline_key, crate_path, engines_for, strategies_for
 from pytest_rustimage.sizes import format_size
 from pytest_rustimage.state import STATE, State
 
@@ -140,6 +141,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["rust-image: on" + (f" ({', '.join(differences)})" if differences else "")]
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the baseline (under --rust-image-update-baseline) and the JSON report."""
+    state = session.config.stash[STATE]
+    if not state.started:
+        return
+    factory = state.factory()
+    settings = state.settings
+    if settings.update_baseline and state.verdicts:
+        baseline.update(settings.baseline_path, {k: v.size for k, v in state.verdicts.items()})
+        state.notes.append(f"baseline updated: {settings.baseline_path} ({len(state.verdicts)} image(s))")
+    if settings.report_path is not None:
+        settings.report_path.parent.mkdir(parents=True, exist_ok=True)
+        settings.report_path.write_text(report.render(factory.images(), factory.cache_reports, state.verdicts))
+        state.notes.append(f"report written: {settings.report_path}")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     state = config.stash[STATE]
     if not state.started:
@@ -150,24 +167,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         return
     write = terminalreporter.write_line
     terminalreporter.section("rust-image summary")
-    row = "{:<14} {:<10} {:<6} {:>10} {:>6} {:>7}  {}"
-    write(row.format("crate", "strategy", "engine", "size", "layers", "build", "cache after a source edit"))
+    row = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"
+    write(row.format("crate", "strategy", "engine", "size", "vs baseline", "lay", "build", "cache: deps, 3rd-party, s"))
     for image in images:
         spec = image.spec
         try:
             size, layers = format_size(image.size), str(image.info.layer_count)
         except RustImageError:
             size, layers = "?", "?"
-        build = "reused" if image.build.reused else f"{image.build.duration:.1f}s"
-        report = factory.cache_reports.get(spec.key)
+        verdict = state.verdicts.get(baseline_key(spec))
+        change = verdict.change_text() if verdict else "-"
+        build = "reused" if image.build.reused else f"{image.build.duration:.0f}s"
+        cache_report = factory.cache_reports.get(spec.key)
         cache = (
-            f"deps {'reused' if report.deps_reused else 'REBUILT'}, {len(report.third_party_recompiled)} "
-            f"third-party recompiled, {report.cold_seconds:.1f}s cold -> {report.rebuild_seconds:.1f}s"
-            if report
+            f"{'reused' if cache_report.deps_reused else 'REBUILT'}, {len(cache_report.third_party_recompiled)}, "
+            f"{cache_report.cold_seconds:.1f}->{cache_report.rebuild_seconds:.1f}"
+            if cache_report
             else "-"
         )
-        write(row.format(spec.crate.name[:14], spec.strategy, spec.engine, size, layers, build, cache))
+        write(row.format(spec.crate.name[:12], spec.strategy, spec.engine, size, change, layers, build, cache))
+    for verdict in state.verdicts.values():
+        if verdict.failed or verdict.status == "new":
+            write(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
     for image in images:
         write(f"image {image.tag} ({image.spec.variant})")
     for engine in factory.engines():
         write(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")
+    for note in state.notes:
+        write(note)

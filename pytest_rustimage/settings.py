@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.baseline import Tolerance, key
 from pytest_rustimage.crate import Binary, Crate, read_crate
 from pytest_rustimage.dockerfile import DEFAULT_BUILDER, DEFAULT_RUNTIME, STRATEGIES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
@@ -25,6 +26,7 @@ from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.parity import DEFAULT_TOLERANCE, parse_tolerance
 from pytest_rustimage.sizes import parse_size
 
+BASELINE_NAME = "rust-image-baseline.json"
 DEFAULT_STRATEGY = "chef"
 DEFAULT_ENGINE = "docker"
 DEFAULT_BUDGETS = {"static": "25MiB", "chef": "200MiB", "naive": "200MiB", "dummy-main": "200MiB", "dockerfile": "1GiB"}
@@ -61,6 +63,9 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_crate", "string", "crate used by rust_image when no marker names one", ""),
     ("rust_image_build_timeout", "string", "seconds one image build may take", str(DEFAULT_BUILD_TIMEOUT)),
     ("rust_image_run_timeout", "string", "seconds one container run may take", str(DEFAULT_RUN_TIMEOUT)),
+    ("rust_image_baseline", "string", "size baseline file (default: rust-image-baseline.json beside the config)", ""),
+    ("rust_image_size_tolerance", "string", "how much an image may grow past its baseline", "5%"),
+    ("rust_image_size_tolerance_floor", "string", "growth always allowed, however small the image", "512KiB"),
     ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", "1%"),
 )
 
@@ -98,6 +103,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=False,
         help="build again even when an image with the same inputs exists",
     )
+    group.addoption("--rust-image-baseline", default=None, metavar="PATH", help="size baseline file")
+    group.addoption(
+        "--rust-image-update-baseline",
+        action="store_true",
+        default=False,
+        help="write the measured sizes into the baseline file instead of failing on growth",
+    )
+    group.addoption("--rust-image-report", default=None, metavar="PATH.json", help="write every measured fact as JSON")
     group.addoption(
         "--rust-image-checks",
         default=None,
@@ -165,6 +178,10 @@ class Settings:
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     run_timeout: float = DEFAULT_RUN_TIMEOUT
     parity_tolerance: float = DEFAULT_TOLERANCE
+    baseline_path: Path = Path(BASELINE_NAME)
+    update_baseline: bool = False
+    size_tolerance: Tolerance = field(default_factory=Tolerance)
+    report_path: Path | None = None
     rootdir: Path = field(default_factory=Path.cwd)
 
     @classmethod
@@ -177,6 +194,9 @@ class Settings:
         crate = str(config.getini("rust_image_crate")).strip()
         rootdir = Path(config.rootpath)
         checks_ini = config.getini("rust_image_checks")
+        home = Path(config.inipath).parent if config.inipath else rootdir
+        baseline = option("rust_image_baseline") or str(config.getini("rust_image_baseline")).strip()
+        report = option("rust_image_report")
         return cls(
             enabled=bool(config.getini("rust_image")) if enabled is None else True,
             cli_strategies=_split(option("rust_image_strategy") or ()),
@@ -194,6 +214,15 @@ class Settings:
             build_timeout=_seconds(config.getini("rust_image_build_timeout"), "rust_image_build_timeout"),
             run_timeout=_seconds(config.getini("rust_image_run_timeout"), "rust_image_run_timeout"),
             parity_tolerance=parse_tolerance(str(config.getini("rust_image_parity_tolerance"))),
+            baseline_path=(home / baseline) if baseline else home / BASELINE_NAME,
+            update_baseline=bool(option("rust_image_update_baseline")),
+            size_tolerance=Tolerance(
+                relative=parse_tolerance(str(config.getini("rust_image_size_tolerance")), what="size tolerance"),
+                absolute=parse_size(
+                    str(config.getini("rust_image_size_tolerance_floor")), what="rust_image_size_tolerance_floor"
+                ),
+            ),
+            report_path=Path(report) if report else None,
             rootdir=rootdir,
         )
 
@@ -265,6 +294,11 @@ class ImageSpec:
             str(self.dockerfile),
             *args,
         )
+
+
+def baseline_key(spec: ImageSpec) -> str:
+    """The image's entry in the size baseline: CRATE/STRATEGY/ENGINE."""
+    return key(spec.crate.name, spec.strategy, spec.engine)
 
 
 def _check_marker(marker: Mapping[str, Any]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from pytest_rustimage.baseline import SizeVerdict, load
 from pytest_rustimage.images import ImageFactory
 from pytest_rustimage.settings import Settings
 
@@ -17,6 +18,15 @@ class State:
         self.settings = settings
         self._make_factory = make_factory
         self._factory: ImageFactory | None = None
+        self._baseline: dict[str, int] | None = None
+        self.verdicts: dict[str, SizeVerdict] = {}  # by baseline key, filled by the size checks
+        self.notes: list[str] = []  # lines for the end-of-run summary
+
+    def baseline(self) -> dict[str, int]:
+        """The committed sizes, read once (an absent file is an empty baseline)."""
+        if self._baseline is None:
+            self._baseline = load(self.settings.baseline_path)
+        return self._baseline
 
     @property
     def started(self) -> bool:

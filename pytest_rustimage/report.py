@@ -1,0 +1,70 @@
+"""The machine-readable report (``--rust-image-report=PATH.json``): every measured fact, per image."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pytest_rustimage import __version__
+from pytest_rustimage.baseline import SizeVerdict
+from pytest_rustimage.cache import CacheReport
+from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.images import RustImage
+from pytest_rustimage.settings import baseline_key
+
+FORMAT = 1
+
+
+def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdict | None) -> dict[str, Any]:
+    """What the session learnt about one image; facts it did not measure are left out, not guessed."""
+    spec = image.spec
+    record: dict[str, Any] = {
+        "crate": spec.crate.name,
+        "manifest": str(spec.crate.manifest_path),
+        "strategy": spec.strategy,
+        "engine": spec.engine,
+        "binary": spec.binary.name,
+        "tag": image.tag,
+        "id": image.id,
+        "build": {"reused": image.build.reused, "seconds": round(image.build.duration, 3)},
+        "budget": spec.max_size,
+    }
+    try:
+        info = image.info
+        record["size"] = info.size
+        record["layers"] = [dataclasses.asdict(layer) for layer in info.layers]
+        record["config"] = {
+            k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(info.config).items()
+        }
+    except RustImageError as exc:
+        record["error"] = str(exc)
+    facts = image.measured_binary()
+    if facts is not None:
+        record["binary_facts"] = {
+            "path": facts.path,
+            "size": facts.size,
+            "sha256": facts.sha256,
+            **{k: v for k, v in dataclasses.asdict(facts.elf).items()},
+        }
+    if verdict is not None:
+        record["baseline"] = {"size": verdict.baseline, "change": verdict.change, "status": verdict.status}
+    if cache is not None:
+        record["cache"] = {
+            "edit": cache.edit,
+            "ok": cache.ok,
+            "deps_reused": cache.deps_reused,
+            "third_party_recompiled": list(cache.third_party_recompiled),
+            "own_recompiled": list(cache.own_recompiled),
+            "cold_seconds": round(cache.cold_seconds, 3),
+            "rebuild_seconds": round(cache.rebuild_seconds, 3),
+        }
+    return record
+
+
+def render(
+    images: Sequence[RustImage], caches: Mapping[tuple[str, ...], CacheReport], verdicts: Mapping[str, SizeVerdict]
+) -> str:
+    records = [image_record(i, caches.get(i.spec.key), verdicts.get(baseline_key(i.spec))) for i in images]
+    return json.dumps({"format": FORMAT, "plugin": __version__, "images": records}, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,86 @@
+"""Size regression gate against a committed baseline, the JSON report and JUnit properties."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+from tests.acceptance.project import NO_CACHE, Project
+
+BLOB_MAIN = """\
+static BLOB: &[u8] = include_bytes!("../blob.bin");
+
+fn main() {
+    if std::env::args().any(|a| a == "--version") {
+        println!("hello 0.1.0");
+    }
+    if std::env::args().any(|a| a == "--blob") {
+        println!("{}", std::hint::black_box(BLOB).len());
+    }
+}
+"""
+
+
+def test_a_growing_image_fails_the_gate_until_the_baseline_is_updated(project: Project) -> None:
+    crate = project.copy("hello")
+    args = ("hello", "--rust-image-strategy=static", NO_CACHE)
+    baseline = project.path / "rust-image-baseline.json"
+
+    first = project.run(*args, "--rust-image-update-baseline")
+    first.assert_outcomes(passed=4)
+    first.stdout.fnmatch_lines([f"baseline updated: {baseline} (1 image(s))"])
+    recorded = json.loads(baseline.read_text())["images"]["hello/static/docker"]["size"]
+
+    (crate / "blob.bin").write_bytes(os.urandom(2 * 1024 * 1024))  # incompressible, and kept: the binary uses it
+    (crate / "src" / "main.rs").write_text(BLOB_MAIN)
+    grown = project.run(*args)
+    grown.assert_outcomes(passed=3, failed=1)
+    grown.stdout.fnmatch_lines(
+        [
+            "*hello/static/docker: 3.* MiB (* bytes) against a baseline of 1.* MiB *: +2.0 MiB (+1*%), "
+            "more than the 512.0 KiB allowed. Make the image smaller, or accept the new size with "
+            "--rust-image-update-baseline and commit the baseline file.",
+            f"baseline file: {baseline}",
+        ]
+    )
+    grown.stdout.fnmatch_lines(["size gate FAILED: hello/static/docker: *"])
+    assert json.loads(baseline.read_text())["images"]["hello/static/docker"]["size"] == recorded  # not touched
+
+    accepted = project.run(*args, "--rust-image-update-baseline")
+    accepted.assert_outcomes(passed=4)
+    assert json.loads(baseline.read_text())["images"]["hello/static/docker"]["size"] > recorded + 2_000_000
+    project.run(*args).assert_outcomes(passed=4)  # the new baseline holds
+
+    (crate / "blob.bin").unlink()
+    (crate / "src" / "main.rs").write_text(BLOB_MAIN.split("\n", 1)[1].replace("std::hint::black_box(BLOB).len()", "0"))
+    shrunk = project.run(*args, "-v")
+    shrunk.assert_outcomes(passed=4)  # shrinking is reported, never failed
+    shrunk.stdout.fnmatch_lines(["hello*static*docker*-2.0 MiB (-*%)*"])
+
+
+def test_json_report_and_junit_properties(project: Project) -> None:
+    project.copy("hello")
+    report = project.path / "reports" / "rust-image.json"
+    junit = project.path / "junit.xml"
+    result = project.run(
+        "hello", "--rust-image-strategy=static", f"--rust-image-report={report}", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=5)
+    data = json.loads(report.read_text())
+    (image,) = data["images"]
+    assert (image["crate"], image["strategy"], image["engine"], image["binary"]) == (
+        "hello",
+        "static",
+        "docker",
+        "hello",
+    )
+    assert image["size"] == sum(layer["size"] for layer in image["layers"]) == image["binary_facts"]["size"]
+    assert image["binary_facts"]["linkage"] == "static-pie" and image["binary_facts"]["libc"] == "glibc"
+    assert image["baseline"] == {"size": None, "change": None, "status": "new"}
+    assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
+    assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
+    properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
+    assert properties["rust_image_size_bytes"] == str(image["size"])
+    assert properties["rust_image_layers"] == "1"
+    assert properties["rust_image_linkage"].startswith("static-pie, libc glibc")
