@@ -185,11 +185,11 @@ class ImageFactory:
     """Builds and caches images for one session; closes what it opened."""
 
     def __init__(
-        self, *, say: Say | None = None, on_build_line: Say | None = None, workdir: Path | None = None
+        self, *, say: Say | None = None, progress: Callable[[], Say] | None = None, workdir: Path | None = None
     ) -> None:
         self.session_id = uuid.uuid4().hex[:12]
         self._say = say or (lambda message: None)
-        self._on_build_line = on_build_line
+        self._new_progress = progress  # makes one sink of output lines per build
         self._workdir = Path(tempfile.mkdtemp(prefix="rust-image-", dir=workdir))
         self._engines: dict[str, Engine | _Failure] = {}
         self._images: dict[tuple[str, ...], RustImage | _Failure] = {}
@@ -267,7 +267,7 @@ class ImageFactory:
             )
             started = time.monotonic()
             try:
-                output = engine.build(request, on_line=self._on_build_line)
+                output = engine.build(request, on_line=self._progress())
             finally:
                 self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
             record = BuildRecord(
@@ -364,12 +364,15 @@ class ImageFactory:
             no_cache=no_cache,
         )
         made.append(tag)
-        output = engine.build(request, on_line=self._on_build_line)
+        output = engine.build(request, on_line=self._progress())
         if deps_stage is None:
             return output, None
         made.append(f"{tag}-deps")
         stage = engine.build(dataclasses.replace(request, tag=f"{tag}-deps", target=deps_stage, no_cache=False))
         return output, stage.image_id
+
+    def _progress(self) -> Say | None:
+        return self._new_progress() if self._new_progress is not None else None
 
     def engines(self) -> list[Engine]:
         """The engines this session reached."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ from pytest_rustimage.state import STATE, State
 
 __all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
 
-_STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*)$")
+# build output lines that open a step (BuildKit, legacy builder, buildah)
+_STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*|(?:\[\d+/\d+\] )?STEP \d+/\d+: .*)$")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,7 +46,6 @@ def _make_factory(config: pytest.Config) -> ImageFactory:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     verbosity = config.get_verbosity()
-    seen: set[str] = set()
 
     def show(line: str) -> None:
         # builds happen inside tests, while pytest captures output: step around it
@@ -55,14 +57,23 @@ def _make_factory(config: pytest.Config) -> ImageFactory:
         with capture.global_and_fixture_disabled():
             reporter.write_line(line)
 
-    def on_build_line(line: str) -> None:
-        if verbosity >= 1:
-            show(f"  | {line}")
-        elif _STEP.match(line) and line not in seen:
-            seen.add(line)
-            show(f"  | {line[:150]}")
+    def new_build() -> Callable[[str], None]:
+        """Progress of one build: each step as it opens, with the seconds since the build began
+        (every output line under -v, nothing under -q)."""
+        started = time.monotonic()
+        seen: set[str] = set()
 
-    return ImageFactory(say=show, on_build_line=on_build_line)
+        def line(text: str) -> None:
+            elapsed = f"{time.monotonic() - started:6.1f}s"
+            if verbosity >= 1:
+                show(f"  | {elapsed} {text}")
+            elif _STEP.match(text) and text not in seen:
+                seen.add(text)
+                show(f"  | {elapsed} {text[:140]}")
+
+        return line
+
+    return ImageFactory(say=show, progress=new_build)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -129,7 +129,8 @@ class PodmanEngine:
                     f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
                 )
             if code != 0 or not iidfile.exists():
-                raise BuildFailed(f"`podman build` exited with code {code}", log)
+                hint = f"\n{CRUN_HINT}" if any(sign in log for sign in _CRUN_SIGNS) else ""
+                raise BuildFailed(f"`podman build` exited with code {code}{hint}", log)
             return BuildOutput(image_id=normalise_id(iidfile.read_text().strip()), log=log, duration=duration)
 
     def image_id(self, ref: str) -> str | None:
