@@ -243,7 +243,8 @@ class ImageFactory:
             },
         )
         tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
-        existing = None if spec.rebuild else engine.image_id(tag)
+        previous = engine.image_id(tag)
+        existing = None if spec.rebuild else previous
         if existing is not None:
             self._say(f"rust-image: reusing {tag} for {what} (inputs unchanged)")
             record = BuildRecord(tag, existing, engine.name, spec.strategy, reused=True, duration=0.0, log="")
@@ -273,6 +274,8 @@ class ImageFactory:
             record = BuildRecord(
                 tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
             )
+            if previous is not None and previous != output.image_id:
+                engine.remove_image(previous)  # a rebuild took its tag: it would linger as <none>
         return RustImage(spec, engine, record, self.labels, self.probe_cache)
 
     def _prepare(self, spec: ImageSpec, source: Path | None = None) -> tuple[Path, Path, Path]:

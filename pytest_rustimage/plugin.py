@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage import baseline, report
+from pytest_rustimage import baseline, html_report, report
 from pytest_rustimage.checks import CrateFile
 from pytest_rustimage.crate import is_workspace_member, read_crate
 from pytest_rustimage.errors import ConfigError, RustImageError
@@ -153,7 +153,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the baseline (under --rust-image-update-baseline) and the JSON report."""
+    """Write the baseline (under --rust-image-update-baseline) and the JSON and HTML reports."""
     state = session.config.stash[STATE]
     if not state.started:
         return
@@ -162,10 +162,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if settings.update_baseline and state.verdicts:
         baseline.update(settings.baseline_path, {k: v.size for k, v in state.verdicts.items()})
         state.notes.append(f"baseline updated: {settings.baseline_path} ({len(state.verdicts)} image(s))")
-    if settings.report_path is not None:
-        settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-        settings.report_path.write_text(report.render(factory.images(), factory.cache_reports, state.verdicts))
-        state.notes.append(f"report written: {settings.report_path}")
+    outputs = [(settings.report_path, report.render), (settings.html_path, html_report.render)]
+    if any(path is not None for path, _ in outputs):
+        records = report.records(factory.images(), factory.cache_reports, state.verdicts)
+        for path, render in outputs:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(render(records), encoding="utf-8")
+                state.notes.append(f"report written: {path}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -63,8 +63,13 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
     return record
 
 
-def render(
+def records(
     images: Sequence[RustImage], caches: Mapping[tuple[str, ...], CacheReport], verdicts: Mapping[str, SizeVerdict]
-) -> str:
-    records = [image_record(i, caches.get(i.spec.key), verdicts.get(baseline_key(i.spec))) for i in images]
-    return json.dumps({"format": FORMAT, "plugin": __version__, "images": records}, indent=2, sort_keys=True) + "\n"
+) -> list[dict[str, Any]]:
+    return [image_record(i, caches.get(i.spec.key), verdicts.get(baseline_key(i.spec))) for i in images]
+
+
+def render(records: Sequence[Mapping[str, Any]]) -> str:
+    return (
+        json.dumps({"format": FORMAT, "plugin": __version__, "images": list(records)}, indent=2, sort_keys=True) + "\n"
+    )

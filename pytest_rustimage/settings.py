@@ -111,6 +111,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="write the measured sizes into the baseline file instead of failing on growth",
     )
     group.addoption("--rust-image-report", default=None, metavar="PATH.json", help="write every measured fact as JSON")
+    group.addoption("--rust-image-html", default=None, metavar="PATH.html", help="write an HTML report with charts")
     group.addoption(
         "--rust-image-checks",
         default=None,
@@ -182,6 +183,7 @@ class Settings:
     update_baseline: bool = False
     size_tolerance: Tolerance = field(default_factory=Tolerance)
     report_path: Path | None = None
+    html_path: Path | None = None
     rootdir: Path = field(default_factory=Path.cwd)
 
     @classmethod
@@ -223,6 +225,7 @@ class Settings:
                 ),
             ),
             report_path=Path(report) if report else None,
+            html_path=Path(option("rust_image_html")) if option("rust_image_html") else None,
             rootdir=rootdir,
         )
 

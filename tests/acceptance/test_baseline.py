@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 
 from tests.acceptance.project import NO_CACHE, Project
@@ -84,3 +85,35 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     assert properties["rust_image_size_bytes"] == str(image["size"])
     assert properties["rust_image_layers"] == "1"
     assert properties["rust_image_linkage"].startswith("static-pie, libc glibc")
+
+
+def test_html_report_renders_its_charts_in_headless_chromium(project: Project) -> None:
+    from PIL import Image  # the dev extra; the plugin itself does not need it
+
+    project.copy("hello")
+    html = project.path / "report.html"
+    args = ("hello", "--rust-image-strategy=static", NO_CACHE, f"--rust-image-html={html}")
+    project.run(*args, "--rust-image-update-baseline").assert_outcomes(passed=4)
+    project.run(*args).assert_outcomes(passed=4)  # now with a baseline to draw
+    text = html.read_text()
+    assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert text.count('class="bar"') == 3  # one layer, then baseline and now
+    shot = project.path / "report.png"
+    done = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1000,900",
+            f"--screenshot={shot}",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.exists(), done.stderr[-2000:]
+    colours = {colour: count for count, colour in Image.open(shot).convert("RGB").getcolors(1 << 24) or []}
+    bar, base = colours.get((0x3B, 0x6E, 0xA5), 0), colours.get((0x9A, 0xA5, 0xB1), 0)
+    assert bar > 2000 and base > 1000, f"the charts did not render: {bar} bar and {base} baseline pixels"

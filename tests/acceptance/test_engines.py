@@ -185,3 +185,17 @@ def test_unknown_engine_is_a_usage_error(project: Project) -> None:
 def test_the_project_supplies_its_podman_settings() -> None:
     conf = Path(os.environ["CONTAINERS_CONF"]).read_text()
     assert 'runtime = "runc"' in conf and "nofile=1024:1024" in conf
+
+
+def test_rebuilding_leaves_no_untagged_image_behind(project: Project) -> None:
+    project.copy("hello")
+    for _ in range(2):  # the second build takes the tag of the first, whose image must go
+        result = project.run(
+            "hello",
+            "--rust-image-engine=all",
+            "--rust-image-strategy=static",
+            "--rust-image-rebuild",
+            "--rust-image-checks=build",
+        )
+        result.assert_outcomes(passed=2)
+    # nothing_left_behind (autouse) asserts no <none> image of the plugin is left on Podman
