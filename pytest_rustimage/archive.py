@@ -29,6 +29,20 @@ class ArchiveLayer:
     diff_id: str
     size: int
     created_by: str
+    wasted: int = 0  # bytes of this layer that later layers delete or overwrite
+
+
+@dataclass
+class LayerContent:
+    """What one layer tar holds: content bytes by path, and what it deletes from the layers below."""
+
+    files: dict[str, int]
+    whiteouts: set[str]  # paths deleted (".wh.NAME")
+    opaque: set[str]  # folders whose lower contents are hidden (".wh..wh..opq")
+
+    @property
+    def size(self) -> int:
+        return sum(self.files.values())
 
 
 @dataclass(frozen=True)
@@ -41,16 +55,52 @@ class ArchiveFacts:
         return sum(layer.size for layer in self.layers)
 
 
-def content_size(layer: IO[bytes]) -> int:
-    """Bytes of content in one layer tar: regular files' sizes plus symlink target lengths."""
-    total = 0
+def read_layer(layer: IO[bytes]) -> LayerContent:
+    """One layer tar: regular files' sizes and symlinks' target lengths by path, and its whiteouts."""
+    content = LayerContent({}, set(), set())
     with tarfile.open(fileobj=layer, mode="r|") as tar:
         for member in tar:
-            if member.isreg():
-                total += member.size
+            path = member.name.removeprefix("./").rstrip("/")
+            folder, _, name = path.rpartition("/")
+            if name == ".wh..wh..opq":
+                content.opaque.add(folder)
+            elif name.startswith(".wh."):
+                content.whiteouts.add(f"{folder}/{name[4:]}" if folder else name[4:])
+            elif member.isreg():
+                content.files[path] = member.size
             elif member.issym():
-                total += len(member.linkname)
-    return total
+                content.files[path] = len(member.linkname)
+    return content
+
+
+def content_size(layer: IO[bytes]) -> int:
+    """Bytes of content in one layer tar: regular files' sizes plus symlink target lengths."""
+    return read_layer(layer).size
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def wasted(layers: Sequence[LayerContent]) -> list[int]:
+    """Per layer, the bytes it adds that a later layer deletes, hides or overwrites (as dive counts them)."""
+    result = []
+    for index, layer in enumerate(layers):
+        later = layers[index + 1 :]
+        total = 0
+        for path, size in layer.files.items():
+            above = _ancestors(path)
+            if any(
+                path in upper.files
+                or path in upper.whiteouts
+                or any(a in upper.whiteouts or a in upper.opaque for a in above)
+                or "" in upper.opaque
+                for upper in later
+            ):
+                total += size
+        result.append(total)
+    return result
 
 
 def _is_tar(data: bytes) -> bool:
@@ -59,7 +109,7 @@ def _is_tar(data: bytes) -> bool:
 
 def read_archive(stream: IO[bytes]) -> ArchiveFacts:
     """Measure every layer of the single image in a ``docker-archive`` stream."""
-    sizes: dict[str, int] = {}
+    contents: dict[str, LayerContent] = {}
     small: dict[str, bytes] = {}
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
@@ -72,15 +122,15 @@ def read_archive(stream: IO[bytes]) -> ArchiveFacts:
             if member.size < SMALL:
                 data = handle.read()
                 if _is_tar(data):
-                    sizes[name] = content_size(io.BytesIO(data))
+                    contents[name] = read_layer(io.BytesIO(data))
                 else:
                     small[name] = data
             else:
-                sizes[name] = content_size(handle)
-    return _assemble(sizes, small)
+                contents[name] = read_layer(handle)
+    return _assemble(contents, small)
 
 
-def _assemble(sizes: Mapping[str, int], small: Mapping[str, bytes]) -> ArchiveFacts:
+def _assemble(contents: Mapping[str, LayerContent], small: Mapping[str, bytes]) -> ArchiveFacts:
     try:
         manifest: Sequence[Mapping[str, Any]] = json.loads(small["manifest.json"])
         entry = manifest[0]
@@ -90,9 +140,10 @@ def _assemble(sizes: Mapping[str, int], small: Mapping[str, bytes]) -> ArchiveFa
         raise ValueError(f"not an image archive with one image: {exc}") from exc
     history = [h for h in config.get("history", []) if not h.get("empty_layer")]
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids", []))
+    ordered = [contents.get(name, LayerContent({}, set(), set())) for name in layer_names]
     layers = []
-    for index, name in enumerate(layer_names):
+    for index, (content, waste) in enumerate(zip(ordered, wasted(ordered), strict=True)):
         created_by = str(history[index].get("created_by", "")) if len(history) == len(layer_names) else ""
         diff_id = diff_ids[index] if index < len(diff_ids) else ""
-        layers.append(ArchiveLayer(diff_id=diff_id, size=sizes.get(name, 0), created_by=created_by.strip()))
+        layers.append(ArchiveLayer(diff_id, content.size, created_by.strip(), waste))
     return ArchiveFacts(layers=tuple(layers), config=config)

@@ -60,11 +60,23 @@ def check_size(image: RustImage, state: State) -> str:
             f"Largest layers:\n{lines}\n"
             "Make the image smaller, or raise max-size under [package.metadata.rust-image]."
         )
+    wasted = image.info.wasted
+    if spec.max_wasted is not None and wasted > spec.max_wasted:
+        worst = sorted(image.layers, key=lambda layer: layer.wasted, reverse=True)[:3]
+        lines = "\n".join(f"  {format_size(la.wasted):>10}  {la.created_by[:90]}" for la in worst if la.wasted)
+        raise CheckFailed(
+            f"{image.tag} wastes {format_size(wasted)} ({wasted} bytes): files that later layers delete or "
+            f"overwrite, more than max-wasted {format_size(spec.max_wasted)}.\nLayers whose bytes are wasted:\n"
+            f"{lines}\nDelete files in the same step that makes them, or copy only what the image needs."
+        )
     verdict = judge(baseline_key(spec), size, state.baseline(), state.settings.size_tolerance)
     state.verdicts[verdict.key] = verdict
     if verdict.failed and not state.settings.update_baseline:
         raise CheckFailed(f"{verdict.message()}\nbaseline file: {state.settings.baseline_path}")
-    return f"{format_size(size)} of {format_size(spec.max_size)} budget; baseline: {verdict.change_text()}"
+    return (
+        f"{format_size(size)} of {format_size(spec.max_size)} budget; baseline: {verdict.change_text()}; "
+        f"wasted {format_size(wasted)}"
+    )
 
 
 def check_linkage(image: RustImage, state: State) -> str:

@@ -26,6 +26,7 @@ class Layer:
     size: int
     created_by: str
     diff_id: str = ""
+    wasted: int = 0  # bytes later layers delete or overwrite
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ class ImageInfo:
     layer_count: int
     layers: tuple[Layer, ...]
     config: ImageConfig
+
+    @property
+    def wasted(self) -> int:
+        """Bytes in the image that no container can see: deleted or overwritten by a later layer."""
+        return sum(layer.wasted for layer in self.layers)
 
 
 @dataclass(frozen=True)
@@ -137,9 +143,7 @@ def image_config_from_inspect(inspect: Mapping[str, Any]) -> ImageConfig:
 
 def image_info(inspect: Mapping[str, Any], archive: ArchiveFacts) -> ImageInfo:
     """An :class:`ImageInfo` from a raw ``inspect`` dict and the image's measured archive."""
-    layers = tuple(
-        Layer(size=layer.size, created_by=layer.created_by, diff_id=layer.diff_id) for layer in archive.layers
-    )
+    layers = tuple(Layer(la.size, la.created_by, la.diff_id, la.wasted) for la in archive.layers)
     return ImageInfo(
         id=normalise_id(str(inspect["Id"])),
         tags=_strings(inspect.get("RepoTags")),

@@ -205,7 +205,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         if verdict.failed or verdict.status == "new":
             write(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
     for image in images:
-        write(f"image {image.tag} ({image.spec.variant})")
+        try:
+            waste = f", wasted {format_size(image.info.wasted)}" if image.info.wasted else ""
+        except RustImageError:
+            waste = ""
+        write(f"image {image.tag} ({image.spec.variant}){waste}")
     for engine in factory.engines():
         write(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")
     for note in state.notes:

@@ -34,6 +34,7 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
     try:
         info = image.info
         record["size"] = info.size
+        record["wasted"] = info.wasted
         record["layers"] = [dataclasses.asdict(layer) for layer in info.layers]
         record["config"] = {
             k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(info.config).items()

@@ -48,6 +48,7 @@ METADATA_KEYS = (
     "build-args",
     "binary-path",
     "run-timeout",
+    "max-wasted",
 )
 
 INI: tuple[tuple[str, str, str, Any], ...] = (
@@ -268,6 +269,7 @@ class ImageSpec:
     expect_stdout: str | None
     expect_linkage: str
     max_size: int
+    max_wasted: int | None
     builder_image: str
     runtime_image: str
     vendor: bool
@@ -393,6 +395,7 @@ def resolve(
         expect_stdout=stdout,
         expect_linkage=linkage,
         max_size=_budget(meta.get("max-size"), strategy, where),
+        max_wasted=parse_size(meta["max-wasted"], what=f"{where} max-wasted") if "max-wasted" in meta else None,
         builder_image=settings.builder_image,
         runtime_image=settings.runtime_image,
         vendor=settings.vendor,

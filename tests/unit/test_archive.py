@@ -101,3 +101,44 @@ def test_not_an_image_archive_is_refused() -> None:
         _add(tar, "hello.txt", b"hi")
     with pytest.raises(ValueError, match="not an image archive"):
         read_archive(io.BytesIO(buffer.getvalue()))
+
+
+def whiteout_layer(names: list[str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in names:
+            _add(tar, name, b"")
+    return buffer.getvalue()
+
+
+def test_waste_counts_what_later_layers_delete_hide_or_overwrite() -> None:
+    from pytest_rustimage.archive import read_layer, wasted
+
+    base = read_layer(
+        io.BytesIO(
+            layer_tar(
+                {
+                    "usr/keep": b"k" * 10,
+                    "tmp/junk": b"j" * 1000,
+                    "etc/conf": b"c" * 100,
+                    "var/cache/a": b"a" * 50,
+                    "var/cache/b": b"b" * 70,
+                    "opt/x": b"x" * 5,
+                }
+            )
+        )
+    )
+    deletes = read_layer(io.BytesIO(whiteout_layer(["tmp/.wh.junk", "var/.wh.cache"])))  # a file, a folder
+    overwrites = read_layer(io.BytesIO(layer_tar({"etc/conf": b"C" * 120})))
+    hides = read_layer(io.BytesIO(whiteout_layer(["opt/.wh..wh..opq"])))
+    assert deletes.whiteouts == {"tmp/junk", "var/cache"} and hides.opaque == {"opt"}
+    assert wasted([base, deletes, overwrites, hides]) == [1000 + 50 + 70 + 100 + 5, 0, 0, 0]
+    assert wasted([base]) == [0]
+
+
+def test_read_archive_reports_waste_per_layer() -> None:
+    first = layer_tar({"tmp/junk": b"j" * 4096})
+    second = whiteout_layer(["tmp/.wh.junk"])
+    archive = read_archive(io.BytesIO(image_archive([("a.tar", first), ("b.tar", second)], [], manifest_last=True)))
+    assert [layer.wasted for layer in archive.layers] == [4096, 0]
+    assert archive.size == 4096  # the deleted bytes still count: they are in the image

@@ -117,3 +117,35 @@ def test_html_report_renders_its_charts_in_headless_chromium(project: Project) -
     colours = {colour: count for count, colour in Image.open(shot).convert("RGB").getcolors(1 << 24) or []}
     bar, base = colours.get((0x3B, 0x6E, 0xA5), 0), colours.get((0x9A, 0xA5, 0xB1), 0)
     assert bar > 2000 and base > 1000, f"the charts did not render: {bar} bar and {base} baseline pixels"
+
+
+WASTEFUL = """\
+ARG BUILDER_IMAGE=rust:1-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+FROM ${BUILDER_IMAGE} AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked && cp target/release/hello /hello
+FROM ${RUNTIME_IMAGE}
+RUN head -c 1048576 /dev/urandom > /scratch.bin
+COPY --from=build /hello /usr/local/bin/hello
+RUN rm /scratch.bin
+ENTRYPOINT ["/usr/local/bin/hello"]
+"""
+
+
+def test_waste_is_measured_and_gated(project: Project) -> None:
+    crate = project.copy("hello")
+    (crate / "Dockerfile").write_text(WASTEFUL)
+    project.set_metadata(crate, max_wasted='"256KiB"')
+    result = project.run("hello", "--rust-image-strategy=dockerfile", "--rust-image-checks=build,size", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-rustimage/hello:dockerfile-* wastes 1.0 MiB (1048576 bytes): files that later layers delete "
+            "or overwrite, more than max-wasted 256.0 KiB.",
+            "*Layers whose bytes are wasted:",
+            "*1.0 MiB*scratch.bin*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["image pytest-rustimage/hello:dockerfile-* (dockerfile-docker), wasted 1.0 MiB"])
