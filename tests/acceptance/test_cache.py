@@ -14,7 +14,7 @@ CACHE_ONLY = "--rust-image-checks=build,cache"
 
 def _durations(lines: list[str], sample: str, engine: str) -> tuple[float, float]:
     for line in lines:
-        match = re.match(rf"{sample}\s+chef\s+{engine}\s.*?(\d+\.\d)s cold -> (\d+\.\d)s", line)
+        match = re.match(rf"{sample}\s+chef\s+{engine}\s.*?reused, 0, (\d+\.\d)->(\d+\.\d)$", line)
         if match:
             return float(match.group(1)), float(match.group(2))
     raise AssertionError(f"no cache row for {sample} chef {engine}")
@@ -28,7 +28,7 @@ def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project,
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-docker[]] PASSED*"])
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-podman[]] PASSED*"])
     for engine in ("docker", "podman"):
-        result.stdout.fnmatch_lines([f"{sample}*chef*{engine}*deps reused, 0 third-party recompiled, *s cold -> *s"])
+        result.stdout.fnmatch_lines([f"{sample}*chef*{engine}*reused, 0, *->*"])  # deps, 3rd-party, seconds
         cold, rebuild = _durations(result.outlines, sample, engine)
         assert rebuild < cold, f"{engine}: the rebuild ({rebuild}s) was not faster than the cold build ({cold}s)"
 
@@ -114,4 +114,4 @@ def test_dummy_main_caches_a_single_package_but_ships_the_placeholder(project: P
     result = project.run("server", "--rust-image-strategy=dummy-main", "--rust-image-checks=build,runs,cache")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*runs[[]dummy-main-docker[]]*", "*stdout does not contain 'server 0.1.0'*"])
-    result.stdout.fnmatch_lines(["server*dummy-main*docker*deps reused, 0 third-party recompiled*"])
+    result.stdout.fnmatch_lines(["server*dummy-main*docker*reused, 0, *->*"])
