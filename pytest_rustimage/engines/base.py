@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
+from urllib.parse import urlparse
 
 from pytest_rustimage.facts import RunResult
 
@@ -21,6 +22,21 @@ LineSink = Callable[[str], None]
 PLUGIN_LABEL = "io.github.pytest-rustimage"
 SESSION_LABEL = f"{PLUGIN_LABEL}.session"
 INPUTS_LABEL = f"{PLUGIN_LABEL}.inputs"
+
+
+LOCAL_HOST = "127.0.0.1"
+
+
+def host_of(url: str | None) -> str:
+    """Where a service published by the engine at ``url`` is reached: its host for a remote
+    (``tcp://``, ``ssh://``, ``http(s)://``) engine, else the loopback address."""
+    parsed = urlparse(url or "")
+    return parsed.hostname if parsed.scheme in ("tcp", "ssh", "http", "https") and parsed.hostname else LOCAL_HOST
+
+
+def bind_address(host: str) -> str:
+    """The address to publish ports on: loopback for a local engine, every address for a remote one."""
+    return LOCAL_HOST if host == LOCAL_HOST else "0.0.0.0"
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
 
 import docker
 import docker.errors
 import requests.exceptions
 
-from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink
+from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink, bind_address, host_of
 from pytest_rustimage.engines.process import stream_process
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
 from pytest_rustimage.facts import RunResult, normalise_id
@@ -290,8 +289,7 @@ class DockerEngine:
 
     @property
     def service_host(self) -> str:
-        parsed = urlparse(self._base_url)
-        return parsed.hostname if parsed.scheme in ("tcp", "ssh", "http", "https") and parsed.hostname else "127.0.0.1"
+        return host_of(self._base_url)
 
     def start(
         self,
@@ -303,7 +301,7 @@ class DockerEngine:
         labels: Mapping[str, str],
         ports: Sequence[int],
     ) -> str:
-        bind = "127.0.0.1" if self.service_host == "127.0.0.1" else "0.0.0.0"
+        bind = bind_address(self.service_host)
         container = self.client.containers.run(
             image,
             command=list(command),

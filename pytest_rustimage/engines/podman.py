@@ -23,9 +23,8 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlparse
 
-from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink
+from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink, bind_address, host_of
 from pytest_rustimage.engines.process import stream_process
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
 from pytest_rustimage.facts import RunResult, normalise_id
@@ -75,8 +74,7 @@ class PodmanEngine:
 
     @property
     def service_host(self) -> str:
-        parsed = urlparse(self._url or "")
-        return parsed.hostname if parsed.scheme in ("tcp", "ssh") and parsed.hostname else "127.0.0.1"
+        return host_of(self._url)
 
     def _base(self) -> list[str]:
         cmd = [self._cli]
@@ -244,7 +242,7 @@ class PodmanEngine:
         labels: Mapping[str, str],
         ports: Sequence[int],
     ) -> str:
-        bind = "127.0.0.1" if self.service_host == "127.0.0.1" else "0.0.0.0"
+        bind = bind_address(self.service_host)
         publish = [option for port in ports for option in ("-p", f"{bind}::{port}/tcp")]
         name = f"rust-image-{uuid.uuid4().hex[:12]}"
         options = self._options(entrypoint, env, labels)

@@ -99,3 +99,19 @@ def test_crun_errors_get_the_fix_and_others_do_not() -> None:
     assert explain(crun) == f"{crun}\n{CRUN_HINT}"
     assert 'runtime = "runc"' in CRUN_HINT and "CONTAINERS_CONF" in CRUN_HINT
     assert explain("Error: image not known\n") == "Error: image not known"
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "bind"),
+    [
+        (None, "127.0.0.1", "127.0.0.1"),
+        ("unix:///var/run/docker.sock", "127.0.0.1", "127.0.0.1"),
+        ("tcp://builder.example:2376", "builder.example", "0.0.0.0"),
+        ("ssh://ci@big-machine", "big-machine", "0.0.0.0"),
+    ],
+)
+def test_where_published_ports_are_reached(url: str | None, host: str, bind: str) -> None:
+    from pytest_rustimage.engines.base import bind_address, host_of
+
+    assert host_of(url) == host
+    assert bind_address(host_of(url)) == bind
