@@ -73,7 +73,7 @@ class RunResult:
 
 @dataclass(frozen=True)
 class BuildRecord:
-    """How an image came to be: built now, or reused from an earlier session."""
+    """How an image came to be: built now, or reused (see :data:`ORIGINS`)."""
 
     tag: str
     image_id: str
@@ -82,6 +82,12 @@ class BuildRecord:
     reused: bool
     duration: float
     log: str = field(repr=False)
+    origin: str = "built"  # one of ORIGINS
+
+
+# where an image came from: built by this process; or found made by another worker of the same run,
+# by another run that was building it at the same time, or by an earlier run
+ORIGINS = ("built", "this run", "concurrent run", "earlier run")
 
 
 @dataclass(frozen=True)

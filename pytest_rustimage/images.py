@@ -31,6 +31,7 @@ from pytest_rustimage.engines import Engine, make_engine
 from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildOutput, BuildRequest
 from pytest_rustimage.errors import ConfigError, EngineError, EngineUnavailable, RustImageError
 from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult, image_info
+from pytest_rustimage.locks import exclusive, last_run, lock_folder, lock_path, record_run
 from pytest_rustimage.services import Service, start_service
 from pytest_rustimage.settings import ImageSpec
 
@@ -171,7 +172,7 @@ def measure(engine: Engine, ref: str) -> ImageInfo:
     with engine.open_archive(ref) as stream:
         try:
             archive = read_archive(stream)
-        except (ValueError, tarfile.TarError) as exc:
+        except (ValueError, OSError, tarfile.TarError) as exc:
             raise EngineError(f"cannot read the archive of image {ref} from {engine.name}: {exc}") from exc
     return image_info(raw, archive)
 
@@ -185,9 +186,18 @@ class ImageFactory:
     """Builds and caches images for one session; closes what it opened."""
 
     def __init__(
-        self, *, say: Say | None = None, progress: Callable[[], Say] | None = None, workdir: Path | None = None
+        self,
+        *,
+        say: Say | None = None,
+        progress: Callable[[], Say] | None = None,
+        workdir: Path | None = None,
+        run_id: str | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         self.session_id = uuid.uuid4().hex[:12]
+        # xdist workers of one run share the run id: an image is built once per run, even when rebuilt
+        self.run_id = run_id or self.session_id
+        self._lock_dir = lock_dir
         self._say = say or (lambda message: None)
         self._new_progress = progress  # makes one sink of output lines per build
         self._workdir = Path(tempfile.mkdtemp(prefix="rust-image-", dir=workdir))
@@ -243,40 +253,54 @@ class ImageFactory:
             },
         )
         tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
-        previous = engine.image_id(tag)
-        existing = None if spec.rebuild else previous
-        if existing is not None:
-            self._say(f"rust-image: reusing {tag} for {what} (inputs unchanged)")
-            record = BuildRecord(tag, existing, engine.name, spec.strategy, reused=True, duration=0.0, log="")
-        else:
-            if spec.vendor and spec.strategy in GENERATED:
-                self._say(f"rust-image: vendoring dependencies of {what} with `cargo vendor` ...")
-                vendor(context / "app", context / "vendor")
-            self._say(f"rust-image: building {what} with {engine.name} ({engine.builder}) as {tag} ...")
-            request = BuildRequest(
-                context=context,
-                dockerfile=dockerfile,
-                tag=tag,
-                build_args={
-                    "BUILDER_IMAGE": spec.builder_image,
-                    "RUNTIME_IMAGE": spec.runtime_image,
-                    **spec.build_args,
-                },
-                labels={**self.labels, INPUTS_LABEL: digest},
-                target="runtime" if spec.strategy in GENERATED else None,
-                timeout=spec.build_timeout,
-            )
-            started = time.monotonic()
-            try:
-                output = engine.build(request, on_line=self._progress())
-            finally:
-                self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
-            record = BuildRecord(
-                tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
-            )
-            if previous is not None and previous != output.image_id:
-                engine.remove_image(previous)  # a rebuild took its tag: it would linger as <none>
+        lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, tag)
+        # the holder's build is bounded by the same timeout; vendoring comes on top
+        with exclusive(lock, what=f"{what} as {tag}", timeout=spec.build_timeout + 900, say=self._say) as waited:
+            previous = engine.image_id(tag)
+            built_by = last_run(lock)
+            origin = "this run" if built_by == self.run_id else "concurrent run" if waited else "earlier run"
+            if previous is not None and (not spec.rebuild or built_by == self.run_id):
+                how = {"this run": "built earlier in this run", "concurrent run": "built by a concurrent run"}
+                self._say(f"rust-image: reusing {tag} for {what} ({how.get(origin, 'inputs unchanged')})")
+                record = BuildRecord(
+                    tag, previous, engine.name, spec.strategy, reused=True, duration=0.0, log="", origin=origin
+                )
+            else:
+                record = self._build(spec, engine, context, dockerfile, tag, digest)
+                record_run(lock, self.run_id)
+                if previous is not None and previous != record.image_id:
+                    engine.remove_image(previous)  # a rebuild took its tag: it would linger as <none>
         return RustImage(spec, engine, record, self.labels, self.probe_cache)
+
+    def _build(
+        self, spec: ImageSpec, engine: Engine, context: Path, dockerfile: Path, tag: str, digest: str
+    ) -> BuildRecord:
+        what = f"{spec.crate.name} ({spec.variant})"
+        if spec.vendor and spec.strategy in GENERATED:
+            self._say(f"rust-image: vendoring dependencies of {what} with `cargo vendor` ...")
+            vendor(context / "app", context / "vendor")
+        self._say(f"rust-image: building {what} with {engine.name} ({engine.builder}) as {tag} ...")
+        request = BuildRequest(
+            context=context,
+            dockerfile=dockerfile,
+            tag=tag,
+            build_args={
+                "BUILDER_IMAGE": spec.builder_image,
+                "RUNTIME_IMAGE": spec.runtime_image,
+                **spec.build_args,
+            },
+            labels={**self.labels, INPUTS_LABEL: digest},
+            target="runtime" if spec.strategy in GENERATED else None,
+            timeout=spec.build_timeout,
+        )
+        started = time.monotonic()
+        try:
+            output = engine.build(request, on_line=self._progress())
+        finally:
+            self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
+        return BuildRecord(
+            tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
+        )
 
     def _prepare(self, spec: ImageSpec, source: Path | None = None) -> tuple[Path, Path, Path]:
         """(context folder, Dockerfile, folder whose files are build inputs)."""

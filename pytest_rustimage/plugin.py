@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pytest_rustimage import baseline, html_report, report
+from pytest_rustimage import baseline, html_report, report, summary
 from pytest_rustimage.checks import CrateFile
 from pytest_rustimage.crate import is_workspace_member, read_crate
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.images import ImageFactory
-from pytest_rustimage.settings import Settings, add_options, baseline_key, crate_path, engines_for, strategies_for
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.settings import Settings, add_options, crate_path, engines_for, strategies_for
 from pytest_rustimage.state import STATE, State
 
 __all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
+
+WORKER_OUTPUT = "rust_image_snapshot"  # the key of a worker's snapshot in xdist's workeroutput
 
 # build output lines that open a step (BuildKit, legacy builder, buildah)
 _STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*|(?:\[\d+/\d+\] )?STEP \d+/\d+: .*)$")
@@ -73,7 +76,9 @@ def _make_factory(config: pytest.Config) -> ImageFactory:
 
         return line
 
-    return ImageFactory(say=show, progress=new_build)
+    # xdist workers of one run share its id, so an image is built once per run (even with --rust-image-rebuild)
+    run_id = getattr(config, "workerinput", {}).get("testrunuid")
+    return ImageFactory(say=show, progress=new_build, run_id=run_id)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -152,65 +157,47 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["rust-image: on" + (f" ({', '.join(differences)})" if differences else "")]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: keep what a worker saw, for the one summary, baseline and reports of the run."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if data:
+        node.config.stash[STATE].from_workers.append(json.loads(data))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write the baseline (under --rust-image-update-baseline) and the JSON and HTML reports."""
-    state = session.config.stash[STATE]
-    if not state.started:
+    """Merge what the sessions saw; write the baseline (under --rust-image-update-baseline) and the reports.
+
+    An xdist worker only hands its snapshot to the controller, which writes for the whole run."""
+    config = session.config
+    state = config.stash[STATE]
+    if not state.settings.enabled:
         return
-    factory = state.factory()
+    if hasattr(config, "workeroutput"):
+        if state.started:
+            config.workeroutput[WORKER_OUTPUT] = json.dumps(state.snapshot())
+        return
+    run = summary.merge([*state.from_workers, state.snapshot()])
+    state.final = run
+    if not run["images"]:
+        return
     settings = state.settings
-    if settings.update_baseline and state.verdicts:
-        baseline.update(settings.baseline_path, {k: v.size for k, v in state.verdicts.items()})
-        state.notes.append(f"baseline updated: {settings.baseline_path} ({len(state.verdicts)} image(s))")
-    outputs = [(settings.report_path, report.render), (settings.html_path, html_report.render)]
-    if any(path is not None for path, _ in outputs):
-        records = report.records(factory.images(), factory.cache_reports, state.verdicts)
-        for path, render in outputs:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(render(records), encoding="utf-8")
-                state.notes.append(f"report written: {path}")
+    verdicts = summary.verdicts_of(run)
+    if settings.update_baseline and verdicts:
+        baseline.update(settings.baseline_path, {v.key: v.size for v in verdicts})
+        run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
+    for path, render in ((settings.report_path, report.render), (settings.html_path, html_report.render)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(run["images"]), encoding="utf-8")
+            run["notes"].append(f"report written: {path}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if not state.started:
+    lines = summary.lines(state.final) if state.final is not None else []
+    if not lines:
         return
-    factory = state.factory()
-    images = factory.images()
-    if not images:
-        return
-    write = terminalreporter.write_line
     terminalreporter.section("rust-image summary")
-    row = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"
-    write(row.format("crate", "strategy", "engine", "size", "vs baseline", "lay", "build", "cache: deps, 3rd-party, s"))
-    for image in images:
-        spec = image.spec
-        try:
-            size, layers = format_size(image.size), str(image.info.layer_count)
-        except RustImageError:
-            size, layers = "?", "?"
-        verdict = state.verdicts.get(baseline_key(spec))
-        change = verdict.change_text() if verdict else "-"
-        build = "reused" if image.build.reused else f"{image.build.duration:.0f}s"
-        cache_report = factory.cache_reports.get(spec.key)
-        cache = (
-            f"{'reused' if cache_report.deps_reused else 'REBUILT'}, {len(cache_report.third_party_recompiled)}, "
-            f"{cache_report.cold_seconds:.1f}->{cache_report.rebuild_seconds:.1f}"
-            if cache_report
-            else "-"
-        )
-        write(row.format(spec.crate.name[:12], spec.strategy, spec.engine, size, change, layers, build, cache))
-    for verdict in state.verdicts.values():
-        if verdict.failed or verdict.status == "new":
-            write(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
-    for image in images:
-        try:
-            waste = f", wasted {format_size(image.info.wasted)}" if image.info.wasted else ""
-        except RustImageError:
-            waste = ""
-        write(f"image {image.tag} ({image.spec.variant}){waste}")
-    for engine in factory.engines():
-        write(f"engine {engine.name} at {engine.endpoint} ({engine.builder})")
-    for note in state.notes:
-        write(note)
+    for line in lines:
+        terminalreporter.write_line(line)

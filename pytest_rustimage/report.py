@@ -26,9 +26,14 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
         "strategy": spec.strategy,
         "engine": spec.engine,
         "binary": spec.binary.name,
+        "baseline_key": baseline_key(spec),
         "tag": image.tag,
         "id": image.id,
-        "build": {"reused": image.build.reused, "seconds": round(image.build.duration, 3)},
+        "build": {
+            "reused": image.build.reused,
+            "origin": image.build.origin,
+            "seconds": round(image.build.duration, 3),
+        },
         "budget": spec.max_size,
     }
     try:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from pytest_rustimage import report, summary
 from pytest_rustimage.baseline import SizeVerdict, load
 from pytest_rustimage.images import ImageFactory
 from pytest_rustimage.settings import Settings
@@ -21,6 +22,8 @@ class State:
         self._baseline: dict[str, int] | None = None
         self.verdicts: dict[str, SizeVerdict] = {}  # by baseline key, filled by the size checks
         self.notes: list[str] = []  # lines for the end-of-run summary
+        self.from_workers: list[summary.Snapshot] = []  # under xdist, what each worker saw (controller only)
+        self.final: summary.Snapshot | None = None  # the run's merged snapshot, once the session finished
 
     def baseline(self) -> dict[str, int]:
         """The committed sizes, read once (an absent file is an empty baseline)."""
@@ -36,6 +39,15 @@ class State:
         if self._factory is None:
             self._factory = self._make_factory()
         return self._factory
+
+    def snapshot(self) -> summary.Snapshot:
+        """What this session saw, as plain data (measures images not measured yet)."""
+        if self._factory is None:
+            return summary.snapshot([], [], [], self.notes)
+        factory = self._factory
+        records = report.records(factory.images(), factory.cache_reports, self.verdicts)
+        engines = [f"engine {e.name} at {e.endpoint} ({e.builder})" for e in factory.engines()]
+        return summary.snapshot(records, self.verdicts.values(), engines, self.notes)
 
     def close(self) -> None:
         if self._factory is not None:

@@ -11,6 +11,7 @@ used and the engine says so in :attr:`DockerEngine.builder`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import posixpath
@@ -18,10 +19,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 import docker
 import docker.errors
@@ -33,6 +34,24 @@ from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable,
 from pytest_rustimage.facts import RunResult, normalise_id
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+P = ParamSpec("P")
+R = TypeVar("R")
+API_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+def _api_call(method: Callable[Concatenate[DockerEngine, P], R]) -> Callable[Concatenate[DockerEngine, P], R]:
+    """Turn what the SDK raises (the engine went away, refused, failed) into an :class:`EngineError`
+    naming the engine's address, instead of a traceback from deep inside requests."""
+
+    @functools.wraps(method)
+    def call(self: DockerEngine, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except API_ERRORS as exc:
+            action = method.__name__.replace("_", " ")
+            raise EngineError(f"docker engine at {self.endpoint} failed ({action}): {exc}") from exc
+
+    return call
 
 
 class ChunkReader(io.RawIOBase):
@@ -51,6 +70,8 @@ class ChunkReader(io.RawIOBase):
                 self._buffer = next(self._chunks)
             except StopIteration:
                 return 0
+            except API_ERRORS as exc:  # the engine went away mid-stream
+                raise OSError(f"the image stream broke off: {exc}") from exc
         n = min(len(target), len(self._buffer))
         target[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]
@@ -193,6 +214,7 @@ class DockerEngine:
             image_id = iidfile.read_text().strip()
         return BuildOutput(image_id=image_id, log=log, duration=duration)
 
+    @_api_call
     def image_id(self, ref: str) -> str | None:
         try:
             return normalise_id(str(self.client.api.inspect_image(ref)["Id"]))
@@ -214,6 +236,7 @@ class DockerEngine:
             raise EngineError(f"cannot export image {ref}: {exc}") from exc
         yield io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 20)
 
+    @_api_call
     def load_archive(self, path: Path) -> None:
         with open(path, "rb") as handle:
             for _ in self.client.images.load(handle):
@@ -224,6 +247,7 @@ class DockerEngine:
         # intermediate images are its layer cache. Nothing to remove.
         return 0
 
+    @_api_call
     def run(
         self,
         image: str,
@@ -249,6 +273,8 @@ class DockerEngine:
             try:
                 status = container.wait(timeout=timeout)
             except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+                if time.monotonic() - started < timeout:
+                    raise  # the engine went away: not a timeout
                 output = container.logs(stdout=True, stderr=True).decode(errors="replace")
                 raise RunTimeout(image, shown, timeout, output) from exc
             stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
@@ -263,6 +289,7 @@ class DockerEngine:
         finally:
             container.remove(force=True)
 
+    @_api_call
     def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
         container = self.client.containers.create(
             image, entrypoint=["/nonexistent-rust-image-export"], labels=dict(labels or {})
@@ -291,6 +318,7 @@ class DockerEngine:
     def service_host(self) -> str:
         return host_of(self._base_url)
 
+    @_api_call
     def start(
         self,
         image: str,
@@ -313,6 +341,7 @@ class DockerEngine:
         )
         return str(container.id)
 
+    @_api_call
     def published(self, container: str, port: int) -> int:
         attrs = self.client.api.inspect_container(container)
         bindings = (attrs.get("NetworkSettings") or {}).get("Ports", {}).get(f"{port}/tcp") or []
@@ -320,24 +349,29 @@ class DockerEngine:
             raise EngineError(f"port {port}/tcp of container {container[:12]} is not published")
         return int(bindings[0]["HostPort"])
 
+    @_api_call
     def logs(self, container: str) -> str:
         return bytes(self.client.api.logs(container, stdout=True, stderr=True)).decode(errors="replace")
 
+    @_api_call
     def state(self, container: str) -> tuple[bool, int | None]:
         status = self.client.api.inspect_container(container)["State"]
         running = bool(status.get("Running"))
         return running, None if running else int(status.get("ExitCode", -1))
 
+    @_api_call
     def remove_container(self, container: str) -> None:
         with contextlib.suppress(docker.errors.NotFound):
             self.client.api.remove_container(container, force=True)
 
+    @_api_call
     def remove_containers(self, labels: Mapping[str, str]) -> int:
         found = self.client.api.containers(all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]})
         for item in found:
             self.remove_container(str(item["Id"]))
         return len(found)
 
+    @_api_call
     def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
         repository, _, version = tag.rpartition(":")
         self.client.api.import_image(src=str(tarball), repository=repository, tag=version, changes=list(changes))
@@ -346,6 +380,7 @@ class DockerEngine:
             raise EngineError(f"importing {tarball} as {tag} produced no image")
         return image_id
 
+    @_api_call
     def remove_image(self, ref: str) -> None:
         with contextlib.suppress(docker.errors.ImageNotFound):
             self.client.images.remove(ref, force=True)

@@ -119,10 +119,16 @@ class PodmanEngine:
             for key, value in sorted(request.labels.items()):
                 cmd += ["--label", f"{key}={value}"]
             cmd.append(str(request.context))
+            before = self._working_containers()
             started = time.monotonic()
-            code, log, timed_out = stream_process(cmd, timeout=request.timeout, on_line=on_line)
+            try:
+                code, log, timed_out = stream_process(cmd, timeout=request.timeout, on_line=on_line)
+            except BaseException:  # interrupted: the build was stopped
+                self._clean_stopped_build(before)
+                raise
             duration = time.monotonic() - started
             if timed_out:
+                self._clean_stopped_build(before)
                 raise BuildFailed(
                     f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
                 )
@@ -130,6 +136,26 @@ class PodmanEngine:
                 hint = f"\n{CRUN_HINT}" if any(sign in log for sign in _CRUN_SIGNS) else ""
                 raise BuildFailed(f"`podman build` exited with code {code}{hint}", log)
             return BuildOutput(image_id=normalise_id(iidfile.read_text().strip()), log=log, duration=duration)
+
+    def _working_containers(self) -> set[str]:
+        """Ids of buildah's working containers (a build's stages; ``podman ps`` shows them with --external)."""
+        done = self._run("ps", "-a", "--external", "--format", "json", check=False)
+        try:
+            listed = json.loads(done.stdout or "[]") if done.returncode == 0 else []
+        except json.JSONDecodeError:
+            return set()
+        return {str(c["Id"]) for c in listed or [] if c.get("State") == "storage"}
+
+    def _clean_stopped_build(self, before: set[str]) -> None:
+        """Podman 4 leaves a stopped build's working containers behind, and the step they were running
+        goes on: stop those steps and remove the containers that appeared since the build began.
+        (A build that another process started in the same moment on the same storage could be hit too.)"""
+        made = self._working_containers() - before
+        if not made:
+            return
+        if not (self._url or self._connection):
+            stop_run_steps({ident[:12] for ident in made})
+        self._run("rm", "-f", *sorted(made), check=False)
 
     def image_id(self, ref: str) -> str | None:
         done = self._run("image", "inspect", "--format", "{{.Id}}", ref, check=False)
@@ -305,3 +331,32 @@ class PodmanEngine:
 
     def close(self) -> None:
         pass
+
+
+def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun")) -> int:
+    """Stop the RUN steps that buildah started for the working containers whose short ids are ``hostnames``.
+
+    Buildah runs each step as an OCI runtime container whose hostname is the working container's short id;
+    when ``podman build`` is killed, that container goes on running. Only for a local engine. Returns how
+    many it stopped."""
+    stopped = 0
+    for runtime in runtimes:
+        try:
+            listed = subprocess.run([runtime, "list", "-f", "json"], capture_output=True, text=True, timeout=30)
+            entries = json.loads(listed.stdout or "null") or [] if listed.returncode == 0 else []
+        except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+            continue
+        for entry in entries:
+            bundle = Path(str(entry.get("bundle", "")))
+            try:
+                hostname = (bundle / "hostname").read_text().strip()
+            except OSError:
+                continue
+            if hostname not in hostnames:
+                continue
+            ident = str(entry["id"])
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                subprocess.run([runtime, "kill", ident, "KILL"], capture_output=True, timeout=30)
+                subprocess.run([runtime, "delete", "--force", ident], capture_output=True, timeout=30)
+            stopped += 1
+    return stopped

@@ -1,0 +1,126 @@
+"""What a run learnt, as plain data, merged across xdist workers, and the end-of-run summary lines.
+
+Each session (one per xdist worker, or the only one) describes what it saw
+as a :data:`Snapshot`: the image records of the JSON report, the size
+verdicts, the engines it reached and its notes. Under xdist the workers send
+theirs to the controller, which merges them and writes the one summary,
+baseline and reports. Nothing here talks to an engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pytest_rustimage.baseline import SizeVerdict
+from pytest_rustimage.sizes import format_size
+
+Snapshot = dict[str, Any]  # {"images": [record], "verdicts": [verdict], "engines": [line], "notes": [line]}
+ROW = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"
+HEADER = ROW.format("crate", "strategy", "engine", "size", "vs baseline", "lay", "build", "cache: deps, 3rd-party, s")
+
+
+def snapshot(
+    images: Sequence[Mapping[str, Any]],
+    verdicts: Iterable[SizeVerdict],
+    engines: Sequence[str],
+    notes: Sequence[str],
+) -> Snapshot:
+    return {
+        "images": [dict(record) for record in images],
+        "verdicts": [dataclasses.asdict(verdict) for verdict in verdicts],
+        "engines": list(engines),
+        "notes": list(notes),
+    }
+
+
+def _image_key(record: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(record.get(k)) for k in ("manifest", "strategy", "engine", "binary", "tag"))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def merge(snapshots: Sequence[Snapshot]) -> Snapshot:
+    """One snapshot for the run: an image seen by several sessions is one record, whose
+    ``build.builds`` counts the sessions that built it (exactly 1 when the build lock works)."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for snap in snapshots:
+        for record in snap.get("images", []):
+            groups.setdefault(_image_key(record), []).append(record)
+    images = []
+    for records in groups.values():
+        built = [r for r in records if not r.get("build", {}).get("reused", True)]
+        merged = dict(built[0] if built else records[0])
+        for other in records:
+            for key, value in other.items():
+                merged.setdefault(key, value)  # facts another session measured (cache, binary)
+        merged["build"] = {**merged.get("build", {}), "builds": len(built)}
+        images.append(merged)
+    verdicts: dict[str, dict[str, Any]] = {}
+    for snap in snapshots:
+        for verdict in snap.get("verdicts", []):
+            verdicts[verdict["key"]] = verdict
+    return {
+        "images": images,
+        "verdicts": [verdicts[key] for key in sorted(verdicts)],
+        "engines": _unique(line for snap in snapshots for line in snap.get("engines", [])),
+        "notes": _unique(line for snap in snapshots for line in snap.get("notes", [])),
+    }
+
+
+def verdicts_of(snap: Snapshot) -> list[SizeVerdict]:
+    return [SizeVerdict(**verdict) for verdict in snap.get("verdicts", [])]
+
+
+def _build_column(build: Mapping[str, Any]) -> str:
+    if not build.get("reused"):
+        return f"{build.get('seconds', 0):.0f}s"
+    return "reused"
+
+
+def _cache_column(cache: Mapping[str, Any] | None) -> str:
+    if not cache:
+        return "-"
+    return (
+        f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}, "
+        f"{cache['cold_seconds']:.1f}->{cache['rebuild_seconds']:.1f}"
+    )
+
+
+def lines(snap: Snapshot) -> list[str]:
+    """The summary under ``rust-image summary``: a table (at most 100 columns), gate lines, images, engines, notes."""
+    images = snap.get("images", [])
+    if not images:
+        return []
+    verdicts = {verdict.key: verdict for verdict in verdicts_of(snap)}
+    out = [HEADER]
+    for record in images:
+        size = format_size(record["size"]) if "size" in record else "?"
+        layers = str(len(record["layers"])) if "layers" in record else "?"
+        verdict = verdicts.get(record.get("baseline_key", ""))
+        change = verdict.change_text() if verdict else "-"
+        out.append(
+            ROW.format(
+                str(record["crate"])[:12],
+                record["strategy"],
+                record["engine"],
+                size,
+                change,
+                layers,
+                _build_column(record.get("build", {})),
+                _cache_column(record.get("cache")),
+            )
+        )
+    for verdict in verdicts.values():
+        if verdict.failed or verdict.status == "new":
+            out.append(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
+    for record in images:
+        wasted = record.get("wasted") or 0
+        waste = f", wasted {format_size(wasted)}" if wasted else ""
+        out.append(f"image {record['tag']} ({record['strategy']}-{record['engine']}){waste}")
+    out += snap.get("engines", [])
+    out += snap.get("notes", [])
+    return out

@@ -1,0 +1,57 @@
+"""Merging what xdist workers saw into one summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_rustimage import summary
+from pytest_rustimage.baseline import SizeVerdict
+
+
+def record(reused: bool, **extra: Any) -> dict[str, Any]:
+    return {
+        "crate": "hello",
+        "manifest": "/x/hello/Cargo.toml",
+        "strategy": "static",
+        "engine": "docker",
+        "binary": "hello",
+        "baseline_key": "hello/static/docker",
+        "tag": "pytest-rustimage/hello:static-0123",
+        "build": {"reused": reused, "origin": "this run" if reused else "built", "seconds": 0.0 if reused else 4.2},
+        "size": 1_400_000,
+        "layers": [{"size": 1_400_000}],
+        **extra,
+    }
+
+
+def test_an_image_two_workers_used_is_one_row_built_once() -> None:
+    cache = {"deps_reused": True, "third_party_recompiled": [], "cold_seconds": 2.8, "rebuild_seconds": 1.4}
+    first = summary.snapshot([record(False)], [], ["engine docker at unix:///s (buildkit)"], [])
+    second = summary.snapshot([record(True, cache=cache)], [], ["engine docker at unix:///s (buildkit)"], [])
+    run = summary.merge([first, second])
+    assert len(run["images"]) == 1
+    image = run["images"][0]
+    assert image["build"]["builds"] == 1 and image["build"]["reused"] is False
+    assert image["cache"] == cache  # measured by the other worker
+    assert run["engines"] == ["engine docker at unix:///s (buildkit)"]
+
+
+def test_two_builds_of_one_image_are_counted() -> None:
+    run = summary.merge([summary.snapshot([record(False)], [], [], []) for _ in range(2)])
+    assert run["images"][0]["build"]["builds"] == 2
+
+
+def test_lines_show_the_merged_table_and_gates() -> None:
+    verdict = SizeVerdict("hello/static/docker", 3_000_000, 1_000_000, 524_288)
+    run = summary.merge([summary.snapshot([record(False)], [verdict], [], ["a note"])])
+    lines = summary.lines(run)
+    assert lines[0] == summary.HEADER
+    assert lines[1].split()[:4] == ["hello", "static", "docker", "1.3"]
+    assert "4s" in lines[1] and "+1.9 MiB" in lines[1]
+    assert any(line.startswith("size gate FAILED: hello/static/docker") for line in lines)
+    assert lines[-1] == "a note"
+    assert all(len(line) <= 100 for line in lines if not line.startswith("size gate"))
+
+
+def test_nothing_measured_gives_no_summary() -> None:
+    assert summary.lines(summary.merge([summary.snapshot([], [], [], ["n"])])) == []
