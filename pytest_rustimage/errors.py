@@ -49,6 +49,16 @@ class EngineError(RustImageError):
     """An engine call failed in a way the user cannot fix by changing the crate."""
 
 
+class EngineGone(EngineError):
+    """The engine answered before, but no longer does (it stopped, or its socket went away)."""
+
+    def __init__(self, engine: str, endpoint: str, reason: str) -> None:
+        super().__init__(f"{engine} engine at {endpoint} stopped answering: {reason}")
+        self.engine = engine
+        self.endpoint = endpoint
+        self.reason = reason
+
+
 def tail(text: str, lines: int = 50) -> str:
     """The last ``lines`` lines of ``text``."""
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])

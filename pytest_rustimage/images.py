@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import shutil
 import tarfile
 import tempfile
@@ -250,6 +251,7 @@ class ImageFactory:
                 "dockerfile": dockerfile.read_text(),
                 **{f"base:{ref}": ident for ref, ident in base_ids.items()},
                 **{f"arg:{k}": v for k, v in spec.build_args.items()},
+                "secrets": ",".join(spec.secret_build_args),  # names only: a value is no input
             },
         )
         tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
@@ -292,6 +294,7 @@ class ImageFactory:
             labels={**self.labels, INPUTS_LABEL: digest},
             target="runtime" if spec.strategy in GENERATED else None,
             timeout=spec.build_timeout,
+            secrets=secret_values(spec),
         )
         started = time.monotonic()
         try:
@@ -315,6 +318,7 @@ class ImageFactory:
             binary=spec.binary.name,
             locked=(context / "app" / "Cargo.lock").is_file(),
             vendored=spec.vendor,
+            secrets=spec.secret_build_args,
         )
         dockerfile = context / "Dockerfile"
         dockerfile.write_text(render(recipe))
@@ -389,6 +393,7 @@ class ImageFactory:
             target="runtime",
             timeout=spec.build_timeout,
             no_cache=no_cache,
+            secrets=secret_values(spec),
         )
         made.append(tag)
         output = engine.build(request, on_line=self._progress())
@@ -419,10 +424,24 @@ class ImageFactory:
                 engine.remove_containers(session)
                 engine.remove_build_leftovers(session)
             except RustImageError as exc:
-                self._say(f"rust-image: cleaning up {engine.name} failed: {exc}")
+                self._say(
+                    f"rust-image: cleaning up {engine.name} failed: {exc}; once it answers again, "
+                    "`python -m pytest_rustimage prune` removes what this session left"
+                )
             finally:
                 engine.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def secret_values(spec: ImageSpec) -> dict[str, str]:
+    """The values of the spec's secret build args, from the environment (they are never stored)."""
+    missing = [name for name in spec.secret_build_args if name not in os.environ]
+    if missing:
+        raise ConfigError(
+            f"{spec.crate.manifest_path}: secret build arg(s) {', '.join(missing)} not set in the environment; "
+            "export them before running pytest (they reach the build as build secrets, never as build args)"
+        )
+    return {name: os.environ[name] for name in spec.secret_build_args}
 
 
 def _tag_part(name: str) -> str:

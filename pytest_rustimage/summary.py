@@ -45,7 +45,8 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def merge(snapshots: Sequence[Snapshot]) -> Snapshot:
     """One snapshot for the run: an image seen by several sessions is one record, whose
-    ``build.builds`` counts the sessions that built it (exactly 1 when the build lock works)."""
+    ``build.builds`` counts the sessions that built it (exactly 1 when the build lock works) and
+    ``build.sessions`` the sessions that used it."""
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for snap in snapshots:
         for record in snap.get("images", []):
@@ -57,7 +58,7 @@ def merge(snapshots: Sequence[Snapshot]) -> Snapshot:
         for other in records:
             for key, value in other.items():
                 merged.setdefault(key, value)  # facts another session measured (cache, binary)
-        merged["build"] = {**merged.get("build", {}), "builds": len(built)}
+        merged["build"] = {**merged.get("build", {}), "builds": len(built), "sessions": len(records)}
         images.append(merged)
     verdicts: dict[str, dict[str, Any]] = {}
     for snap in snapshots:

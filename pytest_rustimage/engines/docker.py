@@ -28,9 +28,16 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink, bind_address, host_of
+from pytest_rustimage.engines.base import (
+    BuildOutput,
+    BuildRequest,
+    LineSink,
+    bind_address,
+    host_of,
+    write_secrets,
+)
 from pytest_rustimage.engines.process import stream_process
-from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
+from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, EngineUnavailable, RunTimeout
 from pytest_rustimage.facts import RunResult, normalise_id
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -48,8 +55,7 @@ def _api_call(method: Callable[Concatenate[DockerEngine, P], R]) -> Callable[Con
         try:
             return method(self, *args, **kwargs)
         except API_ERRORS as exc:
-            action = method.__name__.replace("_", " ")
-            raise EngineError(f"docker engine at {self.endpoint} failed ({action}): {exc}") from exc
+            raise self.failure(method.__name__.replace("_", " "), exc) from exc
 
     return call
 
@@ -83,7 +89,7 @@ class DockerCli:
     path: str
     mode: str  # "buildx", "buildkit-env" or "legacy"
 
-    def build_command(self, request: BuildRequest, iidfile: Path) -> list[str]:
+    def build_command(self, request: BuildRequest, iidfile: Path, secrets: Sequence[str] = ()) -> list[str]:
         cmd = [self.path]
         cmd += ["buildx", "build", "--load"] if self.mode == "buildx" else ["build"]
         if self.mode != "legacy":
@@ -97,6 +103,7 @@ class DockerCli:
             cmd += ["--build-arg", f"{key}={value}"]
         for key, value in sorted(request.labels.items()):
             cmd += ["--label", f"{key}={value}"]
+        cmd += secrets
         cmd.append(str(request.context))
         return cmd
 
@@ -154,6 +161,12 @@ class DockerEngine:
     def name(self) -> str:
         return "docker"
 
+    def failure(self, action: str, exc: Exception) -> EngineError:
+        """What to raise for an SDK error: the engine went away, or it refused ``action``."""
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return EngineGone("docker", self.endpoint, f"{action}: {exc}")
+        return EngineError(f"docker engine at {self.endpoint} failed ({action}): {exc}")
+
     @property
     def endpoint(self) -> str:
         return self._base_url
@@ -198,11 +211,18 @@ class DockerEngine:
         if cli.mode == "legacy":
             env.pop("DOCKER_BUILDKIT")
         # the image id file lives outside the context, which may be the user's own folder
+        if request.secrets and cli.mode == "legacy":
+            raise BuildFailed(
+                f"secret build args ({', '.join(sorted(request.secrets))}) need BuildKit, and the docker CLI "
+                f"{cli.path} has neither buildx nor DOCKER_BUILDKIT support; install the buildx plugin",
+                "",
+            )
         with tempfile.TemporaryDirectory(prefix="rust-image-iid-") as tmp:
             iidfile = Path(tmp) / "iid"
+            secrets = write_secrets(request, Path(tmp))
             started = time.monotonic()
             code, log, timed_out = stream_process(
-                cli.build_command(request, iidfile), env=env, timeout=request.timeout, on_line=on_line
+                cli.build_command(request, iidfile, secrets), env=env, timeout=request.timeout, on_line=on_line
             )
             duration = time.monotonic() - started
             if timed_out:
@@ -224,16 +244,16 @@ class DockerEngine:
     def inspect_raw(self, ref: str) -> Mapping[str, Any]:
         try:
             raw: dict[str, Any] = self.client.api.inspect_image(ref)
-        except docker.errors.DockerException as exc:
-            raise EngineError(f"cannot inspect image {ref}: {exc}") from exc
+        except API_ERRORS as exc:
+            raise self.failure(f"inspect image {ref}", exc) from exc
         return raw
 
     @contextlib.contextmanager
     def open_archive(self, ref: str) -> Iterator[IO[bytes]]:
         try:
             chunks = self.client.api.get_image(ref)
-        except docker.errors.DockerException as exc:
-            raise EngineError(f"cannot export image {ref}: {exc}") from exc
+        except API_ERRORS as exc:
+            raise self.failure(f"export image {ref}", exc) from exc
         yield io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 20)
 
     @_api_call

@@ -24,9 +24,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_rustimage.engines.base import BuildOutput, BuildRequest, LineSink, bind_address, host_of
+from pytest_rustimage.engines.base import (
+    BuildOutput,
+    BuildRequest,
+    LineSink,
+    bind_address,
+    host_of,
+    write_secrets,
+)
 from pytest_rustimage.engines.process import stream_process
-from pytest_rustimage.errors import BuildFailed, EngineError, EngineUnavailable, RunTimeout
+from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, EngineUnavailable, RunTimeout
 from pytest_rustimage.facts import RunResult, normalise_id
 
 LOCAL = "local podman"
@@ -37,6 +44,7 @@ CRUN_HINT = (
     '  [containers]\n  default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
     '  [engine]\n  runtime = "runc"'
 )
+_GONE_SIGNS = ("Cannot connect to Podman", "unable to connect to Podman")  # a remote engine went away
 _CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error", 'OCI runtime "crun"')
 
 
@@ -93,13 +101,23 @@ class PodmanEngine:
             raise EngineUnavailable("podman", self.endpoint, f"`{self._cli}` is not installed") from exc
         except subprocess.TimeoutExpired as exc:
             raise EngineError(f"`podman {' '.join(args[:2])}` did not answer within {timeout:g}s") from exc
-        if check and done.returncode != 0:
-            raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
+        if done.returncode != 0:
+            self._check_reachable(done.stderr)
+            if check:
+                raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
         return done
+
+    def _check_reachable(self, stderr: str) -> None:
+        """Raise a clear error when podman says its (remote) engine cannot be reached."""
+        if any(sign in stderr for sign in _GONE_SIGNS):
+            lines = [line for line in stderr.strip().splitlines() if line.startswith("Error:")] or [stderr.strip()]
+            raise EngineGone("podman", self.endpoint, lines[-1])
 
     def ping(self) -> None:
         try:
             done = self._run("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60, check=False)
+        except EngineGone as exc:
+            raise EngineUnavailable("podman", self.endpoint, exc.reason) from exc
         except EngineError as exc:
             raise EngineUnavailable("podman", self.endpoint, str(exc)) from exc
         if done.returncode != 0:
@@ -118,11 +136,14 @@ class PodmanEngine:
                 cmd += ["--build-arg", f"{key}={value}"]
             for key, value in sorted(request.labels.items()):
                 cmd += ["--label", f"{key}={value}"]
+            cmd += write_secrets(request, Path(tmp))
+            # buildah 1.28 hands a file secret over empty when the environment has a variable of its name
+            env = {k: v for k, v in os.environ.items() if k not in request.secrets}
             cmd.append(str(request.context))
             before = self._working_containers()
             started = time.monotonic()
             try:
-                code, log, timed_out = stream_process(cmd, timeout=request.timeout, on_line=on_line)
+                code, log, timed_out = stream_process(cmd, env=env, timeout=request.timeout, on_line=on_line)
             except BaseException:  # interrupted: the build was stopped
                 self._clean_stopped_build(before)
                 raise
@@ -208,6 +229,8 @@ class PodmanEngine:
         finally:
             self._run("rm", "-f", "--ignore", name, check=False)
         stderr = done.stderr.decode(errors="replace")
+        if done.returncode == 125:
+            self._check_reachable(stderr)
         if done.returncode in (125, 126, 127) and any(sign in stderr for sign in _CRUN_SIGNS):
             raise EngineError(f"podman could not run {image}: {explain(stderr)}")
         return RunResult(

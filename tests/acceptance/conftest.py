@@ -62,7 +62,9 @@ REAL_HOMES = {
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, base_images: None, monkeypatch: pytest.MonkeyPatch) -> Project:
+def project(pytester: pytest.Pytester, base_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
     for key, value in REAL_HOMES.items():
         monkeypatch.setenv(key, value)
-    return Project(pytester)
+    made = Project(pytester)
+    yield made
+    made.remove_images()

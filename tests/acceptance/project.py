@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,12 +27,38 @@ class Project:
     def __init__(self, pytester: pytest.Pytester) -> None:
         self.pytester = pytester
         self.path = pytester.path
+        self.fresh_names: list[str] = []
         (self.path / "pytest.ini").write_text(INI)
 
     def copy(self, sample: str, name: str | None = None) -> Path:
         dest = self.path / (name or sample)
         shutil.copytree(SAMPLES / sample, dest, ignore=shutil.ignore_patterns("target"))
         return dest
+
+    def fresh(self, name: str, main_rs: str | None = None) -> Path:
+        """A copy of ``hello`` as a crate called ``name``, with sources no earlier run has built (so its
+        image tag is new); :meth:`remove_images` removes what was built of it."""
+        crate = self.copy("hello", name)
+        manifest = crate / "Cargo.toml"
+        manifest.write_text(manifest.read_text().replace('name = "hello"', f'name = "{name}"'))
+        (crate / "Cargo.lock").unlink()  # hello has no dependencies; cargo writes a new one
+        main = crate / "src" / "main.rs"
+        main.write_text((main_rs or main.read_text()) + f"// {uuid.uuid4().hex}\n")
+        self.fresh_names.append(name)
+        return crate
+
+    def remove_images(self) -> None:
+        """Remove the images of the crates made by :meth:`fresh`, on both engines."""
+        for name in self.fresh_names:
+            for cli in ("docker", "podman"):
+                listed = subprocess.run(
+                    [cli, "images", "-q", "--filter", f"reference=*pytest-rustimage/{name}:*"],
+                    capture_output=True,
+                    text=True,
+                )
+                ids = sorted(set(listed.stdout.split()))
+                if ids:
+                    subprocess.run([cli, "rmi", "-f", *ids], capture_output=True)
 
     def set_metadata(self, crate: Path, **values: str) -> None:
         """Add ``key = value`` lines (values are TOML) to the crate's rust-image metadata table."""
