@@ -123,7 +123,7 @@ RUNNERS: dict[str, Callable[[RustImage, State], str]] = {
 
 def image_for(item: pytest.Item, spec: ImageSpec, build_check: bool = False) -> RustImage:
     """The image of ``spec`` for a built-in check: skip when the engine is away (fail if required),
-    skip when the image did not build (only the build check fails for that)."""
+    skip when there is no image (only the build check fails for that, with the reason)."""
     state = item.config.stash[STATE]
     try:
         return state.factory().get(spec)
@@ -131,7 +131,7 @@ def image_for(item: pytest.Item, spec: ImageSpec, build_check: bool = False) -> 
         if state.settings.require_engine:
             raise
         pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
-    except BuildFailed:
+    except RustImageError:  # the build check reports why there is no image; the others need not repeat it
         if build_check:
             raise
         pytest.skip(f"the image did not build; see build[{spec.variant}]")

@@ -48,6 +48,7 @@ class Recipe:
     locked: bool = True
     vendored: bool = False
     user: str = DEFAULT_USER
+    secrets: tuple[str, ...] = ()  # build secrets the cargo steps see as environment variables
 
 
 def binary_path(binary: str) -> str:
@@ -98,6 +99,19 @@ def render(recipe: Recipe) -> str:
     return "\n".join(header + body + runtime)
 
 
+def _run(recipe: Recipe, command: str) -> str:
+    """``RUN command``; with secrets, each mounted for this step only and exported under its own name
+    (a secret mount leaves no trace in the image, its history or its environment)."""
+    if not recipe.secrets:
+        return f"RUN {command}"
+    mounts = " ".join(f"--mount=type=secret,id={name}" for name in recipe.secrets)
+    exports = " ".join(f'{name}="$(cat /run/secrets/{name})"' for name in recipe.secrets)
+    mark, _, rest = command.partition(" && ")
+    if mark.startswith("RUST_IMAGE_STEP="):
+        return f"RUN {mounts} {mark} && export {exports} && {rest}"
+    return f"RUN {mounts} export {exports} && {command}"
+
+
 def _select(recipe: Recipe) -> str:
     return f"--package {shlex.quote(recipe.package)} --bin {shlex.quote(recipe.binary)}"
 
@@ -110,8 +124,9 @@ def _vendor(recipe: Recipe) -> list[str]:
 
 def _build(recipe: Recipe, env: str = "", target: str = "", out_dir: str = "target/release") -> list[str]:
     locked = " --locked" if recipe.locked else ""
+    build = f"{BUILD_MARK} && {env}cargo build --release{locked}{target} {_select(recipe)}"
     return [
-        f"RUN {BUILD_MARK} && {env}cargo build --release{locked}{target} {_select(recipe)} \\",
+        _run(recipe, build) + " \\",
         f" && mkdir -p /rust-image-out && cp {out_dir}/{shlex.quote(recipe.binary)} /rust-image-out/",
     ]
 
@@ -128,6 +143,7 @@ def _chef(recipe: Recipe) -> list[str]:
     ]
     if static:
         lines.append(f"RUN {_PICK_TARGET}")
+    cook_args = f"{_select(recipe)} --recipe-path recipe.json"
     return [
         *lines,
         "WORKDIR /app",
@@ -139,8 +155,7 @@ def _chef(recipe: Recipe) -> list[str]:
         "FROM chef AS cook",
         *_vendor(recipe),
         "COPY --from=planner /app/recipe.json recipe.json",
-        f"RUN {DEPS_MARK} && {env}cargo chef cook --release{locked}{target} {_select(recipe)} "
-        "--recipe-path recipe.json",
+        _run(recipe, f"{DEPS_MARK} && {env}cargo chef cook --release{locked}{target} {cook_args}"),
         "",
         "FROM cook AS build",
         "COPY app/ ./",
@@ -166,7 +181,7 @@ def _dummy_main(recipe: Recipe) -> list[str]:
         *_vendor(recipe),
         "COPY app/Cargo.toml app/Cargo.loc[k] ./",
         'RUN mkdir src && echo "fn main() {}" > src/main.rs',
-        f"RUN {DEPS_MARK} && cargo build --release{locked}",
+        _run(recipe, f"{DEPS_MARK} && cargo build --release{locked}"),
         "RUN rm -rf src",
         "COPY app/src ./src",
         *_build(recipe),

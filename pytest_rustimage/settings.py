@@ -11,6 +11,7 @@ arguments into the :class:`ImageSpec` list a crate is checked with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ METADATA_KEYS = (
     "expect-linkage",
     "dockerfile",
     "build-args",
+    "secret-build-args",
     "binary-path",
     "run-timeout",
     "max-wasted",
@@ -274,6 +276,7 @@ class ImageSpec:
     runtime_image: str
     vendor: bool
     build_args: Mapping[str, str]
+    secret_build_args: tuple[str, ...]  # names; the values come from the environment at build time
     dockerfile: Path | None
     binary_path: str | None
     build_timeout: float
@@ -288,6 +291,7 @@ class ImageSpec:
     def key(self) -> tuple[str, ...]:
         """What makes two specs the same image within a session."""
         args = tuple(f"{k}={v}" for k, v in sorted(self.build_args.items()))
+        args += tuple(f"secret:{name}" for name in self.secret_build_args)
         return (
             str(self.crate.manifest_path),
             self.strategy,
@@ -382,6 +386,7 @@ def resolve(
     build_args = meta.get("build-args", {})
     if not isinstance(build_args, Mapping):
         raise ConfigError(f"{where}: build-args must be a table")
+    secrets = _secret_names(meta.get("secret-build-args", []), build_args, where)
     dockerfile = None
     if strategy == "dockerfile":
         dockerfile = _find_dockerfile(crate, meta.get("dockerfile"))
@@ -400,12 +405,32 @@ def resolve(
         runtime_image=settings.runtime_image,
         vendor=settings.vendor,
         build_args={str(k): str(v) for k, v in build_args.items()},
+        secret_build_args=secrets,
         dockerfile=dockerfile,
         binary_path=str(meta["binary-path"]) if meta.get("binary-path") else None,
         build_timeout=settings.build_timeout,
         run_timeout=_seconds(meta.get("run-timeout", settings.run_timeout), f"{where} run-timeout"),
         rebuild=settings.rebuild,
     )
+
+
+def _secret_names(value: Any, build_args: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """``secret-build-args``: names of build arguments whose values are secrets, read from the
+    environment when building and handed to the builder as build secrets, never as build args."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and _ENV_NAME.fullmatch(v) for v in value):
+        raise ConfigError(
+            f"{where}: secret-build-args must be a list of environment variable names, got {value!r}"
+        )
+    both = sorted(set(value) & set(build_args))
+    if both:
+        raise ConfigError(
+            f"{where}: {', '.join(both)} is both in build-args and in secret-build-args; a secret's value "
+            "must not be written in Cargo.toml: keep it only in secret-build-args and set it in the environment"
+        )
+    return tuple(sorted(set(value)))
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _budget(value: Any, strategy: str, where: str) -> int:

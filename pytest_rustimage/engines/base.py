@@ -49,6 +49,19 @@ class BuildRequest:
     target: str | None = None
     timeout: float | None = None
     no_cache: bool = False
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # id -> value, never a build arg
+
+
+def write_secrets(request: BuildRequest, folder: Path) -> list[str]:
+    """Write each build secret to a private file in ``folder`` (outside the context); the
+    ``--secret id=NAME,src=FILE`` options that hand them to the builder."""
+    options = []
+    for name, value in sorted(request.secrets.items()):
+        path = folder / f"secret-{name}"
+        path.touch(mode=0o600)
+        path.write_text(value)
+        options += ["--secret", f"id={name},src={path}"]
+    return options
 
 
 @dataclass(frozen=True)
