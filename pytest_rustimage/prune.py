@@ -180,9 +180,12 @@ def _untagged(images: Sequence[ImageEntry], tagged: _Tagged, policy: Policy, now
 
 
 def _bases(bases: Sequence[ImageEntry], policy: Policy, now: float, keep: list[Action]) -> list[Action]:
-    """Replaced (untagged) base images; the current ones only with ``everything``."""
+    """Replaced (untagged) base images; the current ones only with ``everything``. Images built on a
+    base inherit its label: those carrying the plugin's label are builds, not bases."""
     found: list[Action] = []
     for image in sorted(bases, key=lambda i: (i.created, i.id), reverse=True):
+        if PLUGIN_LABEL in image.labels:
+            continue
         if not image.tags:
             if _young(image.created, now, policy.grace):
                 keep.append(Action("base", image.id, image.id, _grace_note(policy)))

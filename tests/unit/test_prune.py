@@ -223,6 +223,15 @@ REPLACED = ImageEntry("sha256:builder-old", (), NOW - 2 * DAY, {RECIPE_LABEL: "r
 MIRROR = ImageEntry("sha256:mirror", ("registry.example/builder:1",), NOW - 2 * DAY, {RECIPE_LABEL: "r0"})
 
 
+def test_images_built_on_a_base_are_not_bases() -> None:
+    # a build inherits its base's recipe label: it is looked at as a build, never as a base
+    stage = image("stage", age=DAY, labels={RECIPE_LABEL: "r2"})
+    chef = image("chef", "pytest-rustimage/hello:chef-0000000000000008", session="s1", labels={RECIPE_LABEL: "r2"})
+    chosen = plan([stage, chef], [], Policy(bases=True, everything=True), NOW, bases=[BUILDER, stage, chef])
+    assert sorted(refs(chosen.remove)) == sorted([*BUILDER.tags, *chef.tags, stage.id])
+    assert [action.kind for action in chosen.remove if action.image_id == chef.id] == ["tag"]
+
+
 def test_base_images_are_looked_at_only_when_asked() -> None:
     assert plan([], [], Policy(everything=True, grace=0), NOW, bases=[BUILDER, REPLACED]).remove == ()
     asked = plan([], [], Policy(bases=True), NOW, bases=[BUILDER, REPLACED, MIRROR])
