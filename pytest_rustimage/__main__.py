@@ -92,6 +92,7 @@ def _prune(args: argparse.Namespace) -> int:
         return 2
     asked = list(dict.fromkeys(args.engine or ()))
     failed = False
+    answered = 0
     for name in asked or ENGINE_NAMES:
         engine: Engine = make_engine(name)
         try:
@@ -101,6 +102,7 @@ def _prune(args: argparse.Namespace) -> int:
             print(f"{name}: skipped, {exc}", file=sys.stderr if asked else sys.stdout)
             failed = failed or bool(asked)
             continue
+        answered += 1
         try:
             print(prune.report(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
         except RustImageError as exc:
@@ -108,7 +110,9 @@ def _prune(args: argparse.Namespace) -> int:
             failed = True
         finally:
             engine.close()
-    return 1 if failed else 0
+    if not answered:
+        print("error: no engine answered; nothing was pruned", file=sys.stderr)
+    return 1 if failed or not answered else 0
 
 
 if __name__ == "__main__":

@@ -371,3 +371,52 @@ def test_the_command_refuses_an_unknown_engine(capsys: pytest.CaptureFixture[str
         main(["prune", "--engine", "containerd"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'containerd'" in capsys.readouterr().err
+
+
+class Absent:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def ping(self) -> None:
+        from pytest_rustimage.errors import EngineUnavailable
+
+        raise EngineUnavailable(self.name, "unix:///nowhere.sock", "connection refused")
+
+    def close(self) -> None:
+        pass
+
+
+class Present(FakeEngine):
+    def ping(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_command_skips_an_absent_engine_and_prunes_the_other(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_rustimage import __main__ as cli
+
+    podman = Present([OLD, NEW], [])
+    monkeypatch.setattr(cli, "make_engine", lambda name: Absent(name) if name == "docker" else podman)
+    assert cli.main(["prune", "--grace", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "docker: skipped, docker engine not reachable at unix:///nowhere.sock: connection refused" in out
+    assert f"fake at memory://:\n  removed {OLD.tags[0]}: an older build of hello (static)" in out
+    assert set(podman.images) == {NEW.id}
+    assert cli.main(["prune", "--engine", "docker"]) == 1  # asked for by name: an error
+    assert "docker: skipped" in capsys.readouterr().err
+
+
+def test_the_command_fails_when_no_engine_answers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_rustimage import __main__ as cli
+
+    monkeypatch.setattr(cli, "make_engine", Absent)
+    assert cli.main(["prune", "--dry-run"]) == 1
+    captured = capsys.readouterr()
+    assert "docker: skipped" in captured.out and "podman: skipped" in captured.out
+    assert "error: no engine answered; nothing was pruned" in captured.err
