@@ -339,7 +339,7 @@ class PodmanEngine:
 
     def list_images(self, label: str) -> list[ImageEntry]:
         items: list[dict[str, Any]] = json.loads(
-            self._run("images", "-a", "--format", "json", "--filter", f"label={label}").stdout or "[]"
+            self._listing("images", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
         )
         return [
             ImageEntry(
@@ -352,7 +352,7 @@ class PodmanEngine:
         ]
 
     def image_layers(self) -> dict[str, tuple[str, ...]]:
-        ids = list(dict.fromkeys(self._run("images", "-a", "-q", "--no-trunc").stdout.split()))
+        ids = list(dict.fromkeys(self._listing("images", "-a", "-q", "--no-trunc").split()))
         found: dict[str, tuple[str, ...]] = {}
         template = "{{.Id}} {{range .RootFS.Layers}}{{.}} {{end}}"
         for start in range(0, len(ids), 100):
@@ -376,7 +376,7 @@ class PodmanEngine:
 
     def list_containers(self, label: str) -> list[ContainerEntry]:
         items: list[dict[str, Any]] = json.loads(
-            self._run("ps", "-a", "--format", "json", "--filter", f"label={label}").stdout or "[]"
+            self._listing("ps", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
         )
         return [
             ContainerEntry(
@@ -388,6 +388,17 @@ class PodmanEngine:
             )
             for item in items
         ]
+
+    def _listing(self, *args: str) -> str:
+        """A listing's output. Podman fails a listing when an image or container it is looking at
+        goes meanwhile (``image not known``), which another session's cleanup can cause: ask again."""
+        for _ in range(4):
+            done = self._run(*args, check=False)
+            if done.returncode == 0:
+                return done.stdout
+            if not _gone(done.stderr):
+                break
+        raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
 
     def remove_unused_image(self, ref: str) -> None:
         done = self._run("rmi", ref, check=False, timeout=300)
