@@ -1,13 +1,14 @@
-"""Command line: ``python -m pytest_rustimage bases``."""
+"""Command line: ``python -m pytest_rustimage bases`` and ``python -m pytest_rustimage prune``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from pytest_rustimage import bases
-from pytest_rustimage.engines import ENGINE_NAMES, make_engine
-from pytest_rustimage.errors import RustImageError
+from pytest_rustimage import bases, prune
+from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
+from pytest_rustimage.errors import EngineUnavailable, RustImageError
+from pytest_rustimage.images import _tag_part
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LINE",
         help="an apt sources line for mmdebstrap (repeatable; default: deb.debian.org bookworm)",
     )
+    _add_prune(commands)
     args = parser.parse_args(argv)
+    if args.command == "prune":
+        return _prune(args)
     sources = tuple(args.sources) if args.sources else bases.DEFAULT_SOURCES
     names = list(dict.fromkeys(args.engine or ["docker"]))
     engines = [make_engine(name) for name in names]
@@ -42,6 +46,73 @@ def main(argv: list[str] | None = None) -> int:
             engine.close()
     print(f"builder: {bases.BUILDER_TAG}\nruntime: {bases.RUNTIME_TAG}")
     return 0
+
+
+def _add_prune(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = commands.add_parser(
+        "prune",
+        help="remove the images and containers the plugin made and no longer uses",
+        description="Remove, per engine, older builds of each crate and strategy (the latest session's stay), "
+        "cache-probe leftovers, untagged images and stopped containers carrying the plugin's label. Images "
+        "without the plugin's label and the base images are never touched (see docs/housekeeping.md).",
+    )
+    cmd.add_argument(
+        "--engine", choices=ENGINE_NAMES, action="append", help="engine(s) to prune (default: every one that answers)"
+    )
+    cmd.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    cmd.add_argument(
+        "--all", action="store_true", dest="everything", help="every image the plugin built, the latest ones too"
+    )
+    cmd.add_argument(
+        "--bases", action="store_true", help="base images too: replaced ones (with --all: the current ones as well)"
+    )
+    cmd.add_argument("--keep", type=int, default=1, metavar="N", help="sessions kept per crate and strategy (1)")
+    cmd.add_argument(
+        "--grace",
+        default=f"{prune.DEFAULT_GRACE:g}s",
+        metavar="AGE",
+        help="leave leftovers younger than AGE, which a running session may own (e.g. 0, 30m, 2h; default 1h)",
+    )
+    cmd.add_argument(
+        "--crate", action="append", dest="crates", metavar="NAME", help="only this crate's images (repeatable)"
+    )
+
+
+def _prune(args: argparse.Namespace) -> int:
+    try:
+        policy = prune.Policy(
+            keep=args.keep,
+            everything=args.everything,
+            bases=args.bases,
+            grace=prune.parse_duration(args.grace),
+            crates=tuple(_tag_part(name) for name in args.crates or ()),
+        )
+    except RustImageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    asked = list(dict.fromkeys(args.engine or ()))
+    failed = False
+    answered = 0
+    for name in asked or ENGINE_NAMES:
+        engine: Engine = make_engine(name)
+        try:
+            engine.ping()
+        except EngineUnavailable as exc:
+            engine.close()
+            print(f"{name}: skipped, {exc}", file=sys.stderr if asked else sys.stdout)
+            failed = failed or bool(asked)
+            continue
+        answered += 1
+        try:
+            print(prune.report(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
+        except RustImageError as exc:
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            failed = True
+        finally:
+            engine.close()
+    if not answered:
+        print("error: no engine answered; nothing was pruned", file=sys.stderr)
+    return 1 if failed or not answered else 0
 
 
 if __name__ == "__main__":

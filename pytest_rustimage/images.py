@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pytest_rustimage import __version__
+from pytest_rustimage import __version__, oci
 from pytest_rustimage.archive import read_archive
 from pytest_rustimage.cache import CacheReport, Edit, apply_edit, assess, comment_edit
 from pytest_rustimage.context import copy_tree, digest_inputs, vendor
@@ -205,6 +205,7 @@ class ImageFactory:
         self._engines: dict[str, Engine | _Failure] = {}
         self._images: dict[tuple[str, ...], RustImage | _Failure] = {}
         self.cache_reports: dict[tuple[str, ...], CacheReport] = {}
+        self._oci: dict[tuple[str, str], dict[str, str]] = {}  # (crate root, package) -> OCI labels
 
     @property
     def labels(self) -> dict[str, str]:
@@ -242,6 +243,7 @@ class ImageFactory:
         what = f"{spec.crate.name} ({spec.variant})"
         context, dockerfile, source_root = self._prepare(spec)
         base_ids = {ref: engine.image_id(ref) or ref for ref in (spec.builder_image, spec.runtime_image)}
+        oci_labels = self._oci_labels(spec)
         digest = digest_inputs(
             source_root,
             {
@@ -252,6 +254,7 @@ class ImageFactory:
                 **{f"base:{ref}": ident for ref, ident in base_ids.items()},
                 **{f"arg:{k}": v for k, v in spec.build_args.items()},
                 "secrets": ",".join(spec.secret_build_args),  # names only: a value is no input
+                **{f"label:{k}": v for k, v in oci_labels.items() if k not in oci.NOT_IN_DIGEST},
             },
         )
         tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
@@ -291,7 +294,7 @@ class ImageFactory:
                 "RUNTIME_IMAGE": spec.runtime_image,
                 **spec.build_args,
             },
-            labels={**self.labels, INPUTS_LABEL: digest},
+            labels={**self._oci_labels(spec), **self.labels, INPUTS_LABEL: digest},
             target="runtime" if spec.strategy in GENERATED else None,
             timeout=spec.build_timeout,
             secrets=secret_values(spec),
@@ -304,6 +307,13 @@ class ImageFactory:
         return BuildRecord(
             tag, output.image_id, engine.name, spec.strategy, reused=False, duration=output.duration, log=output.log
         )
+
+    def _oci_labels(self, spec: ImageSpec) -> dict[str, str]:
+        """OCI labels, made once per crate and package per session: every engine gets the same."""
+        key = (str(spec.crate.root), spec.binary.package)
+        if key not in self._oci:
+            self._oci[key] = oci.crate_labels(spec.crate, spec.binary.package)
+        return self._oci[key]
 
     def _prepare(self, spec: ImageSpec, source: Path | None = None) -> tuple[Path, Path, Path]:
         """(context folder, Dockerfile, folder whose files are build inputs)."""

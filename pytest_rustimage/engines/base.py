@@ -71,6 +71,27 @@ class BuildOutput:
     duration: float
 
 
+@dataclass(frozen=True)
+class ImageEntry:
+    """One image as the engine lists it (housekeeping)."""
+
+    id: str
+    tags: tuple[str, ...]  # as the engine spells them (Podman: ``localhost/...``); empty when untagged
+    created: float  # seconds since the epoch
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerEntry:
+    """One container as the engine lists it (housekeeping)."""
+
+    id: str
+    image_id: str
+    created: float  # seconds since the epoch
+    state: str  # the engine's word: created, running, exited, ...
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A container engine as the plugin uses it."""
@@ -176,5 +197,30 @@ class Engine(Protocol):
         ...
 
     def remove_image(self, ref: str) -> None: ...
+
+    def list_images(self, label: str) -> list[ImageEntry]:
+        """Every image carrying the label key ``label`` (any value), untagged and intermediate ones too."""
+        ...
+
+    def image_layers(self) -> Mapping[str, tuple[str, ...]]:
+        """Every image the engine holds (by id) and the diff ids of its layers, bottom first."""
+        ...
+
+    def history_sizes(self, ref: str) -> tuple[int, ...]:
+        """The byte size of each history entry of an image, oldest first (0 for an empty layer)."""
+        ...
+
+    def list_containers(self, label: str) -> list[ContainerEntry]:
+        """Every container, running or not, carrying the label key ``label``."""
+        ...
+
+    def remove_unused_image(self, ref: str) -> None:
+        """Remove a tag (or an untagged image by id) without force: the image goes when no tag is left.
+        No error when it is gone already; :class:`EngineError` when the engine refuses (in use)."""
+        ...
+
+    def remove_stopped_container(self, container: str) -> None:
+        """Remove a container that is not running, without force; no error when it is gone already."""
+        ...
 
     def close(self) -> None: ...

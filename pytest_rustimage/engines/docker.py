@@ -31,6 +31,8 @@ import requests.exceptions
 from pytest_rustimage.engines.base import (
     BuildOutput,
     BuildRequest,
+    ContainerEntry,
+    ImageEntry,
     LineSink,
     bind_address,
     host_of,
@@ -404,6 +406,69 @@ class DockerEngine:
     def remove_image(self, ref: str) -> None:
         with contextlib.suppress(docker.errors.ImageNotFound):
             self.client.images.remove(ref, force=True)
+
+    def list_images(self, label: str) -> list[ImageEntry]:
+        items = self._api("list images", lambda: self.client.api.images(all=True, filters={"label": label}))
+        return [
+            ImageEntry(
+                id=normalise_id(str(item["Id"])),
+                tags=tuple(t for t in item.get("RepoTags") or () if t != "<none>:<none>"),
+                created=float(item.get("Created") or 0),
+                labels=dict(item.get("Labels") or {}),
+            )
+            for item in items
+        ]
+
+    def image_layers(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for item in self._api("list images", lambda: self.client.api.images(all=True)):
+            try:
+                raw = self.client.api.inspect_image(item["Id"])
+            except docker.errors.NotFound:
+                continue  # removed meanwhile
+            except docker.errors.DockerException as exc:
+                raise EngineError(f"cannot inspect image {item['Id']}: {exc}") from exc
+            found[normalise_id(str(raw["Id"]))] = tuple((raw.get("RootFS") or {}).get("Layers") or ())
+        return found
+
+    def history_sizes(self, ref: str) -> tuple[int, ...]:
+        history = self._api(f"read the history of {ref}", lambda: self.client.api.history(ref))
+        return tuple(int(entry.get("Size") or 0) for entry in reversed(history))
+
+    def list_containers(self, label: str) -> list[ContainerEntry]:
+        items = self._api("list containers", lambda: self.client.api.containers(all=True, filters={"label": label}))
+        return [
+            ContainerEntry(
+                id=str(item["Id"]),
+                image_id=normalise_id(str(item.get("ImageID") or "")),
+                created=float(item.get("Created") or 0),
+                state=str(item.get("State") or ""),
+                labels=dict(item.get("Labels") or {}),
+            )
+            for item in items
+        ]
+
+    def remove_unused_image(self, ref: str) -> None:
+        try:
+            self.client.api.remove_image(ref)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker refused to remove {ref}: {exc.explanation or exc}") from exc
+
+    def remove_stopped_container(self, container: str) -> None:
+        try:
+            self.client.api.remove_container(container)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker refused to remove container {container[:12]}: {exc.explanation or exc}") from exc
+
+    def _api(self, what: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(f"docker could not {what}: {exc}") from exc
 
     def close(self) -> None:
         if self._client is not None:

@@ -27,6 +27,8 @@ from typing import IO, Any
 from pytest_rustimage.engines.base import (
     BuildOutput,
     BuildRequest,
+    ContainerEntry,
+    ImageEntry,
     LineSink,
     bind_address,
     host_of,
@@ -352,6 +354,79 @@ class PodmanEngine:
             self._run("rmi", "-f", *ids, check=False, timeout=300)
         return len(ids)
 
+    def list_images(self, label: str) -> list[ImageEntry]:
+        items: list[dict[str, Any]] = json.loads(
+            self._listing("images", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
+        )
+        return [
+            ImageEntry(
+                id=normalise_id(str(item["Id"])),
+                tags=tuple(dict.fromkeys(item.get("Names") or ())),
+                created=float(item.get("Created") or 0),
+                labels=dict(item.get("Labels") or {}),
+            )
+            for item in items
+        ]
+
+    def image_layers(self) -> dict[str, tuple[str, ...]]:
+        ids = list(dict.fromkeys(self._listing("images", "-a", "-q", "--no-trunc").split()))
+        found: dict[str, tuple[str, ...]] = {}
+        template = "{{.Id}} {{range .RootFS.Layers}}{{.}} {{end}}"
+        for start in range(0, len(ids), 100):
+            batch = ids[start : start + 100]
+            done = self._run("image", "inspect", "--format", template, *batch, check=False)
+            if done.returncode != 0:  # one of them went meanwhile: ask one by one
+                done = subprocess.CompletedProcess(done.args, 0, "", "")
+                for one in batch:
+                    single = self._run("image", "inspect", "--format", template, one, check=False)
+                    if single.returncode == 0:
+                        done.stdout += single.stdout
+            for line in done.stdout.splitlines():
+                words = line.split()
+                if words:
+                    found[normalise_id(words[0])] = tuple(words[1:])
+        return found
+
+    def history_sizes(self, ref: str) -> tuple[int, ...]:
+        history: list[dict[str, Any]] = json.loads(self._run("history", "--format", "json", ref).stdout or "[]")
+        return tuple(int(entry.get("size") or 0) for entry in reversed(history))
+
+    def list_containers(self, label: str) -> list[ContainerEntry]:
+        items: list[dict[str, Any]] = json.loads(
+            self._listing("ps", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
+        )
+        return [
+            ContainerEntry(
+                id=str(item["Id"]),
+                image_id=normalise_id(str(item.get("ImageID") or "")),
+                created=float(item.get("Created") or 0),
+                state=str(item.get("State") or ""),
+                labels=dict(item.get("Labels") or {}),
+            )
+            for item in items
+        ]
+
+    def _listing(self, *args: str) -> str:
+        """A listing's output. Podman fails a listing when an image or container it is looking at
+        goes meanwhile (``image not known``), which another session's cleanup can cause: ask again."""
+        for _ in range(4):
+            done = self._run(*args, check=False)
+            if done.returncode == 0:
+                return done.stdout
+            if not _gone(done.stderr):
+                break
+        raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
+
+    def remove_unused_image(self, ref: str) -> None:
+        done = self._run("rmi", ref, check=False, timeout=300)
+        if done.returncode != 0 and not _gone(done.stderr):
+            raise EngineError(f"podman refused to remove {ref}: {explain(done.stderr)}")
+
+    def remove_stopped_container(self, container: str) -> None:
+        done = self._run("rm", container, check=False)
+        if done.returncode != 0 and not _gone(done.stderr):
+            raise EngineError(f"podman refused to remove container {container[:12]}: {explain(done.stderr)}")
+
     def close(self) -> None:
         pass
 
@@ -383,3 +458,9 @@ def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun
                 subprocess.run([runtime, "delete", "--force", ident], capture_output=True, timeout=30)
             stopped += 1
     return stopped
+
+
+def _gone(stderr: str) -> bool:
+    """Whether a failed ``rmi``/``rm`` failed only because the object does not exist (any more)."""
+    text = stderr.lower()
+    return "not known" in text or "no such" in text

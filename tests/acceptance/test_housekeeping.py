@@ -1,0 +1,105 @@
+"""`python -m pytest_rustimage prune` on real engines, after real builds of two versions of a crate.
+
+Other sessions may build on the same engines meanwhile, so every prune here is limited to this
+test's own crate (`--crate`, with a name no one else uses), and what it must not touch (the base
+images, an image tagged by hand) is checked by id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_rustimage import bases
+from pytest_rustimage.engines.base import INPUTS_LABEL
+from tests.acceptance.owned import BUILD, ENGINES, built_tags, freed, image_id, labels, own_crate, prune, rename
+from tests.acceptance.project import Project
+
+
+@pytest.fixture
+def crate_name() -> Iterator[str]:
+    yield from own_crate("prunetest")
+
+
+@pytest.fixture
+def unrelated() -> Iterator[str]:
+    """An image tagged by hand (from the runtime base), on both engines."""
+    tag = f"prune-test/unrelated:{uuid.uuid4().hex[:8]}"
+    for engine in ENGINES:
+        subprocess.run([engine, "tag", bases.RUNTIME_TAG, tag], check=True)
+    yield tag
+    for engine in ENGINES:
+        subprocess.run([engine, "rmi", tag], capture_output=True)
+
+
+def test_prune_removes_the_older_build_and_nothing_else(project: Project, crate_name: str, unrelated: str) -> None:
+    crate = project.copy("hello", "app")
+    rename(crate, crate_name)
+    first = project.run("app", *BUILD)
+    first.assert_outcomes(passed=2)
+    old = built_tags(first)
+    main = crate / "src" / "main.rs"
+    main.write_text(main.read_text().replace("Hello from a container!", "Hello again!"))
+    second = project.run("app", *BUILD)
+    second.assert_outcomes(passed=2)
+    new = built_tags(second)
+    assert not set(old.values()) & set(new.values())
+    old_ids = {engine: image_id(engine, old[engine]) for engine in ENGINES}
+    old_inputs = {engine: labels(engine, old[engine])[INPUTS_LABEL] for engine in ENGINES}
+    untouchable = {
+        (engine, ref): image_id(engine, ref)
+        for engine in ENGINES
+        for ref in (bases.BUILDER_TAG, bases.RUNTIME_TAG, unrelated, new[engine])
+    }
+    assert all(untouchable.values()) and all(old_ids.values())
+
+    dry = prune("--crate", crate_name, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    for engine in ENGINES:
+        assert image_id(engine, old[engine]) == old_ids[engine], "a dry run removed something"
+    assert f"would remove {old['docker']}: an older build of {crate_name} (static)" in dry.stdout
+    assert f"would remove localhost/{old['podman']}: an older build of {crate_name} (static)" in dry.stdout
+    assert f"kept {new['docker']}: built by the latest session(s) of {crate_name} (static)" in dry.stdout
+    assert all(size > 1_000_000 for size in freed(dry.stdout).values()), dry.stdout  # the old binary's layer
+
+    done = prune("--crate", crate_name)
+    assert done.returncode == 0, done.stderr
+    for engine in ENGINES:
+        assert image_id(engine, old[engine]) is None
+        assert image_id(engine, str(old_ids[engine])) is None, f"{engine} still holds the old image"
+        stages = subprocess.run(
+            [engine, "images", "-a", "-q", "--filter", f"label={INPUTS_LABEL}={old_inputs[engine]}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert stages == [], f"{engine} still holds stage images of the old build"
+    assert {key: image_id(*key) for key in untouchable} == untouchable
+    assert f"removed {old['docker']}: an older build of {crate_name} (static)" in done.stdout
+    assert f"removed localhost/{old['podman']}" in done.stdout
+    sizes = freed(done.stdout)
+    assert set(sizes) == set(ENGINES) and all(size > 1_000_000 for size in sizes.values()), done.stdout
+
+    again = prune("--crate", crate_name)
+    assert again.stdout.count("nothing to remove") == 2, again.stdout
+
+
+@pytest.mark.parametrize(("variable", "engine"), [("DOCKER_HOST", "docker"), ("CONTAINER_HOST", "podman")])
+def test_an_absent_engine_is_skipped_by_default_and_an_error_when_asked_for(variable: str, engine: str) -> None:
+    env = {**os.environ, variable: "unix:///nonexistent/rust-image-test.sock"}
+    name = f"absent{uuid.uuid4().hex[:8]}"  # no such crate: nothing is removed anywhere
+    default = prune("--crate", name, "--dry-run", env=env)
+    assert default.returncode == 0, default.stderr
+    assert f"{engine}: skipped, {engine} engine not reachable at unix:///nonexistent/rust-image-test.sock" in (
+        default.stdout
+    )
+    other = next(e for e in ENGINES if e != engine)
+    assert re.search(rf"^{other} at .*:\n  nothing to remove\n  would free 0 B", default.stdout, re.M), default.stdout
+    asked = prune("--crate", name, "--dry-run", "--engine", engine, env=env)
+    assert asked.returncode == 1
+    assert f"{engine}: skipped, {engine} engine not reachable" in asked.stderr
