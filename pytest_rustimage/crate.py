@@ -8,7 +8,9 @@ is asked as well and its list of binaries wins, since it is Cargo's own.
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_rustimage.errors import CrateError
+from pytest_rustimage.locate import file_key_line
+from pytest_rustimage.manifest import check_shape, kind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,7 +74,9 @@ class Crate:
         binaries = self.binaries
         if not binaries:
             raise CrateError(
-                "no binary target (no src/main.rs, src/bin/ or [[bin]]); nothing to put in an image", self.manifest_path
+                "no binary target (no src/main.rs, src/bin/ or [[bin]]); nothing to put in an image. "
+                "Point at a crate with a binary, or add one",
+                self.manifest_path,
             )
         choices = ", ".join(f"{b.name} (package {b.package})" for b in binaries)
         if wanted is not None:
@@ -100,22 +106,32 @@ def load_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise CrateError(f"cannot read: {exc.strerror or exc}", path) from exc
     except UnicodeDecodeError as exc:
-        raise CrateError(f"not UTF-8 text: {exc}", path) from exc
+        raise CrateError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8", path) from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = int(match.group(1)) if match else None
         raise CrateError(f"malformed TOML: {_TOML_LINE.sub('', str(exc)).strip()}", path, line) from exc
+    except ValueError as exc:  # an integer too long to convert (sys.get_int_max_str_digits)
+        raise CrateError(f"malformed TOML: {exc}", path) from exc
+    except RecursionError as exc:
+        raise CrateError("malformed TOML: arrays or tables nested too deeply to read", path) from exc
 
 
 def find_manifest(path: Path) -> Path:
     """The ``Cargo.toml`` for a folder or a manifest path."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise CrateError("no such file or folder", path)
-    manifest = path / "Cargo.toml" if path.is_dir() else path
-    if manifest.name != "Cargo.toml" or not manifest.is_file():
+    manifest = path / "Cargo.toml" if path.is_dir() and path.name != "Cargo.toml" else path
+    if manifest.name != "Cargo.toml" or not (manifest.exists() or manifest.is_symlink()):
         raise CrateError("no Cargo.toml here; point at a crate folder or its Cargo.toml", path)
+    if manifest.is_symlink() and not manifest.exists():
+        raise CrateError(
+            f"a symbolic link to {os.readlink(manifest)}, which does not exist; fix or remove the link", manifest
+        )
+    if not manifest.is_file():
+        raise CrateError("not a regular file (a folder or a special file); Cargo.toml must be a file", manifest)
     return manifest.resolve()
 
 
@@ -126,12 +142,20 @@ def _table(doc: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return dict(node) if isinstance(node, Mapping) else {}
 
 
+def load_manifest(path: Path) -> dict[str, Any]:
+    """A manifest read and checked: the keys the reader uses have the types Cargo requires."""
+    doc = load_toml(path)
+    check_shape(doc, path)
+    return doc
+
+
 def _members(root: Path, workspace: Mapping[str, Any]) -> list[Path]:
+    """The member folders (with a Cargo.toml) of a workspace whose shape :func:`check_shape` accepted."""
     excluded = {(root / e).resolve() for e in workspace.get("exclude", [])}
     found: list[Path] = []
     for pattern in workspace.get("members", []):
-        for folder in sorted(root.glob(str(pattern))):
-            folder = folder.resolve()
+        for match in sorted(glob.glob(str(root / pattern))):  # an absolute pattern stays absolute
+            folder = Path(match).resolve()
             if folder not in excluded and (folder / "Cargo.toml").is_file() and folder not in found:
                 found.append(folder)
     return found
@@ -147,9 +171,9 @@ def _workspace_root(manifest: Path, doc: Mapping[str, Any]) -> Path:
         candidate = folder / "Cargo.toml"
         if candidate.is_file():
             try:
-                parent_doc = load_toml(candidate)
+                parent_doc = load_manifest(candidate)
             except CrateError:
-                continue
+                continue  # not a workspace this package can belong to
             workspace = _table(parent_doc, "workspace")
             if workspace and manifest.parent in _members(folder, workspace):
                 return folder
@@ -159,17 +183,17 @@ def _workspace_root(manifest: Path, doc: Mapping[str, Any]) -> Path:
 def is_workspace_member(manifest: Path) -> bool:
     """Whether ``manifest`` is a package inside a workspace rooted above it."""
     try:
-        doc = load_toml(manifest)
+        doc = load_manifest(manifest)
     except CrateError:
         return False
     return _workspace_root(manifest.resolve(), doc) != manifest.resolve().parent
 
 
 def _auto_binaries(package_dir: Path, package_name: str, doc: Mapping[str, Any]) -> tuple[Binary, ...]:
-    explicit = [b for b in doc.get("bin", []) if isinstance(b, Mapping)]
+    explicit = list(doc.get("bin", []))  # check_shape: tables, each with a name
     binaries: list[Binary] = []
     for entry in explicit:
-        name = str(entry.get("name", package_name))
+        name = str(entry["name"])
         if "path" in entry:
             src = package_dir / str(entry["path"])
         elif name == package_name and (package_dir / "src/main.rs").is_file():
@@ -202,11 +226,11 @@ def _auto_binaries(package_dir: Path, package_name: str, doc: Mapping[str, Any])
 
 
 def _read_package(manifest: Path, workspace_doc: Mapping[str, Any] | None) -> Package:
-    doc = load_toml(manifest)
+    doc = load_manifest(manifest)
+    if "package" not in doc:
+        raise CrateError("a workspace member without [package]; add one, or drop it from workspace.members", manifest)
     package = _table(doc, "package")
-    name = package.get("name")
-    if not isinstance(name, str):
-        raise CrateError("[package] has no name", manifest)
+    name = str(package["name"])  # check_shape: a non-empty string
     version = package.get("version", "0.0.0")
     if isinstance(version, Mapping) and workspace_doc is not None:  # version.workspace = true
         version = _table(workspace_doc, "workspace", "package").get("version", "0.0.0")
@@ -217,28 +241,31 @@ def _read_package(manifest: Path, workspace_doc: Mapping[str, Any] | None) -> Pa
         manifest_path=manifest,
         default_run=str(default_run) if default_run else None,
         binaries=_auto_binaries(manifest.parent, name, doc),
-        metadata=_metadata(package, manifest),
+        metadata=_metadata(doc, "package", manifest),
     )
 
 
-def _metadata(owner: Mapping[str, Any], manifest: Path) -> dict[str, Any]:
-    """The ``rust-image`` table under ``owner``'s ``metadata``; anything but a table is refused."""
-    value = _table(owner, "metadata").get(METADATA_KEY, {})
+def _metadata(doc: Mapping[str, Any], table: str, manifest: Path) -> dict[str, Any]:
+    """The ``rust-image`` table under ``[TABLE.metadata]``; anything but a table is refused."""
+    value = _table(doc, table, "metadata").get(METADATA_KEY, {})
     if not isinstance(value, Mapping):
-        raise CrateError(f"metadata.{METADATA_KEY} must be a table, not {type(value).__name__}", manifest)
+        key = f"{table}.metadata.{METADATA_KEY}"
+        raise CrateError(
+            f"{key} must be a table ([{key}]), not {kind(value)} {value!r}", manifest, file_key_line(manifest, key)
+        )
     return dict(value)
 
 
 def read_crate(path: Path, *, use_cargo: bool = True) -> Crate:
     """Read the crate at ``path`` (a folder or a ``Cargo.toml``)."""
     manifest = find_manifest(path)
-    doc = load_toml(manifest)
+    doc = load_manifest(manifest)
     if "package" not in doc and "workspace" not in doc:
         raise CrateError("neither [package] nor [workspace]: not a Cargo manifest", manifest)
     root = _workspace_root(manifest, doc)
     root_manifest = root / "Cargo.toml"
-    root_doc = doc if root_manifest == manifest else load_toml(root_manifest)
-    workspace_meta = _metadata(_table(root_doc, "workspace"), root_manifest)
+    root_doc = doc if root_manifest == manifest else load_manifest(root_manifest)
+    workspace_meta = _metadata(root_doc, "workspace", root_manifest)
     packages: tuple[Package, ...]
     if "package" in doc:
         packages = (_read_package(manifest, root_doc),)
@@ -246,7 +273,9 @@ def read_crate(path: Path, *, use_cargo: bool = True) -> Crate:
     else:
         members = _members(root, _table(doc, "workspace"))
         if not members:
-            raise CrateError("this workspace has no members", manifest)
+            raise CrateError(
+                "this workspace has no members: no folder with a Cargo.toml matches workspace.members", manifest
+            )
         packages = tuple(_read_package(m / "Cargo.toml", root_doc) for m in members)
         name = root.name
     if use_cargo and shutil.which("cargo"):

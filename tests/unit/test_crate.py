@@ -102,6 +102,27 @@ def test_find_manifest_file_not_named_cargo_toml(tmp_path: Path) -> None:
     assert info.value.path == other
 
 
+@pytest.mark.parametrize("given", ["folder", "manifest"])
+def test_find_manifest_that_is_a_folder(tmp_path: Path, given: str) -> None:
+    (tmp_path / "Cargo.toml").mkdir()
+    with pytest.raises(CrateError) as info:
+        find_manifest(tmp_path if given == "folder" else tmp_path / "Cargo.toml")
+    assert str(info.value) == (
+        f"{tmp_path / 'Cargo.toml'}: not a regular file (a folder or a special file); Cargo.toml must be a file"
+    )
+
+
+@pytest.mark.parametrize("given", ["folder", "manifest"])
+def test_find_manifest_dangling_link(tmp_path: Path, given: str) -> None:
+    (tmp_path / "Cargo.toml").symlink_to("../gone/Cargo.toml")
+    with pytest.raises(CrateError) as info:
+        find_manifest(tmp_path if given == "folder" else tmp_path / "Cargo.toml")
+    assert str(info.value) == (
+        f"{tmp_path / 'Cargo.toml'}: a symbolic link to ../gone/Cargo.toml, which does not exist; "
+        "fix or remove the link"
+    )
+
+
 def test_find_manifest_folder_or_file(tmp_path: Path) -> None:
     write(tmp_path, {"Cargo.toml": package_toml()})
     assert find_manifest(tmp_path) == (tmp_path / "Cargo.toml").resolve()
@@ -138,8 +159,27 @@ def test_malformed_toml_unclosed_table_header(tmp_path: Path) -> None:
 
 def test_manifest_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "Cargo.toml").write_bytes(b'[package]\nname = "\xff"\n')
-    with pytest.raises(CrateError, match="not UTF-8 text"):
+    with pytest.raises(CrateError) as info:
         read_crate(tmp_path, use_cargo=False)
+    assert str(info.value) == (
+        f"{(tmp_path / 'Cargo.toml').resolve()}: not UTF-8 text (invalid start byte at byte 18); save it as UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a = " + "1" * 5000 + "\n", "malformed TOML: Exceeds the limit (4300 digits) for integer string conversion"),
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "malformed TOML: arrays or tables nested too deeply to read"),
+        ("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n", "malformed TOML: arrays or tables nested too deeply"),
+    ],
+    ids=["long-integer", "deep-array", "deep-table"],
+)
+def test_toml_the_parser_cannot_take(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "Cargo.toml").write_text(text)
+    with pytest.raises(CrateError) as info:
+        read_crate(tmp_path, use_cargo=False)
+    assert str(info.value).startswith(f"{(tmp_path / 'Cargo.toml').resolve()}: {message}")
 
 
 def test_manifest_without_package_or_workspace(tmp_path: Path, use_cargo: bool) -> None:
