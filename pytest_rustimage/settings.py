@@ -11,6 +11,7 @@ arguments into the :class:`ImageSpec` list a crate is checked with.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from typing import Any
 import pytest
 
 from pytest_rustimage.baseline import Tolerance, key
-from pytest_rustimage.crate import Binary, Crate, read_crate
+from pytest_rustimage.crate import METADATA_KEY, Binary, Crate, read_crate
 from pytest_rustimage.dockerfile import DEFAULT_BUILDER, DEFAULT_RUNTIME, STRATEGIES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.locate import file_key_line
 from pytest_rustimage.parity import DEFAULT_TOLERANCE, parse_tolerance
 from pytest_rustimage.sizes import parse_size
 
@@ -133,6 +135,8 @@ def _seconds(value: Any, what: str) -> float:
         seconds = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{what}: expected seconds, got {value!r}") from None
+    if not math.isfinite(seconds):
+        raise ConfigError(f"{what}: expected a finite number of seconds, got {value!r}")
     if seconds <= 0:
         raise ConfigError(f"{what}: must be positive, got {value!r}")
     return seconds
@@ -318,26 +322,53 @@ def _check_marker(marker: Mapping[str, Any]) -> None:
         )
 
 
+def _where(crate: Crate, key: str | None = None) -> str:
+    """Where a ``rust-image`` metadata key is written: ``PATH:LINE [TABLE]`` when a scan finds it."""
+    places = (
+        (crate.manifest_path, f"package.metadata.{METADATA_KEY}"),
+        (crate.root / "Cargo.toml", f"workspace.metadata.{METADATA_KEY}"),
+    )
+    for path, table in places:
+        line = file_key_line(path, f"{table}.{key}" if key else table)
+        if line is not None:
+            return f"{path}:{line} [{table}]"
+    return f"{crate.manifest_path} [metadata.{METADATA_KEY}]"
+
+
 def _check_metadata(crate: Crate) -> Mapping[str, Any]:
     meta = crate.metadata
     unknown = sorted(set(meta) - set(METADATA_KEYS))
     if unknown:
         raise ConfigError(
-            f"{crate.manifest_path}: unknown key(s) in [*.metadata.rust-image]: "
-            f"{', '.join(unknown)}; known keys: {', '.join(METADATA_KEYS)}"
+            f"{_where(crate, unknown[0])}: unknown key(s) {', '.join(unknown)}; "
+            f"known keys: {', '.join(METADATA_KEYS)}"
         )
     return meta
+
+
+def _strategy_names(value: Any, where: str) -> tuple[str, ...]:
+    """A ``strategy`` setting: one name or a list of names, each known, at least one."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{where}: strategy must be a name or a list of names, got {value!r}")
+    try:
+        found = _split(names)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if not found:
+        raise ConfigError(f"{where}: strategy names no strategy; choose from: {', '.join(STRATEGIES)}")
+    return found
 
 
 def strategies_for(settings: Settings, crate: Crate, marker: Mapping[str, Any]) -> tuple[str, ...]:
     meta = _check_metadata(crate)
     if settings.cli_strategies:
         return settings.cli_strategies
-    for source in (marker.get("strategy"), meta.get("strategy")):
-        if isinstance(source, (list, tuple)):
-            return _split([str(s) for s in source])
-        if source:
-            return _split([str(source)])
+    # an empty string leaves the choice to the next source; an empty list is refused
+    if marker.get("strategy") not in (None, ""):
+        return _strategy_names(marker["strategy"], "rust_image marker")
+    if meta.get("strategy") not in (None, ""):
+        return _strategy_names(meta["strategy"], _where(crate, "strategy"))
     return settings.ini_strategies or (DEFAULT_STRATEGY,)
 
 
@@ -369,24 +400,32 @@ def resolve(
     marker = marker or {}
     _check_marker(marker)
     meta = _check_metadata(crate)
-    where = f"{crate.manifest_path} [metadata.rust-image]"
     bin_name = settings.cli_bin or marker.get("bin") or meta.get("bin")
+    if bin_name is not None and not isinstance(bin_name, str):
+        where = _where(crate, "bin") if "bin" in meta and not marker.get("bin") else "rust_image marker"
+        raise ConfigError(f"{where}: bin must be the name of a binary in a string, got {bin_name!r}")
     args = meta.get("args", list(DEFAULT_ARGS))
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"{where}: args must be a list of strings, got {args!r}")
+        raise ConfigError(f"{_where(crate, 'args')}: args must be a list of strings, got {args!r}")
     code = meta.get("expect-exit-code", 0)
     if not isinstance(code, int) or isinstance(code, bool):
-        raise ConfigError(f"{where}: expect-exit-code must be an integer, got {code!r}")
+        raise ConfigError(f"{_where(crate, 'expect-exit-code')}: expect-exit-code must be an integer, got {code!r}")
     stdout = meta.get("expect-stdout")
     if stdout is not None and not isinstance(stdout, str):
-        raise ConfigError(f"{where}: expect-stdout must be a string, got {stdout!r}")
+        raise ConfigError(f"{_where(crate, 'expect-stdout')}: expect-stdout must be a string, got {stdout!r}")
     linkage = meta.get("expect-linkage", "static" if strategy == "static" else "any")
     if linkage not in LINKAGES:
-        raise ConfigError(f"{where}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}")
-    build_args = meta.get("build-args", {})
-    if not isinstance(build_args, Mapping):
-        raise ConfigError(f"{where}: build-args must be a table")
-    secrets = _secret_names(meta.get("secret-build-args", []), build_args, where)
+        raise ConfigError(
+            f"{_where(crate, 'expect-linkage')}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}"
+        )
+    build_args = _build_args(meta.get("build-args", {}), crate)
+    secrets = _secret_names(meta.get("secret-build-args", []), build_args, _where(crate, "secret-build-args"))
+    binary_path = meta.get("binary-path")
+    if binary_path is not None and not (isinstance(binary_path, str) and binary_path.startswith("/")):
+        raise ConfigError(
+            f"{_where(crate, 'binary-path')}: binary-path must be the absolute path of the binary in the image "
+            f'in a string, such as "/usr/local/bin/NAME", got {binary_path!r}'
+        )
     dockerfile = None
     if strategy == "dockerfile":
         dockerfile = _find_dockerfile(crate, meta.get("dockerfile"))
@@ -399,17 +438,25 @@ def resolve(
         expect_exit_code=code,
         expect_stdout=stdout,
         expect_linkage=linkage,
-        max_size=_budget(meta.get("max-size"), strategy, where),
-        max_wasted=parse_size(meta["max-wasted"], what=f"{where} max-wasted") if "max-wasted" in meta else None,
+        max_size=_budget(meta.get("max-size"), strategy, crate),
+        max_wasted=(
+            parse_size(meta["max-wasted"], what=f"{_where(crate, 'max-wasted')} max-wasted")
+            if "max-wasted" in meta
+            else None
+        ),
         builder_image=settings.builder_image,
         runtime_image=settings.runtime_image,
         vendor=settings.vendor,
-        build_args={str(k): str(v) for k, v in build_args.items()},
+        build_args=build_args,
         secret_build_args=secrets,
         dockerfile=dockerfile,
-        binary_path=str(meta["binary-path"]) if meta.get("binary-path") else None,
+        binary_path=binary_path,
         build_timeout=settings.build_timeout,
-        run_timeout=_seconds(meta.get("run-timeout", settings.run_timeout), f"{where} run-timeout"),
+        run_timeout=(
+            _seconds(meta["run-timeout"], f"{_where(crate, 'run-timeout')} run-timeout")
+            if "run-timeout" in meta
+            else settings.run_timeout
+        ),
         rebuild=settings.rebuild,
     )
 
@@ -433,12 +480,28 @@ def _secret_names(value: Any, build_args: Mapping[str, Any], where: str) -> tupl
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _budget(value: Any, strategy: str, where: str) -> int:
+def _build_args(value: Any, crate: Crate) -> dict[str, str]:
+    """``build-args``: a table of names to strings (numbers and booleans are written out)."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{_where(crate, 'build-args')}: build-args must be a table, got {value!r}")
+    for name, arg in value.items():
+        if not isinstance(arg, str | int | float) or isinstance(arg, bool):
+            raise ConfigError(
+                f"{_where(crate, 'build-args')}: build-args.{name} must be a string or a number, got {arg!r}"
+            )
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _budget(value: Any, strategy: str, crate: Crate) -> int:
     """``max-size``: one size for every strategy, or a table of sizes by strategy."""
+    where = _where(crate, "max-size")
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - set(STRATEGIES))
         if unknown:
-            raise ConfigError(f"{where}: max-size names unknown strategies: {', '.join(unknown)}")
+            raise ConfigError(
+                f"{where}: max-size names unknown strategies: {', '.join(unknown)}; "
+                f"choose from: {', '.join(STRATEGIES)}"
+            )
         value = value.get(strategy)
     if value is None:
         value = DEFAULT_BUDGETS[strategy]
@@ -447,11 +510,18 @@ def _budget(value: Any, strategy: str, where: str) -> int:
 
 def _find_dockerfile(crate: Crate, configured: Any) -> Path:
     folder = crate.manifest_path.parent
-    names = [str(configured)] if configured else ["Dockerfile", "Containerfile"]
+    if configured is not None and not (isinstance(configured, str) and configured.strip()):
+        raise ConfigError(
+            f"{_where(crate, 'dockerfile')}: dockerfile must be a file name in a string, got {configured!r}"
+        )
+    names = [configured] if configured else ["Dockerfile", "Containerfile"]
     for name in names:
         if (folder / name).is_file():
             return folder / name
-    raise ConfigError(f"{folder}: the dockerfile strategy needs {' or '.join(names)} beside Cargo.toml")
+    raise ConfigError(
+        f"{folder}: the dockerfile strategy needs {' or '.join(names)} beside Cargo.toml; "
+        "add one, or choose another strategy"
+    )
 
 
 def specs_for(settings: Settings, path: Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:

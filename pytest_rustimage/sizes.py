@@ -7,6 +7,7 @@ suffixes such as ``M`` or ``k`` are refused rather than guessed.
 
 from __future__ import annotations
 
+import math
 import re
 
 from pytest_rustimage.errors import ConfigError
@@ -38,7 +39,11 @@ def parse_size(value: object, *, what: str = "size") -> int:
     if match is None or (unit and unit not in _UNITS):
         units = ", ".join(["B", "kB", "MB", "GB", "KiB", "MiB", "GiB"])
         raise ConfigError(f"{what}: cannot read {value!r} as a size; write a number with one of {units}")
-    return round(float(match.group(1)) * _UNITS[unit or "b"])
+    size = float(match.group(1)) * _UNITS[unit or "b"]
+    if not math.isfinite(size):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ConfigError(f"{what}: {shown!r} is too large to be a size; write a number of bytes that fits")
+    return round(size)
 
 
 def format_size(n: int) -> str:

@@ -111,14 +111,17 @@ def test_resolve_configured_dockerfile(tmp_path: Path, settings: Settings) -> No
 def test_resolve_dockerfile_strategy_without_dockerfile(tmp_path: Path, settings: Settings) -> None:
     with pytest.raises(ConfigError) as info:
         resolve(settings, make_crate(tmp_path), "dockerfile", "docker")
-    assert str(info.value) == f"{tmp_path}: the dockerfile strategy needs Dockerfile or Containerfile beside Cargo.toml"
+    assert str(info.value) == (
+        f"{tmp_path}: the dockerfile strategy needs Dockerfile or Containerfile beside Cargo.toml; "
+        "add one, or choose another strategy"
+    )
 
 
 def test_resolve_configured_dockerfile_missing(tmp_path: Path, settings: Settings) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(ConfigError) as info:
         resolve(settings, make_crate(tmp_path, {"dockerfile": "build/Dockerfile"}), "dockerfile", "docker")
-    assert str(info.value) == f"{tmp_path}: the dockerfile strategy needs build/Dockerfile beside Cargo.toml"
+    assert str(info.value).startswith(f"{tmp_path}: the dockerfile strategy needs build/Dockerfile beside Cargo.toml;")
 
 
 def test_dockerfile_is_not_looked_for_by_other_strategies(tmp_path: Path, settings: Settings) -> None:
@@ -216,7 +219,7 @@ def test_unknown_metadata_key(tmp_path: Path, settings: Settings) -> None:
     with pytest.raises(ConfigError) as info:
         resolve(settings, crate, "chef", "docker")
     message = str(info.value)
-    assert message.startswith(f"{tmp_path / 'Cargo.toml'}: unknown key(s) in [*.metadata.rust-image]: max_size, typo;")
+    assert message.startswith(f"{tmp_path / 'Cargo.toml'} [metadata.rust-image]: unknown key(s) max_size, typo;")
     assert message.endswith("known keys: " + ", ".join(METADATA_KEYS))
     for key in (
         "strategy",
@@ -284,7 +287,7 @@ def test_max_size_of_another_type_is_a_config_error(tmp_path: Path, settings: Se
         resolve(settings, make_crate(tmp_path, {"max-size": size}), "static", "docker")
 
 
-@pytest.mark.parametrize("timeout", [0, -1, "abc", None])
+@pytest.mark.parametrize("timeout", [0, -1, "abc", None, float("nan"), float("inf"), "inf"])
 def test_bad_run_timeout(tmp_path: Path, settings: Settings, timeout: Any) -> None:
     with pytest.raises(ConfigError, match="run-timeout: "):
         resolve(settings, make_crate(tmp_path, {"run-timeout": timeout}), "chef", "docker")
@@ -293,6 +296,91 @@ def test_bad_run_timeout(tmp_path: Path, settings: Settings, timeout: Any) -> No
 def test_build_args_must_be_a_table(tmp_path: Path, settings: Settings) -> None:
     with pytest.raises(ConfigError, match="build-args must be a table"):
         resolve(settings, make_crate(tmp_path, {"build-args": ["A=1"]}), "chef", "docker")
+
+
+@pytest.mark.parametrize("value", [["x"], {"a": 1}, True])
+def test_build_arg_values_must_be_strings_or_numbers(tmp_path: Path, settings: Settings, value: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, make_crate(tmp_path, {"build-args": {"A": "1", "B": value}}), "chef", "docker")
+    assert str(info.value).endswith(f"build-args.B must be a string or a number, got {value!r}")
+
+
+@pytest.mark.parametrize("value", [7, ["a"], True])
+def test_bin_must_be_a_string(tmp_path: Path, settings: Settings, value: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, make_crate(tmp_path, {"bin": value}), "chef", "docker")
+    assert str(info.value) == (
+        f"{tmp_path / 'Cargo.toml'} [metadata.rust-image]: bin must be the name of a binary in a string, got {value!r}"
+    )
+    with pytest.raises(ConfigError, match="rust_image marker: bin must be the name of a binary"):
+        resolve(settings, make_crate(tmp_path), "chef", "docker", {"bin": value})
+
+
+@pytest.mark.parametrize("value", ["app/p", 5, ""])
+def test_binary_path_must_be_absolute(tmp_path: Path, settings: Settings, value: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, make_crate(tmp_path, {"binary-path": value}), "chef", "docker")
+    assert str(info.value).endswith(
+        f'binary-path must be the absolute path of the binary in the image in a string, such as "/usr/local/bin/NAME", '
+        f"got {value!r}"
+    )
+
+
+@pytest.mark.parametrize("value", [5, ["Dockerfile"], ""])
+def test_dockerfile_must_be_a_file_name(tmp_path: Path, settings: Settings, value: Any) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, make_crate(tmp_path, {"dockerfile": value}), "dockerfile", "docker")
+    assert str(info.value).endswith(f"dockerfile must be a file name in a string, got {value!r}")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "strategy names no strategy; choose from: chef, static, naive, dummy-main, dockerfile"),
+        (5, "strategy must be a name or a list of names, got 5"),
+        (["static", 5], "strategy must be a name or a list of names, got ['static', 5]"),
+        ({"a": 1}, "strategy must be a name or a list of names, got {'a': 1}"),
+        ("nix", "unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile"),
+    ],
+)
+def test_strategy_setting_of_a_wrong_type(tmp_path: Path, settings: Settings, value: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        strategies_for(settings, make_crate(tmp_path, {"strategy": value}), {})
+    assert str(info.value) == f"{tmp_path / 'Cargo.toml'} [metadata.rust-image]: {message}"
+    with pytest.raises(ConfigError) as info:
+        strategies_for(settings, make_crate(tmp_path), {"strategy": value})
+    assert str(info.value) == f"rust_image marker: {message}"
+
+
+def test_metadata_errors_name_the_line(tmp_path: Path, settings: Settings) -> None:
+    """With a real manifest, a refused metadata value is shown at its line, in the table that holds it."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.rs").write_text("fn main() {}\n")
+    manifest = tmp_path / "Cargo.toml"
+    manifest.write_text(
+        '[package]\nname = "p"\nversion = "0.1.0"\n\n[package.metadata.rust-image]\n'
+        'expect-stdout = "p"\nmax-size = "25M"\nrun-timeout = -1\n'
+    )
+    crate = read_crate(tmp_path, use_cargo=False)
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, crate, "static", "docker")
+    where = f"{manifest.resolve()}:7 [package.metadata.rust-image]"
+    assert str(info.value).startswith(f"{where} max-size: cannot read '25M' as a size")
+
+
+def test_workspace_metadata_errors_name_the_root_manifest_line(tmp_path: Path, settings: Settings) -> None:
+    member = tmp_path / "m"
+    (member / "src").mkdir(parents=True)
+    (member / "src" / "main.rs").write_text("fn main() {}\n")
+    (member / "Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\n')
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["m"]\n\n[workspace.metadata.rust-image]\nargs = 1\n')
+    crate = read_crate(member, use_cargo=False)
+    with pytest.raises(ConfigError) as info:
+        resolve(settings, crate, "static", "docker")
+    assert str(info.value) == (
+        f"{tmp_path.resolve() / 'Cargo.toml'}:5 [workspace.metadata.rust-image]: args must be a list of strings, got 1"
+    )
 
 
 def test_unknown_marker_argument(tmp_path: Path, settings: Settings) -> None:

@@ -50,6 +50,15 @@ def test_parse_size_refuses_strings(value: str) -> None:
     assert "kB" in message
 
 
+@pytest.mark.parametrize("value", ["9" * 400, "1" * 5000 + " GiB"])
+def test_parse_size_refuses_sizes_too_large_to_count(value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_size(value, what="max-size")
+    assert str(info.value) == (
+        f"max-size: {value[:37] + '...'!r} is too large to be a size; write a number of bytes that fits"
+    )
+
+
 @pytest.mark.parametrize("value", [True, False])
 def test_parse_size_refuses_bools(value: bool) -> None:
     with pytest.raises(ConfigError) as info:
