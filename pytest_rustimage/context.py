@@ -1,7 +1,19 @@
 """The build context: which files go in, and a digest of everything a build depends on.
 
 The crate's workspace is copied under ``app/`` in a fresh folder, leaving out
-``target/``, ``.git`` and what the workspace's ``.dockerignore`` excludes.
+``target/``, ``.git`` (both at the top), every file or folder whose name starts
+with ``.env`` (``.env``, ``.env.local``, ``.envrc``, at any depth: they
+usually hold secrets) and what the workspace's ``.dockerignore`` excludes.
+``target/`` and ``.git`` cannot be brought back; a ``.env`` file can, by a
+``!`` pattern in ``.dockerignore`` that spells out its ``.env`` name (such as
+``!.env.example``), never by a wildcard alone (``!*``).
+
+Only regular files, folders and symbolic links can go in. A link is kept as a
+link (as ``COPY`` keeps it), also when its target is missing, but a link whose
+target lies outside the workspace is refused, and so are named pipes, sockets
+and device files (reading them would hang or fail): each with a message naming
+the path and suggesting ``.dockerignore``.
+
 In vendored mode ``cargo vendor`` runs on the host against that copy (so the
 user's tree is never touched, even when it has no ``Cargo.lock``) and the
 sources land beside ``app/`` under ``vendor/``.
@@ -14,6 +26,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +34,7 @@ from pathlib import Path
 from pytest_rustimage.errors import BuildFailed, CrateError
 
 ALWAYS_EXCLUDED = ("target", ".git")
+SECRET_PREFIX = ".env"  # .env, .env.local, .envrc ...: left out at any depth unless a `!` pattern names them
 
 
 def read_dockerignore(root: Path) -> tuple[str, ...]:
@@ -68,15 +82,27 @@ def _matches(pattern: str, rel: str) -> bool:
     return _regex(_normalise(pattern)).fullmatch(rel) is not None
 
 
+def is_secret(rel: str) -> bool:
+    """Whether ``rel`` is, or lies in, a ``.env*`` file or folder."""
+    return any(part.startswith(SECRET_PREFIX) for part in rel.split("/"))
+
+
+def _names_secret(pattern: str) -> bool:
+    """Whether a pattern spells out a ``.env`` name (not only matches one through a wildcard)."""
+    return any(part.startswith(SECRET_PREFIX) for part in _normalise(pattern).split("/"))
+
+
 def is_excluded(rel: str, patterns: Sequence[str]) -> bool:
     """Whether ``rel`` (a posix path relative to the root) is left out, ``.dockerignore``-style."""
     top = rel.split("/", 1)[0]
     if top in ALWAYS_EXCLUDED:
         return True
-    excluded = False
+    secret = is_secret(rel)
+    excluded = secret
     for pattern in patterns:
         negate = pattern.startswith("!")
-        if _matches(pattern[1:] if negate else pattern, rel):
+        body = pattern[1:] if negate else pattern
+        if _matches(body, rel) and not (negate and secret and not _names_secret(body)):
             excluded = not negate
     return excluded
 
@@ -106,19 +132,63 @@ def _negated_below(rel_dir: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def copy_tree(root: Path, dest: Path) -> list[str]:
-    """Copy the context files of ``root`` into ``dest``; refuse links that leave ``root``."""
-    copied = []
-    real_root = root.resolve()
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _check_kind(root: Path, rel: str, path: Path) -> None:
+    """Refuse what cannot go into a context: special files, and links that lead out of ``root``."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        raise CrateError(f"{rel}: cannot read: {exc.strerror or exc}", root) from exc
+    if stat.S_ISLNK(mode):
+        # realpath, not Path.resolve: it neither raises on a loop nor needs the target to exist
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(os.path.realpath(root)):
+            raise CrateError(
+                f"{rel} is a symbolic link to {target}, outside the build context; copy the file into the "
+                "crate instead, or list the link in .dockerignore",
+                root,
+            )
+        return
+    for test, kind in _SPECIAL:
+        if test(mode):
+            raise CrateError(
+                f"{rel} is {kind}, not a regular file, and cannot go into a build context; "
+                "remove it, or list it in .dockerignore",
+                root,
+            )
+
+
+def checked_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """:func:`context_files`, each checked to be something a context can hold."""
     for rel, path in context_files(root):
+        _check_kind(root, rel, path)
+        yield rel, path
+
+
+def _unreadable(root: Path, rel: str, exc: OSError) -> CrateError:
+    return CrateError(f"{rel}: cannot read: {exc.strerror or exc}; fix it, or list it in .dockerignore", root)
+
+
+def copy_tree(root: Path, dest: Path) -> list[str]:
+    """Copy the context files of ``root`` into ``dest``; refuse links that leave ``root`` and special files."""
+    copied = []
+    for rel, path in checked_files(root):
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():  # kept as a link, as COPY keeps it
-            if not path.resolve().is_relative_to(real_root):
-                raise CrateError(f"{rel} is a symbolic link to {path.resolve()}, outside the build context", root)
-            target.symlink_to(os.readlink(path))
-        else:
-            shutil.copy2(path, target)
+        try:
+            if path.is_symlink():  # kept as a link, as COPY keeps it
+                target.symlink_to(os.readlink(path))
+            else:
+                shutil.copy2(path, target)
+        except OSError as exc:
+            raise _unreadable(root, rel, exc) from exc
         copied.append(rel)
     return copied
 
@@ -128,14 +198,18 @@ def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
     for key, value in sorted(extra.items()):
         digest.update(f"{key}={value}\0".encode())
-    for rel, path in context_files(root):
+    for rel, path in checked_files(root):
+        name = os.fsencode(rel)  # names need not be UTF-8
         if path.is_symlink():
-            digest.update(f"{rel}\0link\0{os.readlink(path)}\0".encode())
+            digest.update(name + b"\0link\0" + os.fsencode(os.readlink(path)) + b"\0")
             continue
-        digest.update(rel.encode() + b"\0" + oct(path.stat().st_mode & 0o111).encode() + b"\0")
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        try:
+            digest.update(name + b"\0" + oct(path.stat().st_mode & 0o111).encode() + b"\0")
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            raise _unreadable(root, rel, exc) from exc
         digest.update(b"\0")
     return digest.hexdigest()
 

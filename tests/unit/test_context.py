@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -89,6 +93,25 @@ CRATE = {
         ("docs/keep.txt", ["docs", "!docs/keep.txt"], False),
         ("docs/other.txt", ["docs", "!docs/keep.txt"], True),
         ("README.md", ["!README.md"], False),
+        # .env* files and folders: left out at any depth ...
+        (".env", [], True),
+        (".env.local", [], True),
+        (".envrc", [], True),
+        ("crates/cli/.env", [], True),
+        (".env/credentials", [], True),
+        ("config/.env.d/db", [], True),
+        ("env.txt", [], False),
+        ("src/environment.rs", [], False),
+        ("my.env", [], False),
+        # ... brought back only by a `!` pattern that spells out the .env name
+        (".env.example", ["!.env.example"], False),
+        ("web/.env.sample", ["!**/.env.sample"], False),
+        (".env.local", ["!.env*"], False),
+        (".env/keep.txt", ["!.env/keep.txt"], False),
+        (".env", ["!*"], True),
+        (".env", ["!**"], True),
+        (".env.local", ["!.env.example"], True),
+        (".env.example", ["!.env.example", ".env*"], True),
     ],
 )
 def test_is_excluded(rel: str, patterns: list[str], expected: bool) -> None:
@@ -158,6 +181,14 @@ def test_context_files_agrees_with_is_excluded_for_normalised_negations(tmp_path
     assert [rel for rel, _ in context_files(tmp_path, patterns)] == ["docs/keep.txt"]
 
 
+def test_context_files_leave_out_env_files_unless_named(tmp_path: Path) -> None:
+    files = {".env": "S", ".env.example": "E", ".envrc": "R", ".env.d/keep.txt": "K", ".env.d/other": "O", "a.rs": ""}
+    write(tmp_path, files)
+    assert [rel for rel, _ in context_files(tmp_path, [])] == ["a.rs"]
+    rels = [rel for rel, _ in context_files(tmp_path, ["!.env.example", "!.env.d/keep.txt", "!*"])]
+    assert rels == [".env.example", "a.rs", ".env.d/keep.txt"]
+
+
 # --- copy_tree ---------------------------------------------------------------------------------
 
 
@@ -183,7 +214,8 @@ def test_copy_tree_refuses_link_outside(tmp_path: Path) -> None:
     with pytest.raises(CrateError) as info:
         copy_tree(root, tmp_path / "out")
     assert str(info.value) == (
-        f"{root}: src/leak.txt is a symbolic link to {secret.resolve()}, outside the build context"
+        f"{root}: src/leak.txt is a symbolic link to {secret.resolve()}, outside the build context; "
+        "copy the file into the crate instead, or list the link in .dockerignore"
     )
     assert info.value.path == root
 
@@ -299,3 +331,117 @@ def test_copy_tree_refuses_folder_link_outside(tmp_path: Path) -> None:
     (root / "shared").symlink_to(shared, target_is_directory=True)
     with pytest.raises(CrateError, match="outside the build context"):
         copy_tree(root, tmp_path / "out")
+
+
+def test_copy_tree_leaves_env_files_out(tmp_path: Path) -> None:
+    root = write(tmp_path / "crate", {**CRATE, ".env": "S=1\n", "src/.env.local": "S=2\n", ".envrc": "export S=3\n"})
+    dest = tmp_path / "out"
+    copied = copy_tree(root, dest)
+    assert not [rel for rel in copied if ".env" in rel]
+    assert not list(dest.rglob(".env*"))
+
+
+# --- what cannot go into a context ---------------------------------------------------------------
+
+
+def _in_thread(call: Callable[[], object]) -> BaseException | None:
+    """Run ``call`` in a thread; the error it raised. A call still running after a minute fails the test
+    (a named pipe opened for reading blocks until a writer comes: that must never happen)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "hung on a special file"
+    return errors[0] if errors else None
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _socket(path: Path) -> None:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.close()  # the socket file stays
+
+
+def _char_device(path: Path) -> None:
+    os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # like /dev/zero: reading it never ends
+
+
+SPECIAL_FILES = [
+    pytest.param(_fifo, "a named pipe (FIFO)", id="fifo"),
+    pytest.param(_socket, "a socket", id="socket"),
+    pytest.param(_char_device, "a character device", id="device"),
+]
+
+
+@pytest.mark.parametrize(("make", "kind"), SPECIAL_FILES)
+@pytest.mark.parametrize("call", [copy_tree, lambda root, out: digest_inputs(root, EXTRA)], ids=["copy", "digest"])
+def test_special_files_are_refused_naming_the_path(
+    tmp_path: Path, make: Callable[[Path], None], kind: str, call: Callable[[Path, Path], object]
+) -> None:
+    root = write(tmp_path / "crate", CRATE)
+    try:
+        make(root / "src" / "special")
+    except PermissionError:
+        pytest.skip("this machine does not allow making that kind of file")
+    error = _in_thread(lambda: call(root, tmp_path / "out"))
+    assert isinstance(error, CrateError)
+    assert str(error) == (
+        f"{root}: src/special is {kind}, not a regular file, and cannot go into a build context; "
+        "remove it, or list it in .dockerignore"
+    )
+
+
+@pytest.mark.parametrize(("make", "kind"), SPECIAL_FILES)
+def test_special_files_listed_in_dockerignore_are_fine(tmp_path: Path, make: Callable[[Path], None], kind: str) -> None:
+    root = write(tmp_path / "crate", {**CRATE, ".dockerignore": "src/special\n"})
+    try:
+        make(root / "src" / "special")
+    except PermissionError:
+        pytest.skip("this machine does not allow making that kind of file")
+    assert _in_thread(lambda: copy_tree(root, tmp_path / "out")) is None
+    assert _in_thread(lambda: digest_inputs(root, EXTRA)) is None
+
+
+def test_dangling_link_inside_is_kept_as_a_link(tmp_path: Path) -> None:
+    root = write(tmp_path / "crate", CRATE)
+    (root / "src/.#main.rs").symlink_to("root@host.4242:1700000000")  # what an editor's lock file looks like
+    dest = tmp_path / "out"
+    assert "src/.#main.rs" in copy_tree(root, dest)
+    assert os.readlink(dest / "src/.#main.rs") == "root@host.4242:1700000000"
+    digest_inputs(root, EXTRA)
+
+
+def test_dangling_link_pointing_outside_is_refused(tmp_path: Path) -> None:
+    root = write(tmp_path / "crate", CRATE)
+    (root / "gone").symlink_to(tmp_path / "nowhere" / "file")
+    with pytest.raises(CrateError, match=r"gone is a symbolic link to .*/nowhere/file, outside the build context"):
+        copy_tree(root, tmp_path / "out")
+
+
+def test_link_loop_is_kept_not_a_crash(tmp_path: Path) -> None:
+    root = write(tmp_path / "crate", CRATE)
+    (root / "loop_a").symlink_to("loop_b")
+    (root / "loop_b").symlink_to("loop_a")
+    copied = copy_tree(root, tmp_path / "out")
+    assert {"loop_a", "loop_b"} <= set(copied)
+    digest_inputs(root, EXTRA)
+
+
+def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    root = write(tmp_path / "crate", CRATE)
+    odd = os.fsdecode(b"caf\xe9.txt")  # Latin-1 bytes in a name
+    (root / odd).write_text("x")
+    before = digest_inputs(root, EXTRA)
+    assert odd in copy_tree(root, tmp_path / "out")
+    (root / odd).write_text("y")
+    assert digest_inputs(root, EXTRA) != before
