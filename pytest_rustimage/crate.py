@@ -135,6 +135,23 @@ def find_manifest(path: Path) -> Path:
     return manifest.resolve()
 
 
+def unusable_manifest(folder: Path) -> CrateError | None:
+    """The first ``Cargo.toml`` under ``folder`` that is there but not a file (a folder, a dangling link).
+
+    pytest collects files only, so such a manifest would otherwise be passed over in silence.
+    """
+    for here, dirs, files in os.walk(folder):
+        if "Cargo.toml" in dirs or "Cargo.toml" in files:
+            candidate = Path(here) / "Cargo.toml"
+            if not candidate.is_file():
+                try:
+                    find_manifest(candidate)
+                except CrateError as exc:
+                    return exc
+        dirs[:] = [d for d in dirs if d not in ("target", ".git", "Cargo.toml")]
+    return None
+
+
 def _table(doc: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     node: Any = doc
     for key in keys:

@@ -13,7 +13,7 @@ import pytest
 
 from pytest_rustimage import baseline, html_report, report, summary
 from pytest_rustimage.checks import CrateFile
-from pytest_rustimage.crate import is_workspace_member, read_crate
+from pytest_rustimage.crate import is_workspace_member, read_crate, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.images import ImageFactory
@@ -143,6 +143,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     for arg in config.args:
         path = Path(arg.split("::")[0])
+        unusable = unusable_manifest(path) if path.is_dir() else None
+        if unusable is not None:
+            raise pytest.UsageError(f"--rust-image: {unusable}")
         if path.is_dir() and not any(path.rglob("Cargo.toml")):
             raise pytest.UsageError(
                 f"--rust-image: no Cargo.toml in {arg}; point pytest at a crate folder or its Cargo.toml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.crate import Crate, find_manifest, is_workspace_member, read_crate
+from pytest_rustimage.crate import Crate, find_manifest, is_workspace_member, read_crate, unusable_manifest
 from pytest_rustimage.errors import CrateError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
@@ -121,6 +121,18 @@ def test_find_manifest_dangling_link(tmp_path: Path, given: str) -> None:
         f"{tmp_path / 'Cargo.toml'}: a symbolic link to ../gone/Cargo.toml, which does not exist; "
         "fix or remove the link"
     )
+
+
+def test_unusable_manifest_finds_folders_and_dangling_links(tmp_path: Path) -> None:
+    write(tmp_path, {"good/Cargo.toml": package_toml(), "good/target/x/Cargo.toml": "[package\n"})
+    assert unusable_manifest(tmp_path) is None
+    (tmp_path / "deep" / "odd" / "Cargo.toml").mkdir(parents=True)
+    error = unusable_manifest(tmp_path)
+    assert error is not None and error.path == tmp_path / "deep" / "odd" / "Cargo.toml"
+    (tmp_path / "deep" / "odd" / "Cargo.toml").rmdir()
+    (tmp_path / "deep" / "odd" / "Cargo.toml").symlink_to("nowhere")
+    error = unusable_manifest(tmp_path)
+    assert error is not None and "a symbolic link to nowhere, which does not exist" in str(error)
 
 
 def test_find_manifest_folder_or_file(tmp_path: Path) -> None:
