@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_rustimage.baseline import judge
 from pytest_rustimage.dockerfile import GENERATED
-from pytest_rustimage.errors import BuildFailed, EngineUnavailable, RustImageError, tail
+from pytest_rustimage.errors import BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.images import RustImage
 from pytest_rustimage.parity import compare, observe
 from pytest_rustimage.settings import ImageSpec, baseline_key, specs_for
@@ -28,6 +29,11 @@ CHECKS = ("build", "runs", "size", "linkage", "cache")  # and parity[STRATEGY] w
 
 class CheckFailed(RustImageError):
     """A built-in check found the image wanting."""
+
+
+def skip(reason: str) -> NoReturn:
+    """Skip the current check, reported at its item rather than at a line of the plugin's code."""
+    raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def check_build(image: RustImage, state: State) -> str:
@@ -99,7 +105,7 @@ def check_linkage(image: RustImage, state: State) -> str:
 
 def check_cache(image: RustImage, state: State) -> str:
     if image.spec.strategy not in GENERATED:
-        pytest.skip(
+        skip(
             f"the cache check needs a generated strategy ({', '.join(GENERATED)}); "
             f"{image.spec.strategy} builds the crate's own Dockerfile"
         )
@@ -130,11 +136,11 @@ def image_for(item: pytest.Item, spec: ImageSpec, build_check: bool = False) -> 
     except EngineUnavailable as exc:
         if state.settings.require_engine:
             raise
-        pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
+        skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
     except RustImageError:  # the build check reports why there is no image; the others need not repeat it
         if build_check:
             raise
-        pytest.skip(f"the image did not build; see build[{spec.variant}]")
+        skip(f"the image did not build; see build[{spec.variant}]")
 
 
 class _CheckBase(pytest.Item):
@@ -145,12 +151,16 @@ class _CheckBase(pytest.Item):
         if isinstance(error, BuildFailed):
             log = tail(error.log)
             return f"{self.label} did not build: {error.reason}\n--- last lines of the build log ---\n{log}"
+        if isinstance(error, CrateError):  # the crate's files could not make a build context
+            return f"{self.label} did not build: {error}"
         if isinstance(error, RustImageError):
             return str(error)
         return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.label}: {self.name}"
+        # line 0 (the manifest's first line), as pytest's own non-Python items do: skips are then
+        # reported at the item, not at a line of the plugin's code
+        return self.path, 0, f"{self.label}: {self.name}"
 
 
 class CheckItem(_CheckBase):
