@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_rustimage import bases
+from pytest_rustimage.engines import make_engine
 
 NO_CACHE = "--rust-image-checks=build,runs,size,linkage"  # for tests about other things than the cache
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
@@ -80,3 +83,15 @@ class Project:
         return self.pytester.runpytest_subprocess(
             "--rust-image", "-p", "no:cacheprovider", "-rs", *extra, *args, timeout=1500
         )
+
+
+def remove_reported_images(report: Path) -> list[dict[str, Any]]:
+    """Remove the images a ``--rust-image-report`` file lists (their tags, on their engines); returns its records."""
+    records: list[dict[str, Any]] = json.loads(report.read_text())["images"] if report.is_file() else []
+    for record in records:
+        engine = make_engine(record["engine"])
+        try:
+            engine.remove_image(record["tag"])
+        finally:
+            engine.close()
+    return records
