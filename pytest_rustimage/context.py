@@ -140,16 +140,20 @@ _SPECIAL = (
 )
 
 
-def _check_kind(root: Path, rel: str, path: Path) -> None:
-    """Refuse what cannot go into a context: special files, and links that lead out of ``root``."""
+def _unreadable(root: Path, rel: str, exc: OSError) -> CrateError:
+    return CrateError(f"{rel}: cannot read: {exc.strerror or exc}; fix it, or list it in .dockerignore", root)
+
+
+def _check_kind(root: Path, rel: str, path: Path, *, links_inside: bool) -> None:
+    """Refuse what cannot go into a context: special files and (``links_inside``) links out of ``root``."""
     try:
         mode = path.lstat().st_mode
     except OSError as exc:
-        raise CrateError(f"{rel}: cannot read: {exc.strerror or exc}", root) from exc
+        raise _unreadable(root, rel, exc) from exc
     if stat.S_ISLNK(mode):
         # realpath, not Path.resolve: it neither raises on a loop nor needs the target to exist
         target = Path(os.path.realpath(path))
-        if not target.is_relative_to(os.path.realpath(root)):
+        if links_inside and not target.is_relative_to(os.path.realpath(root)):
             raise CrateError(
                 f"{rel} is a symbolic link to {target}, outside the build context; copy the file into the "
                 "crate instead, or list the link in .dockerignore",
@@ -165,15 +169,11 @@ def _check_kind(root: Path, rel: str, path: Path) -> None:
             )
 
 
-def checked_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """:func:`context_files`, each checked to be something a context can hold."""
+def checked_files(root: Path, *, links_inside: bool = True) -> Iterator[tuple[str, Path]]:
+    """:func:`context_files`, each checked to be something a context can hold (see :func:`_check_kind`)."""
     for rel, path in context_files(root):
-        _check_kind(root, rel, path)
+        _check_kind(root, rel, path, links_inside=links_inside)
         yield rel, path
-
-
-def _unreadable(root: Path, rel: str, exc: OSError) -> CrateError:
-    return CrateError(f"{rel}: cannot read: {exc.strerror or exc}; fix it, or list it in .dockerignore", root)
 
 
 def copy_tree(root: Path, dest: Path) -> list[str]:
@@ -194,11 +194,15 @@ def copy_tree(root: Path, dest: Path) -> list[str]:
 
 
 def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
-    """A digest of the context files (names, modes, contents) and every other input."""
+    """A digest of the context files (names, modes, contents) and every other input.
+
+    Links are hashed as their target text, wherever they point: for the ``dockerfile`` strategy the
+    engine sends the crate folder as it is, and copies links as links.
+    """
     digest = hashlib.sha256()
     for key, value in sorted(extra.items()):
         digest.update(f"{key}={value}\0".encode())
-    for rel, path in checked_files(root):
+    for rel, path in checked_files(root, links_inside=False):
         name = os.fsencode(rel)  # names need not be UTF-8
         if path.is_symlink():
             digest.update(name + b"\0link\0" + os.fsencode(os.readlink(path)) + b"\0")

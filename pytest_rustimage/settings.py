@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,6 +29,7 @@ from pytest_rustimage.locate import file_key_line
 from pytest_rustimage.parity import DEFAULT_TOLERANCE, parse_tolerance
 from pytest_rustimage.sizes import parse_size
 
+T = TypeVar("T")
 BASELINE_NAME = "rust-image-baseline.json"
 DEFAULT_STRATEGY = "chef"
 DEFAULT_ENGINE = "docker"
@@ -198,37 +199,47 @@ class Settings:
         def option(name: str) -> Any:
             return config.getoption(name)
 
+        ini_file = f"{config.inipath}: " if config.inipath else ""
+
+        def ini(name: str, read: Callable[[Any], T]) -> T:
+            """An ini value as ``read`` makes it; its refusal names the ini file and key."""
+            try:
+                return read(config.getini(name))
+            except ConfigError as exc:
+                raise ConfigError(f"{ini_file}{name}: {exc}") from None
+
         enabled = option("rust_image")
         require = option("rust_image_require_engine")
         crate = str(config.getini("rust_image_crate")).strip()
         rootdir = Path(config.rootpath)
-        checks_ini = config.getini("rust_image_checks")
         home = Path(config.inipath).parent if config.inipath else rootdir
         baseline = option("rust_image_baseline") or str(config.getini("rust_image_baseline")).strip()
         report = option("rust_image_report")
+        cli_checks = option("rust_image_checks")
         return cls(
             enabled=bool(config.getini("rust_image")) if enabled is None else True,
             cli_strategies=_split(option("rust_image_strategy") or ()),
-            ini_strategies=_split(config.getini("rust_image_strategy")),
+            ini_strategies=ini("rust_image_strategy", _split),
             cli_engine=_engine(option("rust_image_engine")) if option("rust_image_engine") else None,
-            ini_engine=_engine(str(config.getini("rust_image_engine")).strip() or DEFAULT_ENGINE),
+            ini_engine=ini("rust_image_engine", lambda v: _engine(str(v).strip() or DEFAULT_ENGINE)),
             require_engine=bool(config.getini("rust_image_require_engine")) if require is None else True,
             rebuild=bool(option("rust_image_rebuild")),
-            checks=_checks([option("rust_image_checks")] if option("rust_image_checks") else checks_ini),
+            checks=_checks([cli_checks]) if cli_checks else ini("rust_image_checks", _checks),
             cli_bin=option("rust_image_bin"),
             builder_image=str(config.getini("rust_image_builder")).strip() or DEFAULT_BUILDER,
             runtime_image=str(config.getini("rust_image_runtime")).strip() or DEFAULT_RUNTIME,
             vendor=bool(config.getini("rust_image_vendor")),
             default_crate=(rootdir / crate) if crate else None,
-            build_timeout=_seconds(config.getini("rust_image_build_timeout"), "rust_image_build_timeout"),
-            run_timeout=_seconds(config.getini("rust_image_run_timeout"), "rust_image_run_timeout"),
-            parity_tolerance=parse_tolerance(str(config.getini("rust_image_parity_tolerance"))),
+            build_timeout=_seconds(config.getini("rust_image_build_timeout"), f"{ini_file}rust_image_build_timeout"),
+            run_timeout=_seconds(config.getini("rust_image_run_timeout"), f"{ini_file}rust_image_run_timeout"),
+            parity_tolerance=ini("rust_image_parity_tolerance", lambda v: parse_tolerance(str(v), what="tolerance")),
             baseline_path=(home / baseline) if baseline else home / BASELINE_NAME,
             update_baseline=bool(option("rust_image_update_baseline")),
             size_tolerance=Tolerance(
-                relative=parse_tolerance(str(config.getini("rust_image_size_tolerance")), what="size tolerance"),
+                relative=ini("rust_image_size_tolerance", lambda v: parse_tolerance(str(v), what="tolerance")),
                 absolute=parse_size(
-                    str(config.getini("rust_image_size_tolerance_floor")), what="rust_image_size_tolerance_floor"
+                    str(config.getini("rust_image_size_tolerance_floor")),
+                    what=f"{ini_file}rust_image_size_tolerance_floor",
                 ),
             ),
             report_path=Path(report) if report else None,

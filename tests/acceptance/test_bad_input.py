@@ -177,6 +177,33 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "rust_image_strategy = static nix",
+            "rust_image_strategy: unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile",
+        ),
+        (
+            "rust_image_engine = nerdctl",
+            "rust_image_engine: unknown engine 'nerdctl'; choose from: docker, podman, all",
+        ),
+        (
+            "rust_image_size_tolerance_floor = 5M",
+            "rust_image_size_tolerance_floor: cannot read '5M' as a size; write a number with one of B, kB, MB, GB, "
+            "KiB, MiB, GiB",
+        ),
+        ("rust_image_run_timeout = nan", "rust_image_run_timeout: expected a finite number of seconds, got 'nan'"),
+    ],
+    ids=["strategy", "engine", "size", "timeout"],
+)
+def test_bad_ini_values_name_the_ini_file(project: Project, line: str, message: str) -> None:
+    project.copy("hello")
+    ini = project.path / "pytest.ini"
+    ini.write_text(ini.read_text() + line + "\n")
+    usage_error(project.run("hello"), f"{ini}: {message}")
+
+
 def test_unknown_strategy_in_the_metadata(project: Project) -> None:
     crate = project.copy("hello")
     project.set_metadata(crate, strategy='["static", "nix"]')

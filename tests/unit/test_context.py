@@ -445,3 +445,30 @@ def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
     assert odd in copy_tree(root, tmp_path / "out")
     (root / odd).write_text("y")
     assert digest_inputs(root, EXTRA) != before
+
+
+def test_digest_hashes_links_out_of_the_folder_without_refusing_them(tmp_path: Path) -> None:
+    """The dockerfile strategy's context is the crate folder itself, which the engine sends with its links."""
+    root = write(tmp_path / "crate", CRATE)
+    write(tmp_path, {"README.md": "r", "OTHER.md": "o"})
+    (root / "README.md").symlink_to("../README.md")
+    before = digest_inputs(root, EXTRA)
+    (root / "README.md").unlink()
+    (root / "README.md").symlink_to("../OTHER.md")
+    assert digest_inputs(root, EXTRA) != before
+    with pytest.raises(CrateError, match="outside the build context"):
+        copy_tree(root, tmp_path / "out")
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root every mode can be read, so the failure itself is simulated here (the real special files above
+    fail for root too)."""
+    root = write(tmp_path / "crate", CRATE)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("shutil.copy2", refuse)
+    with pytest.raises(CrateError) as info:
+        copy_tree(root, tmp_path / "out")
+    assert str(info.value) == f"{root}: Cargo.lock: cannot read: Permission denied; fix it, or list it in .dockerignore"
