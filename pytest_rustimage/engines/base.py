@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
-from pytest_rustimage.facts import RunResult
+from pytest_rustimage.facts import RunResult, normalise_id
 
 LineSink = Callable[[str], None]
 
@@ -90,6 +90,17 @@ class ContainerEntry:
     created: float  # seconds since the epoch
     state: str  # the engine's word: created, running, exited, ...
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_listing(cls, item: Mapping[str, Any]) -> ContainerEntry:
+        """From one entry of a container listing (Docker's API and ``podman ps --format json`` agree)."""
+        return cls(
+            id=str(item["Id"]),
+            image_id=normalise_id(str(item.get("ImageID") or "")),
+            created=float(item.get("Created") or 0),
+            state=str(item.get("State") or ""),
+            labels=dict(item.get("Labels") or {}),
+        )
 
 
 @runtime_checkable

@@ -437,16 +437,7 @@ class DockerEngine:
 
     def list_containers(self, label: str) -> list[ContainerEntry]:
         items = self._api("list containers", lambda: self.client.api.containers(all=True, filters={"label": label}))
-        return [
-            ContainerEntry(
-                id=str(item["Id"]),
-                image_id=normalise_id(str(item.get("ImageID") or "")),
-                created=float(item.get("Created") or 0),
-                state=str(item.get("State") or ""),
-                labels=dict(item.get("Labels") or {}),
-            )
-            for item in items
-        ]
+        return [ContainerEntry.from_listing(item) for item in items]
 
     def remove_unused_image(self, ref: str) -> None:
         try:
@@ -467,8 +458,8 @@ class DockerEngine:
     def _api(self, what: str, call: Callable[[], Any]) -> Any:
         try:
             return call()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise EngineError(f"docker could not {what}: {exc}") from exc
+        except API_ERRORS as exc:
+            raise self.failure(what, exc) from exc
 
     def close(self) -> None:
         if self._client is not None:

@@ -395,16 +395,7 @@ class PodmanEngine:
         items: list[dict[str, Any]] = json.loads(
             self._listing("ps", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
         )
-        return [
-            ContainerEntry(
-                id=str(item["Id"]),
-                image_id=normalise_id(str(item.get("ImageID") or "")),
-                created=float(item.get("Created") or 0),
-                state=str(item.get("State") or ""),
-                labels=dict(item.get("Labels") or {}),
-            )
-            for item in items
-        ]
+        return [ContainerEntry.from_listing(item) for item in items]
 
     def _listing(self, *args: str) -> str:
         """A listing's output. Podman fails a listing when an image or container it is looking at
