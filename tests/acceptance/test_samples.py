@@ -12,9 +12,11 @@ from tests.acceptance.project import NO_CACHE, Project
 @pytest.mark.parametrize("sample", ["hello", "server", "workspace"])
 def test_sample_passes_built_in_checks_with_chef_and_static(project: Project, sample: str) -> None:
     project.copy(sample)
-    result = project.run(sample, "--rust-image-strategy=chef,static", "-v")
-    result.assert_outcomes(passed=10)
-    for check in ("build", "runs", "size", "linkage", "cache"):
+    # the server's cache probes (cold builds of tokio and axum on no cache) are the main job's (.ci/run)
+    checks = ("build", "runs", "size", "linkage") + (() if sample == "server" else ("cache",))
+    result = project.run(sample, "--rust-image-strategy=chef,static", f"--rust-image-checks={','.join(checks)}", "-v")
+    result.assert_outcomes(passed=2 * len(checks))
+    for check in checks:
         for variant in ("chef-docker", "static-docker"):
             result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::{check}[[]{variant}[]] PASSED*"])
     result.stdout.fnmatch_lines(["*rust-image summary*", f"{sample}*chef*docker*", f"{sample}*static*docker*"])
