@@ -175,11 +175,6 @@ def test_remote_engines_through_their_environment(
     gone.stdout.fnmatch_lines([f"*docker engine not reachable at {docker_socket}.gone*"])
 
 
-def test_unknown_engine_is_a_usage_error(project: Project) -> None:
-    project.copy("hello")
-    result = project.run("hello", "--rust-image-engine=nerdctl")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(["*unknown engine 'nerdctl'; choose from: docker, podman, all*"])
 
 
 def test_the_project_supplies_its_podman_settings() -> None:

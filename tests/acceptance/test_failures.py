@@ -110,14 +110,6 @@ def test_unreachable_engine_skips_naming_the_socket(project: Project, monkeypatc
     failed.stdout.fnmatch_lines(["*docker engine not reachable at unix:///tmp/rust-image-nowhere.sock*"])
 
 
-def test_malformed_manifest_names_file_and_line(project: Project) -> None:
-    crate = project.copy("hello")
-    manifest = crate / "Cargo.toml"
-    manifest.write_text('[package]\nname = "hello"\nversion = 0.1.0"\n')
-    result = project.run("hello")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*{manifest}:3: malformed TOML*"])
-    assert "Traceback" not in result.stdout.str()
 
 
 def test_library_without_binary_is_refused(project: Project) -> None:
@@ -130,25 +122,10 @@ def test_library_without_binary_is_refused(project: Project) -> None:
     result.stdout.fnmatch_lines([f"*{crate / 'Cargo.toml'}: no binary target*"])
 
 
-def test_unknown_binary_lists_the_choices(project: Project) -> None:
-    project.copy("workspace")
-    result = project.run("workspace", "--rust-image-bin=nope")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no binary named 'nope'; the binaries are: *wsctl (package ws-cli)*ws-daemon*"])
 
 
-def test_folder_without_manifest_is_a_usage_error(project: Project) -> None:
-    (project.pytester.path / "empty").mkdir()
-    result = project.run("empty")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(["*no Cargo.toml in empty; point pytest at a crate folder or its Cargo.toml*"])
 
 
-def test_unknown_strategy_is_a_usage_error(project: Project) -> None:
-    project.copy("hello")
-    result = project.run("hello", "--rust-image-strategy=nix")
-    assert result.ret == 4
-    result.stderr.fnmatch_lines(["*unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile*"])
 
 
 def test_unknown_check_is_a_usage_error(project: Project) -> None:
