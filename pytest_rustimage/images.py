@@ -30,9 +30,17 @@ from pytest_rustimage.dockerfile import DEPS_STAGE, GENERATED, Recipe, binary_pa
 from pytest_rustimage.elf import inspect_elf
 from pytest_rustimage.engines import Engine, make_engine
 from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildOutput, BuildRequest
-from pytest_rustimage.errors import ConfigError, EngineError, EngineUnavailable, RustImageError
+from pytest_rustimage.errors import BuildFailed, ConfigError, EngineError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult, image_info
-from pytest_rustimage.locks import exclusive, last_run, lock_folder, lock_path, record_run
+from pytest_rustimage.locks import (
+    exclusive,
+    failure_of,
+    last_run,
+    lock_folder,
+    lock_path,
+    record_failure,
+    record_run,
+)
 from pytest_rustimage.services import Service, start_service
 from pytest_rustimage.settings import ImageSpec
 
@@ -259,19 +267,31 @@ class ImageFactory:
         )
         tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
         lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, tag)
+        before = last_run(lock)
         # the holder's build is bounded by the same timeout; vendoring comes on top
-        with exclusive(lock, what=f"{what} as {tag}", timeout=spec.build_timeout + 900, say=self._say) as waited:
+        with exclusive(lock, what=f"{what} as {tag}", timeout=spec.build_timeout + 900, say=self._say):
             previous = engine.image_id(tag)
             built_by = last_run(lock)
-            origin = "this run" if built_by == self.run_id else "concurrent run" if waited else "earlier run"
+            failed = failure_of(lock, self.run_id) if previous is None else None
+            if failed is not None:  # another worker of this run tried: one failing build per run is enough
+                reason, log = failed
+                raise BuildFailed(f"{reason} (in another worker of this run, which tried to build it first)", log)
             if previous is not None and (not spec.rebuild or built_by == self.run_id):
+                # built by this run's workers, by a run that built it while we waited, or before we came
+                origin = "this run" if built_by == self.run_id else "concurrent run"
+                if built_by == before and built_by != self.run_id:
+                    origin = "earlier run"
                 how = {"this run": "built earlier in this run", "concurrent run": "built by a concurrent run"}
                 self._say(f"rust-image: reusing {tag} for {what} ({how.get(origin, 'inputs unchanged')})")
                 record = BuildRecord(
                     tag, previous, engine.name, spec.strategy, reused=True, duration=0.0, log="", origin=origin
                 )
             else:
-                record = self._build(spec, engine, context, dockerfile, tag, digest)
+                try:
+                    record = self._build(spec, engine, context, dockerfile, tag, digest)
+                except BuildFailed as exc:
+                    record_failure(lock, self.run_id, exc.reason, tail(exc.log, 200))
+                    raise
                 record_run(lock, self.run_id)
                 if previous is not None and previous != record.image_id:
                     engine.remove_image(previous)  # a rebuild took its tag: it would linger as <none>

@@ -15,7 +15,9 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,13 +33,29 @@ class LockTimeout(RustImageError):
     """Another process held the build lock for longer than this one may wait."""
 
 
+class LockFolderError(RustImageError):
+    """The lock folder cannot be made or is not safe to use."""
+
+
 def lock_folder() -> Path:
-    """The folder that every run of this user shares for build locks (``RUST_IMAGE_LOCK_DIR`` overrides)."""
+    """The folder that every run of this user shares for build locks (``RUST_IMAGE_LOCK_DIR`` overrides).
+
+    Made private to the user (mode 0700); refused when someone else owns it, since whoever can write
+    there can hold this user's builds or plant links."""
     folder = os.environ.get("RUST_IMAGE_LOCK_DIR") or os.path.join(
         tempfile.gettempdir(), f"pytest-rustimage-locks-{os.getuid()}"
     )
     path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.lstat()
+    except OSError as exc:
+        raise LockFolderError(f"cannot make the build lock folder {path}: {exc}; set RUST_IMAGE_LOCK_DIR") from exc
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise LockFolderError(
+            f"the build lock folder {path} is not a folder of yours that only you can write to; remove it, "
+            "or set RUST_IMAGE_LOCK_DIR to one"
+        )
     return path
 
 
@@ -56,7 +74,10 @@ def exclusive(
     say: Callable[[str], None] = lambda message: None,
 ) -> Iterator[bool]:
     """Hold ``path`` locked for the block; yields whether another process held it first (we waited)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise LockFolderError(f"cannot open the build lock {path}: {exc}") from exc
     try:
         waited = False
         started = last_notice = time.monotonic()
@@ -86,7 +107,7 @@ def exclusive(
 
 
 def last_run(lock: Path) -> str | None:
-    """The id of the run that last built the image behind ``lock`` (read while holding it)."""
+    """The id of the run that last built the image behind ``lock``."""
     try:
         return lock.with_suffix(".run").read_text().strip() or None
     except OSError:
@@ -95,4 +116,31 @@ def last_run(lock: Path) -> str | None:
 
 def record_run(lock: Path, run_id: str) -> None:
     """Note that run ``run_id`` built the image behind ``lock`` (written while holding it)."""
-    lock.with_suffix(".run").write_text(run_id)
+    _write(lock.with_suffix(".run"), run_id)
+    lock.with_suffix(".failed").unlink(missing_ok=True)
+
+
+def record_failure(lock: Path, run_id: str, reason: str, log: str) -> None:
+    """Note that run ``run_id`` tried to build the image behind ``lock`` and failed, so that the other
+    workers of that run report the failure instead of building again (written while holding it)."""
+    _write(lock.with_suffix(".failed"), json.dumps({"run": run_id, "reason": reason, "log": log}))
+
+
+def failure_of(lock: Path, run_id: str) -> tuple[str, str] | None:
+    """(reason, log) of a failed build of the image behind ``lock`` in run ``run_id``, if there was one."""
+    try:
+        noted = json.loads(lock.with_suffix(".failed").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(noted, dict) or noted.get("run") != run_id:
+        return None
+    return str(noted.get("reason", "")), str(noted.get("log", ""))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise LockFolderError(f"cannot write {path}: {exc}") from exc

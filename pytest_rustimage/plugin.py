@@ -137,19 +137,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    config = session.config
-    if not config.stash[STATE].settings.enabled or session.items:
-        return
+def _nothing_to_check(config: pytest.Config) -> str | None:
+    """Why a run that collected nothing under --rust-image was pointed at the wrong place, if it was."""
     for arg in config.args:
         path = Path(arg.split("::")[0])
         unusable = unusable_manifest(path) if path.is_dir() else None
         if unusable is not None:
-            raise pytest.UsageError(f"--rust-image: {unusable}")
+            return f"--rust-image: {unusable}"
         if path.is_dir() and not any(path.rglob("Cargo.toml")):
-            raise pytest.UsageError(
-                f"--rust-image: no Cargo.toml in {arg}; point pytest at a crate folder or its Cargo.toml"
-            )
+            return f"--rust-image: no Cargo.toml in {arg}; point pytest at a crate folder or its Cargo.toml"
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if not config.stash[STATE].settings.enabled or session.items or hasattr(config, "workerinput"):
+        return  # an xdist worker's usage error would not reach the user: the controller says it
+    problem = _nothing_to_check(config)
+    if problem is not None:
+        raise pytest.UsageError(problem)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist controller: note whether the workers collected anything."""
+    state = node.config.stash[STATE]
+    state.collected_by_workers = state.collected_by_workers or bool(ids)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -180,6 +193,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if state.started:
             config.workeroutput[WORKER_OUTPUT] = json.dumps(state.snapshot())
         return
+    if state.collected_by_workers is False and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        problem = _nothing_to_check(config)  # what pytest_collection_finish says without xdist
+        if problem is not None:
+            config.get_terminal_writer().line(f"ERROR: {problem}", red=True)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
     run = summary.merge([*state.from_workers, state.snapshot()])
     state.final = run
     if not run["images"]:

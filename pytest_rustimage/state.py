@@ -24,6 +24,7 @@ class State:
         self.notes: list[str] = []  # lines for the end-of-run summary
         self.from_workers: list[summary.Snapshot] = []  # under xdist, what each worker saw (controller only)
         self.final: summary.Snapshot | None = None  # the run's merged snapshot, once the session finished
+        self.collected_by_workers: bool | None = None  # under xdist, whether any worker collected an item
 
     def baseline(self) -> dict[str, int]:
         """The committed sizes, read once (an absent file is an empty baseline)."""

@@ -419,6 +419,7 @@ class DockerEngine:
             for item in items
         ]
 
+    @_api_call
     def image_layers(self) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
         for item in self._api("list images", lambda: self.client.api.images(all=True)):
@@ -439,6 +440,7 @@ class DockerEngine:
         items = self._api("list containers", lambda: self.client.api.containers(all=True, filters={"label": label}))
         return [ContainerEntry.from_listing(item) for item in items]
 
+    @_api_call
     def remove_unused_image(self, ref: str) -> None:
         try:
             self.client.api.remove_image(ref)
@@ -447,6 +449,7 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise EngineError(f"docker refused to remove {ref}: {exc.explanation or exc}") from exc
 
+    @_api_call
     def remove_stopped_container(self, container: str) -> None:
         try:
             self.client.api.remove_container(container)

@@ -35,8 +35,16 @@ from pytest_rustimage.engines.base import (
     write_secrets,
 )
 from pytest_rustimage.engines.process import stream_process
-from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, EngineUnavailable, RunTimeout
+from pytest_rustimage.errors import (
+    BuildFailed,
+    EngineError,
+    EngineGone,
+    EngineUnavailable,
+    RunTimeout,
+    RustImageError,
+)
 from pytest_rustimage.facts import RunResult, normalise_id
+from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 
 LOCAL = "local podman"
 CRUN_HINT = (
@@ -126,6 +134,14 @@ class PodmanEngine:
             raise EngineUnavailable("podman", self.endpoint, explain(done.stderr) or f"exit {done.returncode}")
 
     def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
+        # builds on one Podman storage take turns, so that what a stopped build leaves behind is known
+        # to be its own (see _clean_stopped_build); the holder's build is bounded by its own timeout
+        turn = lock_path(lock_folder(), self.endpoint, "podman builds")
+        wait = None if request.timeout is None else request.timeout + 120
+        with exclusive(turn, what=f"on this Podman storage before {request.tag}", timeout=wait):
+            return self._build(request, on_line)
+
+    def _build(self, request: BuildRequest, on_line: LineSink | None) -> BuildOutput:
         with tempfile.TemporaryDirectory(prefix="rust-image-iid-") as tmp:
             iidfile = Path(tmp) / "iid"
             cmd = [*self._base(), "build", "--layers", "-f", str(request.dockerfile), "-t", request.tag]
@@ -171,14 +187,16 @@ class PodmanEngine:
 
     def _clean_stopped_build(self, before: set[str]) -> None:
         """Podman 4 leaves a stopped build's working containers behind, and the step they were running
-        goes on: stop those steps and remove the containers that appeared since the build began.
-        (A build that another process started in the same moment on the same storage could be hit too.)"""
-        made = self._working_containers() - before
-        if not made:
-            return
-        if not (self._url or self._connection):
-            stop_run_steps({ident[:12] for ident in made})
-        self._run("rm", "-f", *sorted(made), check=False)
+        goes on: stop those steps and remove the containers that appeared since the build began (the
+        plugin's builds on one storage take turns, so they are this build's; a build someone started by
+        hand meanwhile could be hit too). Best effort: it never hides why the build stopped."""
+        with contextlib.suppress(RustImageError):
+            made = self._working_containers() - before
+            if not made:
+                return
+            if not (self._url or self._connection):
+                stop_run_steps({ident[:12] for ident in made})
+            self._run("rm", "-f", *sorted(made), check=False)
 
     def image_id(self, ref: str) -> str | None:
         done = self._run("image", "inspect", "--format", "{{.Id}}", ref, check=False)

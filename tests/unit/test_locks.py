@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.locks import LockTimeout, exclusive, last_run, lock_path, record_run
+from pytest_rustimage.locks import (
+    LockFolderError,
+    LockTimeout,
+    exclusive,
+    failure_of,
+    last_run,
+    lock_folder,
+    lock_path,
+    record_failure,
+    record_run,
+)
 
 HOLD = """
 import sys, time
@@ -80,3 +90,38 @@ def test_the_run_that_built_is_remembered(tmp_path: Path) -> None:
     assert last_run(path) is None
     record_run(path, "run-1")
     assert last_run(path) == "run-1"
+
+
+def test_a_failed_build_is_told_to_the_same_run_only_until_a_build_succeeds(tmp_path: Path) -> None:
+    path = lock_path(tmp_path, "e", "t")
+    record_failure(path, "run-1", "`docker build` exited with code 1", "error[E0425]: cannot find value")
+    assert failure_of(path, "run-1") == ("`docker build` exited with code 1", "error[E0425]: cannot find value")
+    assert failure_of(path, "run-2") is None  # another run tries again
+    record_run(path, "run-1")
+    assert failure_of(path, "run-1") is None
+
+
+def test_the_lock_folder_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "locks"
+    monkeypatch.setenv("RUST_IMAGE_LOCK_DIR", str(folder))
+    assert lock_folder() == folder
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_lock_folder_others_can_write_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    monkeypatch.setenv("RUST_IMAGE_LOCK_DIR", str(folder))
+    with pytest.raises(LockFolderError, match="not a folder of yours that only you can write to"):
+        lock_folder()
+
+
+def test_a_planted_link_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    path = lock_path(tmp_path, "e", "t")
+    path.with_suffix(".run").symlink_to(target)
+    with pytest.raises(LockFolderError, match="cannot write"):
+        record_run(path, "run-1")
+    assert target.read_text() == "keep"
