@@ -29,7 +29,14 @@ from pytest_rustimage.context import copy_tree, digest_inputs, vendor
 from pytest_rustimage.dockerfile import DEPS_STAGE, GENERATED, Recipe, binary_path, render, vendor_config
 from pytest_rustimage.elf import inspect_elf
 from pytest_rustimage.engines import Engine, make_engine
-from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, BuildOutput, BuildRequest
+from pytest_rustimage.engines.base import (
+    INPUTS_LABEL,
+    PLUGIN_LABEL,
+    RUN_LABEL,
+    SESSION_LABEL,
+    BuildOutput,
+    BuildRequest,
+)
 from pytest_rustimage.errors import BuildFailed, ConfigError, EngineError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.facts import BinaryFacts, BuildRecord, ImageConfig, ImageInfo, Layer, RunResult, image_info
 from pytest_rustimage.locks import (
@@ -314,7 +321,7 @@ class ImageFactory:
                 "RUNTIME_IMAGE": spec.runtime_image,
                 **spec.build_args,
             },
-            labels={**self._oci_labels(spec), **self.labels, INPUTS_LABEL: digest},
+            labels={**self._oci_labels(spec), **self.labels, INPUTS_LABEL: digest, RUN_LABEL: self.run_id},
             target="runtime" if spec.strategy in GENERATED else None,
             timeout=spec.build_timeout,
             secrets=secret_values(spec),

@@ -23,6 +23,7 @@ from pytest_rustimage.bases import RECIPE_LABEL
 from pytest_rustimage.engines.base import (
     INPUTS_LABEL,
     PLUGIN_LABEL,
+    RUN_LABEL,
     SESSION_LABEL,
     ContainerEntry,
     Engine,
@@ -68,6 +69,11 @@ def parse_tag(ref: str) -> PluginTag | None:
         return PluginTag(ref, crate, "probe")
     match = _BUILD_TAG.match(tag)
     return PluginTag(ref, crate, "build", match["strategy"]) if match else None
+
+
+def _built_by(image: ImageEntry) -> str:
+    """What made an image: its run (all xdist workers of one run are one), else its session."""
+    return image.labels.get(RUN_LABEL) or image.labels.get(SESSION_LABEL) or image.id
 
 
 def parse_duration(text: str) -> float:
@@ -142,11 +148,11 @@ def _tagged(images: Sequence[ImageEntry], policy: Policy, now: float) -> _Tagged
                 found.remove.append(Action("tag", tag.ref, image.id, "a cache probe's leftover"))
     for (crate, strategy), members in sorted(groups.items()):
         members.sort(key=lambda pair: (pair[1].created, pair[1].id), reverse=True)
-        sessions = list(dict.fromkeys(image.labels.get(SESSION_LABEL) or image.id for _, image in members))
+        sessions = list(dict.fromkeys(_built_by(image) for _, image in members))
         latest = set(sessions[: policy.keep])
         what = f"{crate} ({strategy})"
         for tag, image in members:
-            kept = not policy.everything and (image.labels.get(SESSION_LABEL) or image.id) in latest
+            kept = not policy.everything and _built_by(image) in latest
             digest = image.labels.get(INPUTS_LABEL)
             if digest:
                 found.inputs_kept[digest] = found.inputs_kept.get(digest, False) or kept

@@ -22,6 +22,7 @@ LineSink = Callable[[str], None]
 PLUGIN_LABEL = "io.github.pytest-rustimage"
 SESSION_LABEL = f"{PLUGIN_LABEL}.session"
 INPUTS_LABEL = f"{PLUGIN_LABEL}.inputs"
+RUN_LABEL = f"{PLUGIN_LABEL}.run"  # on built images: the run (all xdist workers of it) that built them
 
 
 LOCAL_HOST = "127.0.0.1"

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 import pytest
 
 from pytest_rustimage.bases import RECIPE_LABEL
-from pytest_rustimage.engines.base import INPUTS_LABEL, PLUGIN_LABEL, SESSION_LABEL, ContainerEntry, ImageEntry
+from pytest_rustimage.engines.base import (
+    INPUTS_LABEL,
+    PLUGIN_LABEL,
+    RUN_LABEL,
+    SESSION_LABEL,
+    ContainerEntry,
+    ImageEntry,
+)
 from pytest_rustimage.errors import ConfigError, EngineError
 from pytest_rustimage.prune import (
     EMPTY_LAYER,
@@ -123,6 +130,16 @@ def test_every_image_of_the_latest_session_stays() -> None:
     chosen = plan([OLD, NEW, second], [], Policy(), NOW)
     assert refs(chosen.remove) == list(OLD.tags)
     assert set(refs(chosen.keep)) == {*NEW.tags, *second.tags}
+
+
+def test_every_image_of_the_latest_run_stays_though_xdist_workers_built_them() -> None:
+    # two binaries of one workspace built by two workers (two sessions) of one run
+    run = {RUN_LABEL: "run-2"}
+    first = image("w1", "pytest-rustimage/hello:static-0000000000000006", age=DAY, session="gw0", labels=run)
+    second = image("w2", "pytest-rustimage/hello:static-0000000000000007", age=DAY + 60, session="gw1", labels=run)
+    chosen = plan([OLD, first, second], [], Policy(), NOW)
+    assert refs(chosen.remove) == list(OLD.tags)
+    assert set(refs(chosen.keep)) == {*first.tags, *second.tags}
 
 
 def test_keep_counts_sessions() -> None:
