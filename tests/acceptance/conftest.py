@@ -7,7 +7,6 @@ They build real images on the real Docker engine with the local base images
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from pytest_rustimage import bases
 from pytest_rustimage.engines import ENGINE_NAMES, make_engine
 from pytest_rustimage.engines.base import PLUGIN_LABEL
-from tests.acceptance.project import Project
+from tests.acceptance.project import Project, output_words
 
 
 @pytest.fixture(scope="session")
@@ -32,17 +31,13 @@ def base_images() -> None:
             engine.close()
 
 
-def _lines(command: list[str]) -> list[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
-
-
 def plugin_leftovers() -> dict[str, list[str]]:
     """Containers of the plugin on either engine, and untagged images its Podman builds left."""
     label = f"label={PLUGIN_LABEL}"
     return {
-        "docker containers": _lines(["docker", "ps", "-aq", "--filter", label]),
-        "podman containers": _lines(["podman", "ps", "-aq", "--filter", label]),
-        "podman <none> images": _lines(["podman", "images", "-q", "--filter", "dangling=true", "--filter", label]),
+        "docker containers": output_words("docker", "ps", "-aq", "--filter", label),
+        "podman containers": output_words("podman", "ps", "-aq", "--filter", label),
+        "podman <none> images": output_words("podman", "images", "-q", "--filter", "dangling=true", "--filter", label),
     }
 
 

@@ -24,6 +24,11 @@ rust_image_vendor = true
 """
 
 
+def output_words(*command: str) -> list[str]:
+    """The words a command prints (ids, one per line), failing when the command fails."""
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+
+
 class Project:
     """A pytester folder holding copies of sample crates and the ini the project uses."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage.engines.base import PLUGIN_LABEL
-from tests.acceptance.project import NO_CACHE, Project
+from tests.acceptance.project import NO_CACHE, Project, output_words
 from tests.acceptance.test_failures import SLEEPER
 
 ENGINES = ["docker", "podman"]
@@ -78,10 +78,6 @@ class Session:
         return code, "".join(self.output)
 
 
-def _lines(*command: str) -> list[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
-
-
 def working_containers() -> set[str]:
     """Buildah's working containers (a Podman build's stages), which `podman ps` shows only with --external."""
     listed = subprocess.run(
@@ -101,7 +97,7 @@ def processes_with(text: str, within: float = 30) -> list[str]:
 
 
 def tags_of(engine: str, crate: str) -> list[str]:
-    return _lines(engine, "images", "-q", "--filter", f"reference=*pytest-rustimage/{crate}:*")
+    return output_words(engine, "images", "-q", "--filter", f"reference=*pytest-rustimage/{crate}:*")
 
 
 @pytest.fixture
@@ -155,13 +151,13 @@ def test_it(rust_image):
     run = Session(project.path, *args, "--rust-image-require-engine")
     label = f"label={PLUGIN_LABEL}"
     deadline = time.monotonic() + 900
-    while not _lines(engine, "ps", "-q", "--filter", label, "--filter", "status=running"):
+    while not output_words(engine, "ps", "-q", "--filter", label, "--filter", "status=running"):
         assert run.proc.poll() is None and time.monotonic() < deadline, "".join(run.output)
         time.sleep(0.5)
     run.interrupt()
     code, output = run.finish()
     assert code == pytest.ExitCode.INTERRUPTED, output
-    assert _lines(engine, "ps", "-aq", "--filter", label) == [], "the container was left"
+    assert output_words(engine, "ps", "-aq", "--filter", label) == [], "the container was left"
     assert processes_with("sleepy --version") == []
     again = project.run("sleepy", "--rust-image-strategy=static", f"--rust-image-engine={engine}", NO_CACHE)
     again.assert_outcomes(passed=3, failed=1)  # runs fails: this binary never ends with --version

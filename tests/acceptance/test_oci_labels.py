@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.oci import CREATED, LICENSES, REVISION, SOURCE, TITLE, VERSION
+from pytest_rustimage.oci import CREATED, REVISION, SOURCE, TITLE, VERSION
 from tests.acceptance.owned import ENGINES, built_tags, labels, own_crate, rename
 from tests.acceptance.project import Project
 
@@ -52,8 +52,8 @@ def test_images_carry_the_commit_its_time_and_the_repository_without_credentials
         TITLE: crate_name,
         VERSION: "0.1.0",
     }
+    # exactly these: the sample has no license or description field, so there is no such label
     assert oci_labels("docker", tags["docker"]) == oci_labels("podman", tags["podman"]) == expected
-    assert LICENSES not in expected  # the sample has no license field, so no label
     for engine in ENGINES:  # the credentials are nowhere in the image's metadata, history included
         shown = subprocess.run([engine, "image", "inspect", tags[engine]], capture_output=True, text=True).stdout
         shown += subprocess.run([engine, "history", "--no-trunc", tags[engine]], capture_output=True, text=True).stdout
