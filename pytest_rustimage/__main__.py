@@ -8,7 +8,7 @@ import sys
 from pytest_rustimage import bases, prune
 from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
-from pytest_rustimage.images import _tag_part
+from pytest_rustimage.images import tag_part
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +85,7 @@ def _prune(args: argparse.Namespace) -> int:
             everything=args.everything,
             bases=args.bases,
             grace=prune.parse_duration(args.grace),
-            crates=tuple(_tag_part(name) for name in args.crates or ()),
+            crates=tuple(tag_part(name) for name in args.crates or ()),
         )
     except RustImageError as exc:
         print(f"error: {exc}", file=sys.stderr)

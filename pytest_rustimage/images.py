@@ -272,7 +272,7 @@ class ImageFactory:
                 **{f"label:{k}": v for k, v in oci_labels.items() if k not in oci.NOT_IN_DIGEST},
             },
         )
-        tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
+        tag = f"pytest-rustimage/{tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
         lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, tag)
         before = last_run(lock)
         # the holder's build is bounded by the same timeout; vendoring comes on top
@@ -347,7 +347,7 @@ class ImageFactory:
         if spec.strategy not in GENERATED:
             assert spec.dockerfile is not None
             return spec.dockerfile.parent, spec.dockerfile, spec.dockerfile.parent
-        context = Path(tempfile.mkdtemp(prefix=f"{_tag_part(spec.crate.name)}-{spec.strategy}-", dir=self._workdir))
+        context = Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=self._workdir))
         copy_tree(source or spec.crate.root, context / "app")
         recipe = Recipe(
             strategy=spec.strategy,
@@ -378,7 +378,7 @@ class ImageFactory:
         source = work / "crate"
         copy_tree(spec.crate.root, source)
         main = spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
-        tag = f"pytest-rustimage/{_tag_part(spec.crate.name)}:probe-{spec.strategy}-{self.session_id}"
+        tag = f"pytest-rustimage/{tag_part(spec.crate.name)}:probe-{spec.strategy}-{self.session_id}"
         deps_stage = DEPS_STAGE.get(spec.strategy)
         made: list[str] = []
         try:
@@ -481,6 +481,7 @@ def secret_values(spec: ImageSpec) -> dict[str, str]:
     return {name: os.environ[name] for name in spec.secret_build_args}
 
 
-def _tag_part(name: str) -> str:
+def tag_part(name: str) -> str:
+    """A crate name as it appears in image tags (``pytest-rustimage/NAME:...``)."""
     cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower()).strip("._-")
     return cleaned or "crate"

@@ -430,7 +430,7 @@ def resolve(
             f"{_where(crate, 'expect-linkage')}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}"
         )
     build_args = _build_args(meta.get("build-args", {}), crate)
-    secrets = _secret_names(meta.get("secret-build-args", []), build_args, _where(crate, "secret-build-args"))
+    secrets = _secret_names(meta.get("secret-build-args", []), build_args, crate)
     binary_path = meta.get("binary-path")
     if binary_path is not None and not (isinstance(binary_path, str) and binary_path.startswith("/")):
         raise ConfigError(
@@ -472,17 +472,19 @@ def resolve(
     )
 
 
-def _secret_names(value: Any, build_args: Mapping[str, Any], where: str) -> tuple[str, ...]:
+def _secret_names(value: Any, build_args: Mapping[str, Any], crate: Crate) -> tuple[str, ...]:
     """``secret-build-args``: names of build arguments whose values are secrets, read from the
     environment when building and handed to the builder as build secrets, never as build args."""
     if not isinstance(value, list) or not all(isinstance(v, str) and _ENV_NAME.fullmatch(v) for v in value):
         raise ConfigError(
-            f"{where}: secret-build-args must be a list of environment variable names, got {value!r}"
+            f"{_where(crate, 'secret-build-args')}: secret-build-args must be a list of environment variable "
+            f"names, got {value!r}"
         )
     both = sorted(set(value) & set(build_args))
     if both:
         raise ConfigError(
-            f"{where}: {', '.join(both)} is both in build-args and in secret-build-args; a secret's value "
+            f"{_where(crate, 'secret-build-args')}: {', '.join(both)} is both in build-args and in "
+            "secret-build-args; a secret's value "
             "must not be written in Cargo.toml: keep it only in secret-build-args and set it in the environment"
         )
     return tuple(sorted(set(value)))
