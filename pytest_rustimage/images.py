@@ -275,8 +275,10 @@ class ImageFactory:
         tag = f"pytest-rustimage/{tag_part(spec.crate.name)}:{spec.strategy}-{digest[:16]}"
         lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, tag)
         before = last_run(lock)
-        # the holder's build is bounded by the same timeout; vendoring comes on top
-        with exclusive(lock, what=f"{what} as {tag}", timeout=spec.build_timeout + 900, say=self._say):
+        # the holder's build is bounded by the same timeout; on Podman it may first wait for another
+        # build's turn (see PodmanEngine.build), and vendoring comes on top
+        bound = 2 * spec.build_timeout + 900
+        with exclusive(lock, what=f"{what} as {tag}", timeout=bound, say=self._say):
             previous = engine.image_id(tag)
             built_by = last_run(lock)
             failed = failure_of(lock, self.run_id) if previous is None else None

@@ -135,10 +135,10 @@ class PodmanEngine:
 
     def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
         # builds on one Podman storage take turns, so that what a stopped build leaves behind is known
-        # to be its own (see _clean_stopped_build); the holder's build is bounded by its own timeout
+        # to be its own (see _clean_stopped_build); no bound on the wait: each holder's build is bounded
+        # by its own timeout, and a holder that dies lets go
         turn = lock_path(lock_folder(), self.endpoint, "podman builds")
-        wait = None if request.timeout is None else request.timeout + 120
-        with exclusive(turn, what=f"on this Podman storage before {request.tag}", timeout=wait):
+        with exclusive(turn, what=f"on this Podman storage before {request.tag}"):
             return self._build(request, on_line)
 
     def _build(self, request: BuildRequest, on_line: LineSink | None) -> BuildOutput:
