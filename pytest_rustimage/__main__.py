@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pytest_rustimage import bases, prune
+from pytest_rustimage import names
 from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
-from pytest_rustimage.images import tag_part
+from pytest_rustimage.housekeeping import base_images as bases
+from pytest_rustimage.housekeeping import prune
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prune":
         return _prune(args)
     sources = tuple(args.sources) if args.sources else bases.DEFAULT_SOURCES
-    names = list(dict.fromkeys(args.engine or ["docker"]))
-    engines = [make_engine(name) for name in names]
+    chosen = list(dict.fromkeys(args.engine or ["docker"]))
+    engines = [make_engine(name) for name in chosen]
     try:
         for engine in engines:
             engine.ping()
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for engine in engines:
             engine.close()
-    print(f"builder: {bases.BUILDER_TAG}\nruntime: {bases.RUNTIME_TAG}")
+    print(f"builder: {names.LOCAL_BUILDER}\nruntime: {names.LOCAL_RUNTIME}")
     return 0
 
 
@@ -85,7 +86,7 @@ def _prune(args: argparse.Namespace) -> int:
             everything=args.everything,
             bases=args.bases,
             grace=prune.parse_duration(args.grace),
-            crates=tuple(tag_part(name) for name in args.crates or ()),
+            crates=tuple(names.tag_part(name) for name in args.crates or ()),
         )
     except RustImageError as exc:
         print(f"error: {exc}", file=sys.stderr)

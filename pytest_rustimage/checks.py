@@ -15,16 +15,16 @@ from typing import NoReturn
 import pytest
 from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-from pytest_rustimage.baseline import judge
-from pytest_rustimage.dockerfile import GENERATED
+from pytest_rustimage.build.image import RustImage
+from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.strategies import GENERATED
 from pytest_rustimage.errors import BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
-from pytest_rustimage.images import RustImage
-from pytest_rustimage.parity import compare, observe
-from pytest_rustimage.settings import ImageSpec, baseline_key, specs_for
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.names import IMAGE_CHECKS
+from pytest_rustimage.report.baseline import baseline_key, judge
+from pytest_rustimage.report.parity import compare, observe
+from pytest_rustimage.resolve import specs_for
 from pytest_rustimage.state import STATE, State
-
-CHECKS = ("build", "runs", "size", "linkage", "cache")  # and parity[STRATEGY] when several engines build
+from pytest_rustimage.units import format_size
 
 
 class CheckFailed(RustImageError):
@@ -104,7 +104,7 @@ def check_linkage(image: RustImage, state: State) -> str:
 
 
 def check_cache(image: RustImage, state: State) -> str:
-    if image.spec.strategy not in GENERATED:
+    if not image.spec.traits.generated:
         skip(
             f"the cache check needs a generated strategy ({', '.join(GENERATED)}); "
             f"{image.spec.strategy} builds the crate's own Dockerfile"
@@ -227,7 +227,7 @@ class CrateFile(pytest.File):
             return
         wanted = self.config.stash[STATE].settings.checks
         for spec in specs:
-            for check in CHECKS:
+            for check in IMAGE_CHECKS:
                 if check in wanted:
                     yield CheckItem.from_parent(self, name=f"{check}[{spec.variant}]", spec=spec, check=check)
         by_strategy: dict[str, list[ImageSpec]] = {}

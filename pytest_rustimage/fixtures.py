@@ -9,11 +9,12 @@ from typing import Any, NoReturn
 
 import pytest
 
+from pytest_rustimage.build.image import RustImage
+from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.crate import read_crate
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
-from pytest_rustimage.images import RustImage
-from pytest_rustimage.parity import ParityReport, compare, observe
-from pytest_rustimage.settings import ImageSpec, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.report.parity import ParityReport, compare, observe
+from pytest_rustimage.resolve import crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.state import STATE, State
 
 DISABLED = "image checks are off: pass --rust-image (or set rust_image = true in the ini) to build and check images"

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from pytest_rustimage import baseline, html_report, report, summary
+from pytest_rustimage.build.factory import ImageFactory
 from pytest_rustimage.checks import CrateFile
 from pytest_rustimage.crate import is_workspace_member, read_crate, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
-from pytest_rustimage.images import ImageFactory
-from pytest_rustimage.settings import Settings, add_options, crate_path, engines_for, strategies_for
+from pytest_rustimage.options import add_options
+from pytest_rustimage.report import baseline, html, records, summary
+from pytest_rustimage.resolve import crate_path, engines_for, strategies_for
+from pytest_rustimage.settings import Settings
 from pytest_rustimage.state import STATE, State
 
 __all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
@@ -207,7 +209,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if settings.update_baseline and verdicts:
         baseline.update(settings.baseline_path, {v.key: v.size for v in verdicts})
         run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
-    for path, render in ((settings.report_path, report.render), (settings.html_path, html_report.render)):
+    for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render(run["images"]), encoding="utf-8")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_rustimage import report, summary
-from pytest_rustimage.baseline import SizeVerdict, load
-from pytest_rustimage.images import ImageFactory
+from pytest_rustimage.build.factory import ImageFactory
+from pytest_rustimage.report import records, summary
+from pytest_rustimage.report.baseline import SizeVerdict, load
 from pytest_rustimage.settings import Settings
 
 
@@ -46,9 +46,9 @@ class State:
         if self._factory is None:
             return summary.snapshot([], [], [], self.notes)
         factory = self._factory
-        records = report.records(factory.images(), factory.cache_reports, self.verdicts)
+        images = records.records(factory.images(), factory.cache_reports, self.verdicts)
         engines = [f"engine {e.name} at {e.endpoint} ({e.builder})" for e in factory.engines()]
-        return summary.snapshot(records, self.verdicts.values(), engines, self.notes)
+        return summary.snapshot(images, self.verdicts.values(), engines, self.notes)
 
     def close(self) -> None:
         if self._factory is not None:

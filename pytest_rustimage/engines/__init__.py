@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_rustimage.engines.base import Engine
+from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import ConfigError
 
 ENGINE_NAMES = ("docker", "podman")

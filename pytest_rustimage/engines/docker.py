@@ -28,19 +28,20 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from pytest_rustimage.engines.base import (
+from pytest_rustimage.engines.process import stream_process
+from pytest_rustimage.engines.protocol import (
     BuildOutput,
     BuildRequest,
     ContainerEntry,
     ImageEntry,
     LineSink,
+    RunResult,
     bind_address,
     host_of,
     write_secrets,
 )
-from pytest_rustimage.engines.process import stream_process
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, EngineUnavailable, RunTimeout
-from pytest_rustimage.facts import RunResult, normalise_id
+from pytest_rustimage.names import normalise_id
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 P = ParamSpec("P")

@@ -24,17 +24,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_rustimage.engines.base import (
+from pytest_rustimage.engines.process import stream_process
+from pytest_rustimage.engines.protocol import (
     BuildOutput,
     BuildRequest,
     ContainerEntry,
     ImageEntry,
     LineSink,
+    RunResult,
     bind_address,
     host_of,
     write_secrets,
 )
-from pytest_rustimage.engines.process import stream_process
 from pytest_rustimage.errors import (
     BuildFailed,
     EngineError,
@@ -43,8 +44,8 @@ from pytest_rustimage.errors import (
     RunTimeout,
     RustImageError,
 )
-from pytest_rustimage.facts import RunResult, normalise_id
 from pytest_rustimage.locks import exclusive, lock_folder, lock_path
+from pytest_rustimage.names import normalise_id
 
 LOCAL = "local podman"
 CRUN_HINT = (

@@ -9,7 +9,7 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 
-from pytest_rustimage.engines.base import LineSink
+from pytest_rustimage.engines.protocol import LineSink
 
 
 def stream_process(

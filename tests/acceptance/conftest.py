@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage import bases
 from pytest_rustimage.engines import ENGINE_NAMES, make_engine
-from pytest_rustimage.engines.base import PLUGIN_LABEL
+from pytest_rustimage.housekeeping import base_images as bases
+from pytest_rustimage.names import PLUGIN_LABEL
 from tests.acceptance.project import Project, output_words
 
 

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from pytest_rustimage import bases
+from pytest_rustimage import names
 from pytest_rustimage.engines import make_engine
 
 NO_CACHE = "--rust-image-checks=build,runs,size,linkage"  # for tests about other things than the cache
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
 INI = f"""[pytest]
-rust_image_builder = {bases.BUILDER_TAG}
-rust_image_runtime = {bases.RUNTIME_TAG}
+rust_image_builder = {names.LOCAL_BUILDER}
+rust_image_runtime = {names.LOCAL_RUNTIME}
 rust_image_vendor = true
 """
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_rustimage import bases
-from pytest_rustimage.engines.base import INPUTS_LABEL
+from pytest_rustimage import names
+from pytest_rustimage.names import INPUTS_LABEL
 from tests.acceptance.owned import BUILD, ENGINES, built_tags, freed, image_id, labels, own_crate, prune, rename
 from tests.acceptance.project import Project
 
@@ -31,7 +31,7 @@ def unrelated() -> Iterator[str]:
     """An image tagged by hand (from the runtime base), on both engines."""
     tag = f"prune-test/unrelated:{uuid.uuid4().hex[:8]}"
     for engine in ENGINES:
-        subprocess.run([engine, "tag", bases.RUNTIME_TAG, tag], check=True)
+        subprocess.run([engine, "tag", names.LOCAL_RUNTIME, tag], check=True)
     yield tag
     for engine in ENGINES:
         subprocess.run([engine, "rmi", tag], capture_output=True)
@@ -54,7 +54,7 @@ def test_prune_removes_the_older_build_and_nothing_else(project: Project, crate_
     untouchable = {
         (engine, ref): image_id(engine, ref)
         for engine in ENGINES
-        for ref in (bases.BUILDER_TAG, bases.RUNTIME_TAG, unrelated, new[engine])
+        for ref in (names.LOCAL_BUILDER, names.LOCAL_RUNTIME, unrelated, new[engine])
     }
     assert all(untouchable.values()) and all(old_ids.values())
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.engines.base import PLUGIN_LABEL
+from pytest_rustimage.names import PLUGIN_LABEL
 from tests.acceptance.project import NO_CACHE, Project, output_words
 from tests.acceptance.test_failures import SLEEPER
 

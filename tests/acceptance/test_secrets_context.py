@@ -25,12 +25,13 @@ import tarfile
 import uuid
 from pathlib import Path
 
-from pytest_rustimage import bases
-from pytest_rustimage.context import vendor
+from pytest_rustimage import names
+from pytest_rustimage.build.context import prepare, vendor
+from pytest_rustimage.build.factory import ImageFactory
 from pytest_rustimage.engines import Engine
-from pytest_rustimage.engines.base import BuildRequest
-from pytest_rustimage.images import ImageFactory
-from pytest_rustimage.settings import Settings, specs_for
+from pytest_rustimage.engines.protocol import BuildRequest
+from pytest_rustimage.resolve import specs_for
+from pytest_rustimage.settings import Settings
 from tests.acceptance.project import Project, remove_reported_images
 
 BINARY_TEXT = b"Hello from a container!"  # a string literal of the hello sample's main.rs
@@ -118,8 +119,8 @@ def test_secrets_are_not_in_the_stage_that_receives_the_context(project: Project
     settings = Settings(
         cli_strategies=("static", "chef"),
         cli_engine="all",
-        builder_image=bases.BUILDER_TAG,
-        runtime_image=bases.RUNTIME_TAG,
+        builder_image=names.LOCAL_BUILDER,
+        runtime_image=names.LOCAL_RUNTIME,
         vendor=True,
         rootdir=project.path,
     )
@@ -129,7 +130,7 @@ def test_secrets_are_not_in_the_stage_that_receives_the_context(project: Project
         for spec in specs_for(settings, crate):
             engine = factory.engine(spec.engine)
             # the context exactly as the plugin makes it for this spec (the builds above use the same)
-            context, dockerfile, _ = factory._prepare(spec)
+            context, dockerfile, _ = prepare(spec, project.path)
             vendor(context / "app", context / "vendor")
             tag = f"pytest-rustimage/canary-stage:{spec.strategy}-{uuid.uuid4().hex[:12]}"
             made.append((engine, tag))
@@ -151,9 +152,9 @@ def test_secrets_are_not_in_the_stage_that_receives_the_context(project: Project
             assert hits, f"{what}: the search did not find the control file {control} either:\n{run.describe()}"
             assert hits == {"/app/assets/visible.txt"}, f"{what}: the canary is in {sorted(hits)}"
             listing = engine.run(tag, ["-c", "ls -a /app /app/src"], entrypoint=["/bin/sh"], labels=factory.labels)
-            names = set(listing.stdout.split())
-            assert {".dockerignore", "Cargo.toml", "assets", "main.rs", ".#main.rs"} <= names, listing.stdout
-            assert not {".env", ".env.local", ".envrc", ".env.production", ".git", "secrets"} & names, listing.stdout
+            listed = set(listing.stdout.split())
+            assert {".dockerignore", "Cargo.toml", "assets", "main.rs", ".#main.rs"} <= listed, listing.stdout
+            assert not {".env", ".env.local", ".envrc", ".env.production", ".git", "secrets"} & listed, listing.stdout
     finally:
         for engine, tag in made:
             engine.remove_image(tag)

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from pytest_rustimage.archive import ArchiveLayer, content_size, read_archive
+from pytest_rustimage.inspect.archive import ArchiveLayer, content_size, read_archive
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -112,7 +112,7 @@ def whiteout_layer(names: list[str]) -> bytes:
 
 
 def test_waste_counts_what_later_layers_delete_hide_or_overwrite() -> None:
-    from pytest_rustimage.archive import read_layer, wasted
+    from pytest_rustimage.inspect.archive import read_layer, wasted
 
     base = read_layer(
         io.BytesIO(

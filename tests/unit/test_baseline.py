@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.baseline import Tolerance, dump, judge, key, load, update
 from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.report.baseline import Tolerance, dump, judge, key, load, update
 
 MIB = 1024 * 1024
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.buildlog import Compiled, compiled_crates, marked, parse_steps
+from pytest_rustimage.build.buildlog import Compiled, compiled_crates, marked, parse_steps
 
 DATA = Path(__file__).parent / "data"
 BUILDERS = ["buildkit", "buildah", "legacy"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.cache import apply_edit, assess, comment_edit
+from pytest_rustimage.build.verdict import apply_edit, assess, comment_edit
 from pytest_rustimage.errors import ConfigError
 
 DATA = Path(__file__).parent / "data"

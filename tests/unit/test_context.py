@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.context import (
+from pytest_rustimage.build.context import (
     context_files,
     copy_tree,
     digest_inputs,

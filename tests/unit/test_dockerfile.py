@@ -7,10 +7,8 @@ import sys
 
 import pytest
 
-from pytest_rustimage.dockerfile import (
+from pytest_rustimage.build.dockerfile import (
     BINARY_DIR,
-    DEFAULT_BUILDER,
-    DEFAULT_RUNTIME,
     DEFAULT_USER,
     VENDOR_DIR,
     Recipe,
@@ -18,6 +16,7 @@ from pytest_rustimage.dockerfile import (
     render,
     vendor_config,
 )
+from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.elf import ElfFacts, inspect_elf
 from pytest_rustimage.errors import NotAnElfError
+from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
 # strerror() pulls in libc's error table, whose texts differ between libcs.

@@ -6,17 +6,17 @@ import dataclasses
 
 import pytest
 
-from pytest_rustimage.archive import ArchiveFacts, ArchiveLayer
-from pytest_rustimage.elf import ElfFacts
-from pytest_rustimage.facts import (
+from pytest_rustimage.engines.protocol import RunResult
+from pytest_rustimage.inspect.archive import ArchiveFacts, ArchiveLayer
+from pytest_rustimage.inspect.elf import ElfFacts
+from pytest_rustimage.inspect.facts import (
     BinaryFacts,
     ImageConfig,
     Layer,
-    RunResult,
     image_config_from_inspect,
     image_info,
-    normalise_id,
 )
+from pytest_rustimage.names import normalise_id
 
 IMAGE_ID = "sha256:5b1e0c6f1c9d2a7e4b3f8a6d0c2e9f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e"
 
@@ -54,7 +54,7 @@ INSPECT = {
     },
 }
 
-# What pytest_rustimage.archive measures for that image: every layer, oldest first.
+# What pytest_rustimage.inspect.archive measures for that image: every layer, oldest first.
 ARCHIVE = ArchiveFacts(
     layers=(
         ArchiveLayer(diff_id="sha256:1111", size=74_800_000, created_by="/bin/sh -c #(nop) ADD file:abc in /"),

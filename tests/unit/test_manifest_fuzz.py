@@ -29,10 +29,11 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pytest_rustimage.build.strategies import NAMES as STRATEGIES
 from pytest_rustimage.crate import read_crate
-from pytest_rustimage.dockerfile import STRATEGIES
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.settings import METADATA_KEYS, Settings, resolve, strategies_for
+from pytest_rustimage.resolve import METADATA_KEYS, resolve, strategies_for
+from pytest_rustimage.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
 SAMPLE_MANIFESTS = tuple(

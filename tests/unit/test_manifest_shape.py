@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage.crate import read_crate
+from pytest_rustimage.crate.locate import file_key_line, key_line
+from pytest_rustimage.crate.shape import kind
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.locate import file_key_line, key_line
-from pytest_rustimage.manifest import kind
 
 # --- locate ------------------------------------------------------------------------------------
 

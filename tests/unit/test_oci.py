@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.crate import read_crate
-from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.oci import (
+from pytest_rustimage.build.oci import (
     CREATED,
     DESCRIPTION,
     LICENSES,
@@ -25,6 +23,8 @@ from pytest_rustimage.oci import (
     rfc3339,
     source_date_epoch,
 )
+from pytest_rustimage.crate import read_crate
+from pytest_rustimage.errors import ConfigError
 
 SECRET = "s3cret-token"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

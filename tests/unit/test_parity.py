@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.parity import Observation, ParityFailed, compare, parse_tolerance
+from pytest_rustimage.report.parity import Observation, ParityFailed, compare
+from pytest_rustimage.units import parse_tolerance
 
 DOCKER = Observation(
     name="docker",
@@ -103,4 +104,4 @@ def test_parse_tolerance(text: str | float, value: float) -> None:
 @pytest.mark.parametrize("text", ["one", "150%", "-1%", "1", "%"])
 def test_parse_tolerance_refuses(text: str) -> None:
     with pytest.raises(ConfigError, match="parity tolerance"):
-        parse_tolerance(text)
+        parse_tolerance(text, what="parity tolerance")

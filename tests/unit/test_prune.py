@@ -6,30 +6,29 @@ from collections.abc import Mapping
 
 import pytest
 
-from pytest_rustimage.bases import RECIPE_LABEL
-from pytest_rustimage.engines.base import (
-    INPUTS_LABEL,
-    PLUGIN_LABEL,
-    RUN_LABEL,
-    SESSION_LABEL,
-    ContainerEntry,
-    ImageEntry,
-)
+from pytest_rustimage.engines.protocol import ContainerEntry, ImageEntry
 from pytest_rustimage.errors import ConfigError, EngineError
-from pytest_rustimage.prune import (
+from pytest_rustimage.housekeeping.prune import (
     EMPTY_LAYER,
     Action,
     Outcome,
-    PluginTag,
     Policy,
     freed_bytes,
     layer_sizes,
     parse_duration,
-    parse_tag,
     plan,
     prune_engine,
     report,
     vanishing,
+)
+from pytest_rustimage.names import (
+    INPUTS_LABEL,
+    PLUGIN_LABEL,
+    RECIPE_LABEL,
+    RUN_LABEL,
+    SESSION_LABEL,
+    PluginTag,
+    parse_tag,
 )
 
 NOW = 1_800_000_000.0

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from pytest_rustimage.dockerfile import DEPS_MARK, Recipe, render
+from pytest_rustimage.build.dockerfile import DEPS_MARK, Recipe, render
+from pytest_rustimage.build.spec import secret_values
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.images import secret_values
-from pytest_rustimage.settings import Settings, resolve
+from pytest_rustimage.resolve import resolve
+from pytest_rustimage.settings import Settings
 from tests.unit.test_settings import make_crate
 
 

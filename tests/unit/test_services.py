@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_rustimage.build.services import http_answers, parse_wait, port_answers
 from pytest_rustimage.engines.podman import CRUN_HINT, explain
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.services import http_answers, parse_wait, port_answers
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_crun_errors_get_the_fix_and_others_do_not() -> None:
     ],
 )
 def test_where_published_ports_are_reached(url: str | None, host: str, bind: str) -> None:
-    from pytest_rustimage.engines.base import bind_address, host_of
+    from pytest_rustimage.engines.protocol import bind_address, host_of
 
     assert host_of(url) == host
     assert bind_address(host_of(url)) == bind

@@ -9,15 +9,8 @@ import pytest
 
 from pytest_rustimage.crate import Binary, Crate, Package, read_crate
 from pytest_rustimage.errors import ConfigError, CrateError
-from pytest_rustimage.settings import (
-    METADATA_KEYS,
-    Settings,
-    _split,
-    crate_path,
-    engines_for,
-    resolve,
-    strategies_for,
-)
+from pytest_rustimage.resolve import METADATA_KEYS, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.settings import Settings, strategy_list
 
 MIB = 1024 * 1024
 
@@ -506,7 +499,7 @@ def test_crate_path_nothing_names_a_crate(tmp_path: Path) -> None:
     )
 
 
-# --- _split ------------------------------------------------------------------------------------
+# --- strategy_list ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -521,7 +514,7 @@ def test_crate_path_nothing_names_a_crate(tmp_path: Path) -> None:
     ],
 )
 def test_split(values: list[str], expected: tuple[str, ...]) -> None:
-    assert _split(values) == expected
+    assert strategy_list(values) == expected
 
 
 @pytest.mark.parametrize(
@@ -529,7 +522,7 @@ def test_split(values: list[str], expected: tuple[str, ...]) -> None:
 )
 def test_split_refuses_unknown(values: list[str], bad: str) -> None:
     with pytest.raises(ConfigError) as info:
-        _split(values)
+        strategy_list(values)
     assert str(info.value) == f"unknown strategy {bad!r}; choose from: chef, static, naive, dummy-main, dockerfile"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.sizes import format_size, parse_size
+from pytest_rustimage.units import format_size, parse_size
 
 
 @pytest.mark.parametrize(

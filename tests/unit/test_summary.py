@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_rustimage import summary
-from pytest_rustimage.baseline import SizeVerdict
+from pytest_rustimage.report import summary
+from pytest_rustimage.report.baseline import SizeVerdict
 
 
 def record(reused: bool, **extra: Any) -> dict[str, Any]:

@@ -19,56 +19,26 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pytest_rustimage.bases import RECIPE_LABEL
-from pytest_rustimage.engines.base import (
+from pytest_rustimage.engines.protocol import ContainerEntry, Engine, ImageEntry
+from pytest_rustimage.errors import ConfigError, EngineError
+from pytest_rustimage.names import (
     INPUTS_LABEL,
     PLUGIN_LABEL,
+    RECIPE_LABEL,
     RUN_LABEL,
     SESSION_LABEL,
-    ContainerEntry,
-    Engine,
-    ImageEntry,
+    TAG_PREFIX,
+    PluginTag,
+    bare,
+    parse_tag,
 )
-from pytest_rustimage.errors import ConfigError, EngineError
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.units import format_size
 
-TAG_PREFIX = "pytest-rustimage/"
 DEFAULT_GRACE = 3600.0
 EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"  # an empty tar
 STOPPED = frozenset({"created", "configured", "exited", "stopped", "dead"})
-_REGISTRY_PREFIXES = ("localhost/", "docker.io/library/", "docker.io/")
-_BUILD_TAG = re.compile(r"^(?P<strategy>[a-z][a-z0-9-]*)-(?P<digest>[0-9a-f]{16})$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class PluginTag:
-    """A tag in the plugin's repository: a build's (``CRATE:STRATEGY-DIGEST16``) or a cache probe's."""
-
-    ref: str  # as the engine spells it
-    crate: str
-    kind: str  # "build" or "probe"
-    strategy: str = ""
-
-
-def _bare(ref: str) -> str:
-    for prefix in _REGISTRY_PREFIXES:
-        if ref.startswith(prefix):
-            return ref[len(prefix) :]
-    return ref
-
-
-def parse_tag(ref: str) -> PluginTag | None:
-    """The plugin's meaning of a tag, or None when the plugin did not name it so."""
-    repository, sep, tag = _bare(ref).rpartition(":")
-    crate = repository[len(TAG_PREFIX) :] if repository.startswith(TAG_PREFIX) else ""
-    if not sep or not crate or "/" in crate or "/" in tag:
-        return None
-    if tag.startswith("probe-"):
-        return PluginTag(ref, crate, "probe")
-    match = _BUILD_TAG.match(tag)
-    return PluginTag(ref, crate, "build", match["strategy"]) if match else None
 
 
 def _built_by(image: ImageEntry) -> str:
@@ -197,7 +167,7 @@ def _bases(bases: Sequence[ImageEntry], policy: Policy, now: float, keep: list[A
                 keep.append(Action("base", image.id, image.id, _grace_note(policy)))
             else:
                 found.append(Action("base", image.id, image.id, "a replaced base image"))
-        for ref in (t for t in image.tags if _bare(t).startswith(TAG_PREFIX)):
+        for ref in (t for t in image.tags if bare(t).startswith(TAG_PREFIX)):
             if policy.everything:
                 found.append(Action("base", ref, image.id, "a base image (--all --bases)"))
             else:

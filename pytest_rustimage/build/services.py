@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
-from pytest_rustimage.engines.base import Engine
+from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import ConfigError, EngineError, RustImageError, tail
 
 

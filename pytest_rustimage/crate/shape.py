@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_rustimage.crate.locate import file_key_line
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.locate import file_key_line
 
 STRING = "a string"
 FILE_PATH = "a path in a string"

@@ -8,11 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_rustimage import __version__
-from pytest_rustimage.baseline import SizeVerdict
-from pytest_rustimage.cache import CacheReport
+from pytest_rustimage.build.image import RustImage
+from pytest_rustimage.build.verdict import CacheReport
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.images import RustImage
-from pytest_rustimage.settings import baseline_key
+from pytest_rustimage.report.baseline import SizeVerdict, baseline_key
 
 FORMAT = 1
 

@@ -1,22 +1,23 @@
-"""Frozen facts about images, builds, runs and binaries, and pure parsers of engine output.
+"""Frozen facts about images and binaries, and pure parsers of engine output.
 
 Nothing here talks to an engine: the engines hand raw ``inspect`` dicts and
 image archives to these parsers, so the same definitions hold for every engine.
 
 **Image size** is defined once, for every engine, as the uncompressed sum of
 the image's layers, each layer's size being the bytes of content it holds
-(see :mod:`pytest_rustimage.archive`). Compressed (registry) sizes, tar
+(see :mod:`pytest_rustimage.inspect.archive`). Compressed (registry) sizes, tar
 headers, manifests and configs are not counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pytest_rustimage.archive import ArchiveFacts
-from pytest_rustimage.elf import ElfFacts
+from pytest_rustimage.inspect.archive import ArchiveFacts
+from pytest_rustimage.inspect.elf import ElfFacts
+from pytest_rustimage.names import normalise_id
 
 
 @dataclass(frozen=True)
@@ -53,41 +54,6 @@ class ImageInfo:
     def wasted(self) -> int:
         """Bytes in the image that no container can see: deleted or overwritten by a later layer."""
         return sum(layer.wasted for layer in self.layers)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    command: tuple[str, ...]
-    exit_code: int
-    stdout: str
-    stderr: str
-    duration: float
-
-    def describe(self) -> str:
-        """The whole result as a person reads it in a failure."""
-        return (
-            f"command: {' '.join(self.command)}\nexit code: {self.exit_code}\n"
-            f"--- stdout ---\n{self.stdout.rstrip()}\n--- stderr ---\n{self.stderr.rstrip()}"
-        )
-
-
-@dataclass(frozen=True)
-class BuildRecord:
-    """How an image came to be: built now, or reused (see :data:`ORIGINS`)."""
-
-    tag: str
-    image_id: str
-    engine: str
-    strategy: str
-    reused: bool
-    duration: float
-    log: str = field(repr=False)
-    origin: str = "built"  # one of ORIGINS
-
-
-# where an image came from: built by this process; or found made by another worker of the same run,
-# by another run that was building it at the same time, or by an earlier run
-ORIGINS = ("built", "this run", "concurrent run", "earlier run")
 
 
 @dataclass(frozen=True)
@@ -158,8 +124,3 @@ def image_info(inspect: Mapping[str, Any], archive: ArchiveFacts) -> ImageInfo:
         layers=layers,
         config=image_config_from_inspect(inspect),
     )
-
-
-def normalise_id(image_id: str) -> str:
-    """Image ids as ``sha256:HEX`` whichever engine wrote them (Podman leaves the prefix out)."""
-    return image_id if ":" in image_id else f"sha256:{image_id}"

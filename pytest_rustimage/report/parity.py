@@ -4,7 +4,7 @@ Compared: the binary's sha256 (Rust builds of the same inputs are
 byte-identical, so a difference means different inputs, and the report says
 which ones differ), the run result (exit code and stdout), the runtime config
 (entrypoint, cmd, user, env, workdir, exposed ports), the layer count, and the
-size under the one definition (:mod:`pytest_rustimage.archive`) within a
+size under the one definition (:mod:`pytest_rustimage.inspect.archive`) within a
 relative tolerance. Labels are not compared: engines add their own
 (``io.buildah.version``) and the plugin's carry the session.
 
@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_rustimage.errors import ConfigError, RustImageError
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.units import format_size
 
 if TYPE_CHECKING:
-    from pytest_rustimage.images import RustImage
+    from pytest_rustimage.build.image import RustImage
 
 DEFAULT_TOLERANCE = 0.01
 
@@ -98,18 +98,6 @@ class ParityReport:
                 f"{self.left.tag} ({self.left.name}) and {self.right.tag} ({self.right.name}) differ in: {names}\n"
                 + self.table()
             )
-
-
-def parse_tolerance(value: str | float, *, what: str = "parity tolerance") -> float:
-    """``"1%"``, ``"0.01"`` or ``0.01``: a relative size tolerance."""
-    text = str(value).strip()
-    try:
-        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise ConfigError(f"{what}: cannot read {value!r}; write e.g. '1%' or 0.01") from None
-    if not 0 <= number < 1:
-        raise ConfigError(f"{what}: {value!r} is not between 0% and 100%")
-    return number
 
 
 def _binary_note(left: Observation, right: Observation) -> str:

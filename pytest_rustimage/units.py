@@ -1,4 +1,4 @@
-"""Sizes: parsing budgets written by people and printing sizes for people.
+"""Sizes and tolerances: parsing what people write (budgets, percentages) and printing sizes for people.
 
 Decimal units (kB, MB, GB) are powers of 1000, binary units (KiB, MiB, GiB)
 powers of 1024. A bare number, or one with ``B``, is bytes. Ambiguous
@@ -55,3 +55,15 @@ def format_size(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GiB"
+
+
+def parse_tolerance(value: str | float, *, what: str = "tolerance") -> float:
+    """``"1%"``, ``"0.01"`` or ``0.01``: a relative size tolerance."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"{what}: cannot read {value!r}; write e.g. '1%' or 0.01") from None
+    if not 0 <= number < 1:
+        raise ConfigError(f"{what}: {value!r} is not between 0% and 100%")
+    return number

@@ -28,10 +28,14 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from pytest_rustimage.build.dockerfile import Recipe, render, vendor_config
+from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import BuildFailed, CrateError
+from pytest_rustimage.names import tag_part
 
 ALWAYS_EXCLUDED = ("target", ".git")
 SECRET_PREFIX = ".env"  # .env, .env.local, .envrc ...: left out at any depth unless a `!` pattern names them
@@ -236,3 +240,30 @@ def vendor(app: Path, vendor_dir: Path, *, timeout: float = 900) -> str:
         raise BuildFailed(f"`cargo vendor` failed with exit code {done.returncode}", done.stderr)
     vendor_dir.mkdir(exist_ok=True)  # a crate without dependencies gets an empty folder
     return done.stderr
+
+
+def prepare(spec: ImageSpec, workdir: Path, source: Path | None = None) -> tuple[Path, Path, Path]:
+    """The build context of ``spec``: (context folder, Dockerfile, folder whose files are build inputs).
+
+    A generated strategy gets a fresh folder in ``workdir`` with the workspace (``source``, default:
+    the crate's) under ``app/``, its Dockerfile and, in vendored mode, the cargo config; the
+    ``dockerfile`` strategy builds the crate's folder as it is.
+    """
+    if not spec.traits.generated:
+        assert spec.dockerfile is not None
+        return spec.dockerfile.parent, spec.dockerfile, spec.dockerfile.parent
+    context = Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=workdir))
+    copy_tree(source or spec.crate.root, context / "app")
+    recipe = Recipe(
+        strategy=spec.strategy,
+        package=spec.binary.package,
+        binary=spec.binary.name,
+        locked=(context / "app" / "Cargo.lock").is_file(),
+        vendored=spec.vendor,
+        secrets=spec.secret_build_args,
+    )
+    dockerfile = context / "Dockerfile"
+    dockerfile.write_text(render(recipe))
+    if spec.vendor:
+        (context / "cargo-vendor.toml").write_text(vendor_config())
+    return context, dockerfile, context / "app"

@@ -27,13 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_rustimage.engines.base import PLUGIN_LABEL, Engine
+from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.facts import normalise_id
+from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME, RECIPE_LABEL, normalise_id
 
-BUILDER_TAG = "pytest-rustimage/builder:bookworm"
-RUNTIME_TAG = "pytest-rustimage/runtime:bookworm-slim"
-RECIPE_LABEL = f"{PLUGIN_LABEL}.base-recipe"
 SUITE = "bookworm"
 DEFAULT_SOURCES = (
     "deb http://deb.debian.org/debian bookworm main",
@@ -176,11 +173,11 @@ def ensure_runtime(
     say: Callable[[str], None] = print,
 ) -> list[BaseImage]:
     def make(tarball: Path) -> None:
-        say(f"making {RUNTIME_TAG} with mmdebstrap ...")
+        say(f"making {LOCAL_RUNTIME} with mmdebstrap ...")
         _run(mmdebstrap_command(tarball, sources), "mmdebstrap (runtime)")
 
     digest = recipe_digest("runtime", sources, {})
-    return _ensure(engines, RUNTIME_TAG, digest, make, ['CMD ["bash"]'], force=force, say=say)
+    return _ensure(engines, LOCAL_RUNTIME, digest, make, ['CMD ["bash"]'], force=force, say=say)
 
 
 def ensure_builder(
@@ -199,9 +196,9 @@ def ensure_builder(
     )
 
     def make(tarball: Path) -> None:
-        say(f"making {BUILDER_TAG} with mmdebstrap and the host's {tc.rustc_version} ...")
+        say(f"making {LOCAL_BUILDER} with mmdebstrap and the host's {tc.rustc_version} ...")
         _run(mmdebstrap_command(tarball, sources, include=BUILDER_PACKAGES, hooks=hooks), "mmdebstrap (builder)")
 
     digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
     changes = [f"ENV PATH={BUILDER_PATH}", "ENV CARGO_HOME=/usr/local/cargo", 'CMD ["bash"]']
-    return _ensure(engines, BUILDER_TAG, digest, make, changes, force=force, say=say)
+    return _ensure(engines, LOCAL_BUILDER, digest, make, changes, force=force, say=say)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.units import format_size
 
 BAR = "#3b6ea5"
 BASE = "#9aa5b1"

@@ -15,15 +15,9 @@ from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
-from pytest_rustimage.facts import RunResult, normalise_id
+from pytest_rustimage.names import normalise_id
 
 LineSink = Callable[[str], None]
-
-PLUGIN_LABEL = "io.github.pytest-rustimage"
-SESSION_LABEL = f"{PLUGIN_LABEL}.session"
-INPUTS_LABEL = f"{PLUGIN_LABEL}.inputs"
-RUN_LABEL = f"{PLUGIN_LABEL}.run"  # on built images: the run (all xdist workers of it) that built them
-
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -63,6 +57,22 @@ def write_secrets(request: BuildRequest, folder: Path) -> list[str]:
         path.write_text(value)
         options += ["--secret", f"id={name},src={path}"]
     return options
+
+
+@dataclass(frozen=True)
+class RunResult:
+    command: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float
+
+    def describe(self) -> str:
+        """The whole result as a person reads it in a failure."""
+        return (
+            f"command: {' '.join(self.command)}\nexit code: {self.exit_code}\n"
+            f"--- stdout ---\n{self.stdout.rstrip()}\n--- stderr ---\n{self.stderr.rstrip()}"
+        )
 
 
 @dataclass(frozen=True)

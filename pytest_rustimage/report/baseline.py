@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.units import format_size
 
 FORMAT = 1
 DEFAULT_RELATIVE = 0.05
@@ -28,7 +29,13 @@ Status = Literal["new", "same", "grew", "shrank", "over"]
 
 
 def key(crate: str, strategy: str, engine: str) -> str:
+    """An image's entry in the baseline: ``CRATE/STRATEGY/ENGINE``."""
     return f"{crate}/{strategy}/{engine}"
+
+
+def baseline_key(spec: ImageSpec) -> str:
+    """The entry of the image ``spec`` describes."""
+    return key(spec.crate.name, spec.strategy, spec.engine)
 
 
 @dataclass(frozen=True)

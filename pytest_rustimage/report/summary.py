@@ -13,8 +13,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_rustimage.baseline import SizeVerdict
-from pytest_rustimage.sizes import format_size
+from pytest_rustimage.report.baseline import SizeVerdict
+from pytest_rustimage.units import format_size
 
 Snapshot = dict[str, Any]  # {"images": [record], "verdicts": [verdict], "engines": [line], "notes": [line]}
 ROW = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"

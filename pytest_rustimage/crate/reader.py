@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_rustimage.crate.locate import file_key_line
+from pytest_rustimage.crate.shape import check_shape, kind
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.locate import file_key_line
-from pytest_rustimage.manifest import check_shape, kind
 
 if sys.version_info >= (3, 11):
     import tomllib

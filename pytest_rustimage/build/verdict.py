@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_rustimage.buildlog import Compiled, Step, compiled_crates, marked, parse_steps
+from pytest_rustimage.build.buildlog import Compiled, Step, compiled_crates, marked, parse_steps
 from pytest_rustimage.errors import ConfigError
 
 Edit = Callable[[Path], object] | tuple[str, str]

@@ -1,0 +1,193 @@
+"""A built image, :class:`RustImage`, and the record of how it came to be.
+
+A :class:`RustImage` is what tests receive: it runs the binary (:meth:`RustImage.run`), starts it as
+a service (:meth:`RustImage.serve`), reads its facts (:attr:`RustImage.info`, :meth:`RustImage.binary`)
+and probes its layer cache (:meth:`RustImage.rebuild_after`). Images are made by
+:class:`pytest_rustimage.build.factory.ImageFactory`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tarfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pytest_rustimage.build.dockerfile import binary_path
+from pytest_rustimage.build.services import Service, start_service
+from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.verdict import CacheReport, Edit
+from pytest_rustimage.engines import Engine
+from pytest_rustimage.engines.protocol import RunResult
+from pytest_rustimage.errors import EngineError
+from pytest_rustimage.inspect.archive import read_archive
+from pytest_rustimage.inspect.elf import inspect_elf
+from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer, image_info
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """How an image came to be: built now, or reused (see :data:`ORIGINS`)."""
+
+    tag: str
+    image_id: str
+    engine: str
+    strategy: str
+    reused: bool
+    duration: float
+    log: str = field(repr=False)
+    origin: str = "built"  # one of ORIGINS
+
+
+# where an image came from: built by this process; or found made by another worker of the same run,
+# by another run that was building it at the same time, or by an earlier run
+ORIGINS = ("built", "this run", "concurrent run", "earlier run")
+
+
+class RustImage:
+    """A built image and what can be learnt from it: what tests receive from the ``rust_image`` fixtures.
+
+    ``spec`` is what it was built from, ``build`` how it came to be (built now or reused). Facts are
+    read from the engine when first asked for and kept: :attr:`info` (size, layers, config) from one
+    read of the image archive, :meth:`binary` from the binary's bytes.
+    """
+
+    def __init__(
+        self,
+        spec: ImageSpec,
+        engine: Engine,
+        build: BuildRecord,
+        labels: Mapping[str, str],
+        probe: Callable[[ImageSpec, Edit | None], CacheReport],
+    ) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.build = build
+        self._labels = dict(labels)
+        self._probe = probe
+        self._binaries: dict[str, BinaryFacts] = {}
+
+    def __repr__(self) -> str:
+        return f"<RustImage {self.tag} {self.spec.variant}>"
+
+    @property
+    def id(self) -> str:
+        """The image id (``sha256:...``), the same whatever tag the image has."""
+        return self.build.image_id
+
+    @property
+    def tag(self) -> str:
+        """The tag the plugin gave the image: ``pytest-rustimage/CRATE:STRATEGY-DIGEST``."""
+        return self.build.tag
+
+    @cached_property
+    def info(self) -> ImageInfo:
+        """Id, tags, config and measured layers (reads the image archive once)."""
+        return measure(self.engine, self.id)
+
+    @property
+    def size(self) -> int:
+        """Uncompressed sum of the image's layers, in bytes (the same definition on every engine)."""
+        return self.info.size
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The image's layers, bottom first, each with its content bytes, wasted bytes and instruction."""
+        return self.info.layers
+
+    @property
+    def config(self) -> ImageConfig:
+        """The runtime config: user, entrypoint, cmd, env, workdir, exposed ports, labels."""
+        return self.info.config
+
+    @property
+    def binary_path(self) -> str:
+        """Where the checked binary lives in the image."""
+        if self.spec.binary_path:
+            return self.spec.binary_path
+        if self.spec.traits.generated:
+            return binary_path(self.spec.binary.name)
+        for command in (self.config.entrypoint, self.config.cmd):
+            if command and command[0].startswith("/"):
+                return command[0]
+        return binary_path(self.spec.binary.name)
+
+    def run(self, *args: str, timeout: float | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+        """Run the binary with ``args`` in a new container, which is removed afterwards."""
+        return self.engine.run(
+            self.id,
+            list(args),
+            entrypoint=[self.binary_path],
+            env=env,
+            labels=self._labels,
+            timeout=timeout or self.spec.run_timeout,
+        )
+
+    def serve(
+        self,
+        *args: str,
+        port: int | Sequence[int] | None = None,
+        wait: str = "port",
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> Service:
+        """Start the binary with ``args`` as a long-running container and wait until it is ready.
+
+        ``port``: the container port(s) to publish (default: the image's exposed tcp ports).
+        ``wait``: ``"port"``, ``"log:TEXT"`` or ``"http:/PATH"`` (see :mod:`pytest_rustimage.build.services`).
+        Use it as a context manager, or call ``stop()``; the session removes any left running.
+        """
+        if port is None:
+            ports = [int(p.split("/")[0]) for p in self.config.exposed_ports if p.endswith("/tcp")]
+        else:
+            ports = [port] if isinstance(port, int) else list(port)
+        return start_service(
+            self.engine,
+            self.tag,
+            list(args),
+            entrypoint=[self.binary_path],
+            ports=ports,
+            labels=self._labels,
+            env=env,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    def rebuild_after(self, edit: Edit | None = None) -> CacheReport:
+        """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
+
+        ``edit``: a callable receiving the copy's root folder, or a (relative path, new text) pair;
+        default: a comment line appended to the checked binary's main source file (a source-only
+        edit). The default probe runs once per session and is shared with the built-in cache check.
+        """
+        return self._probe(self.spec, edit)
+
+    def measured_binary(self) -> BinaryFacts | None:
+        """The checked binary's facts if this session already read them (no engine call)."""
+        return self._binaries.get(self.binary_path)
+
+    def binary(self, name: str | None = None) -> BinaryFacts:
+        """The checked binary (or another by name or absolute path) read out of the image."""
+        path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
+        if path not in self._binaries:
+            data = self.engine.read_file(self.id, path, labels=self._labels)
+            self._binaries[path] = BinaryFacts(
+                name=path.rsplit("/", 1)[-1],
+                path=path,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                elf=inspect_elf(data, name=f"{path} in {self.tag}"),
+            )
+        return self._binaries[path]
+
+
+def measure(engine: Engine, ref: str) -> ImageInfo:
+    """An image's facts, its size measured from its archive the same way on every engine."""
+    raw = engine.inspect_raw(ref)
+    with engine.open_archive(ref) as stream:
+        try:
+            archive = read_archive(stream)
+        except (ValueError, OSError, tarfile.TarError) as exc:
+            raise EngineError(f"cannot read the archive of image {ref} from {engine.name}: {exc}") from exc
+    return image_info(raw, archive)

@@ -1,0 +1,94 @@
+"""The names the plugin gives things, each written down once: labels, tags, base images, ids, checks.
+
+A foundation module: it imports nothing of the plugin, and every layer may import it.
+
+* **Labels** the plugin puts on what it makes (images, containers, base images), so that its cleanup
+  and ``prune`` find its own and nothing else.
+* **Tags**: a build's tag is ``pytest-rustimage/CRATE:STRATEGY-DIGEST16`` (the first 16 hex digits of
+  the build's input digest), a cache probe's ``pytest-rustimage/CRATE:probe-STRATEGY-SESSION-...``.
+  :func:`build_tag` and :func:`probe_tag` write them, :func:`parse_tag` reads them back.
+* **Base images**: the official defaults and the local ones ``python -m pytest_rustimage bases`` makes.
+* **Ids**: image ids as ``sha256:HEX`` whichever engine wrote them.
+* **Checks**: the names of the built-in checks, as ``--rust-image-checks`` and item ids spell them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# labels
+PLUGIN_LABEL = "io.github.pytest-rustimage"
+SESSION_LABEL = f"{PLUGIN_LABEL}.session"
+INPUTS_LABEL = f"{PLUGIN_LABEL}.inputs"  # on built images: the digest of the build's inputs
+RUN_LABEL = f"{PLUGIN_LABEL}.run"  # on built images: the run (all xdist workers of it) that built them
+RECIPE_LABEL = f"{PLUGIN_LABEL}.base-recipe"  # on local base images: the digest of their recipe
+
+# base images
+DEFAULT_BUILDER = "rust:1-bookworm"  # the official images stay the defaults
+DEFAULT_RUNTIME = "debian:bookworm-slim"
+LOCAL_BUILDER = "pytest-rustimage/builder:bookworm"  # made by `python -m pytest_rustimage bases`
+LOCAL_RUNTIME = "pytest-rustimage/runtime:bookworm-slim"
+
+# the built-in checks: one item per image for each of IMAGE_CHECKS, one per strategy for parity
+IMAGE_CHECKS = ("build", "runs", "size", "linkage", "cache")
+CHECK_NAMES = (*IMAGE_CHECKS, "parity")
+
+# tags
+REPOSITORY = "pytest-rustimage"
+TAG_PREFIX = f"{REPOSITORY}/"
+DIGEST_DIGITS = 16
+_REGISTRY_PREFIXES = ("localhost/", "docker.io/library/", "docker.io/")
+_BUILD_TAG = re.compile(rf"^(?P<strategy>[a-z][a-z0-9-]*)-(?P<digest>[0-9a-f]{{{DIGEST_DIGITS}}})$")
+_PROBE = "probe-"
+
+
+def tag_part(name: str) -> str:
+    """A crate name as it appears in image tags (``pytest-rustimage/NAME:...``)."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower()).strip("._-")
+    return cleaned or "crate"
+
+
+def build_tag(crate: str, strategy: str, digest: str) -> str:
+    """The tag of a build of ``crate`` with ``strategy`` whose inputs have ``digest``."""
+    return f"{TAG_PREFIX}{tag_part(crate)}:{strategy}-{digest[:DIGEST_DIGITS]}"
+
+
+def probe_tag(crate: str, strategy: str, session: str) -> str:
+    """The stem of a cache probe's tags (the probe adds ``-cold``, ``-warm``, ``-deps``)."""
+    return f"{TAG_PREFIX}{tag_part(crate)}:{_PROBE}{strategy}-{session}"
+
+
+@dataclass(frozen=True)
+class PluginTag:
+    """A tag in the plugin's repository: a build's (``CRATE:STRATEGY-DIGEST16``) or a cache probe's."""
+
+    ref: str  # as the engine spells it
+    crate: str
+    kind: str  # "build" or "probe"
+    strategy: str = ""
+
+
+def bare(ref: str) -> str:
+    """A reference without the registry prefix an engine may add (``localhost/``, ``docker.io/``)."""
+    for prefix in _REGISTRY_PREFIXES:
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def parse_tag(ref: str) -> PluginTag | None:
+    """The plugin's meaning of a tag, or None when the plugin did not name it so."""
+    repository, sep, tag = bare(ref).rpartition(":")
+    crate = repository[len(TAG_PREFIX) :] if repository.startswith(TAG_PREFIX) else ""
+    if not sep or not crate or "/" in crate or "/" in tag:
+        return None
+    if tag.startswith(_PROBE):
+        return PluginTag(ref, crate, "probe")
+    match = _BUILD_TAG.match(tag)
+    return PluginTag(ref, crate, "build", match["strategy"]) if match else None
+
+
+def normalise_id(image_id: str) -> str:
+    """Image ids as ``sha256:HEX`` whichever engine wrote them (Podman leaves the prefix out)."""
+    return image_id if ":" in image_id else f"sha256:{image_id}"
