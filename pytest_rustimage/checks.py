@@ -221,7 +221,8 @@ class CrateFile(pytest.File):
 
     def collect(self) -> Iterable[pytest.Item]:
         try:
-            specs = specs_for(self.config.stash[STATE].settings, self.path)
+            state = self.config.stash[STATE]
+            specs = specs_for(state.settings, state.crate(self.path))
         except RustImageError as exc:
             yield CrateErrorItem.from_parent(self, name="crate", error=exc)
             return

@@ -11,7 +11,6 @@ import pytest
 
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.spec import ImageSpec
-from pytest_rustimage.crate import read_crate
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.report.parity import ParityReport, compare, observe
 from pytest_rustimage.resolve import crate_path, engines_for, resolve, strategies_for
@@ -59,7 +58,7 @@ class RustImageFactory:
             settings = dataclasses.replace(settings, cli_bin=bin)
         asked: dict[str, Any] = {"crate": str(crate) if crate is not None else None, "bin": bin}
         try:
-            found = read_crate(crate_path(settings, asked))
+            found = self._state.crate(crate_path(settings, asked))
             spec = resolve(
                 settings,
                 found,
@@ -133,11 +132,5 @@ def rust_image(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> R
     param = getattr(request, "param", None)
     if isinstance(param, RustImageError):
         _fail(param)
-    assert isinstance(param, tuple), "rust_image is parametrized by the plugin"
-    strategy, engine = param
-    marker = marker_kwargs(request.node)
-    try:
-        spec = resolve(state.settings, read_crate(crate_path(state.settings, marker)), strategy, engine, marker)
-    except RustImageError as exc:
-        _fail(exc)
-    return obtain(state, spec)
+    assert isinstance(param, ImageSpec), "rust_image is parametrized by the plugin"
+    return obtain(state, param)

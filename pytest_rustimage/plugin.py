@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from pytest_rustimage.build.factory import ImageFactory
+from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.checks import CrateFile
-from pytest_rustimage.crate import is_workspace_member, read_crate, unusable_manifest
+from pytest_rustimage.crate import is_workspace_member, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.options import add_options
 from pytest_rustimage.report import baseline, html, records, summary
-from pytest_rustimage.resolve import crate_path, engines_for, strategies_for
+from pytest_rustimage.resolve import crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.settings import Settings
 from pytest_rustimage.state import STATE, State
 
@@ -120,14 +121,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = marker_kwargs(metafunc.definition)
     try:
-        crate = read_crate(crate_path(state.settings, marker))
+        crate = state.crate(crate_path(state.settings, marker))
         variants = [
             (s, e) for s in strategies_for(state.settings, crate, marker) for e in engines_for(state.settings, marker)
         ]
     except RustImageError as exc:
         metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
         return
-    metafunc.parametrize("rust_image", variants, ids=[f"{s}-{e}" for s, e in variants], indirect=True)
+    # each variant's spec, resolved here once (or the error resolving it, which its test reports)
+    specs: list[ImageSpec | RustImageError] = []
+    for strategy, engine in variants:
+        try:
+            specs.append(resolve(state.settings, crate, strategy, engine, marker))
+        except RustImageError as exc:
+            specs.append(exc)
+    metafunc.parametrize("rust_image", specs, ids=[f"{s}-{e}" for s, e in variants], indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -254,10 +254,10 @@ def _find_dockerfile(crate: Crate, configured: Any) -> Path:
     )
 
 
-def specs_for(settings: Settings, path: Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:
-    """Every (strategy, engine) spec for the crate at ``path``."""
+def specs_for(settings: Settings, crate: Crate | Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:
+    """Every (strategy, engine) spec for ``crate`` (a crate read already, or the path of one)."""
     marker = marker or {}
-    crate = read_crate(path)
+    crate = read_crate(crate) if isinstance(crate, Path) else crate
     return [
         resolve(settings, crate, strategy, engine, marker)
         for strategy in strategies_for(settings, crate, marker)

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from pytest_rustimage.build.factory import ImageFactory
+from pytest_rustimage.crate import Crate, read_crate
 from pytest_rustimage.report import records, summary
 from pytest_rustimage.report.baseline import SizeVerdict, load
 from pytest_rustimage.settings import Settings
 
 
 class State:
-    """Settings read once, and the image factory made on first use."""
+    """Settings read once, the crates read once, and the image factory made on first use."""
 
     def __init__(self, settings: Settings, make_factory: Callable[[], ImageFactory]) -> None:
         self.settings = settings
         self._make_factory = make_factory
         self._factory: ImageFactory | None = None
         self._baseline: dict[str, int] | None = None
+        self._crates: dict[Path, Crate] = {}  # by resolved manifest folder or file, as asked
         self.verdicts: dict[str, SizeVerdict] = {}  # by baseline key, filled by the size checks
         self.notes: list[str] = []  # lines for the end-of-run summary
         self.from_workers: list[summary.Snapshot] = []  # under xdist, what each worker saw (controller only)
@@ -31,6 +34,14 @@ class State:
         if self._baseline is None:
             self._baseline = load(self.settings.baseline_path)
         return self._baseline
+
+    def crate(self, path: Path) -> Crate:
+        """The crate at ``path`` (a folder or its ``Cargo.toml``), read once per session: collection,
+        parametrization and fixtures share it. A crate that cannot be read raises each time."""
+        key = path.resolve()
+        if key not in self._crates:
+            self._crates[key] = read_crate(path)
+        return self._crates[key]
 
     @property
     def started(self) -> bool:

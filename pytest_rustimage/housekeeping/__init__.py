@@ -1,0 +1,7 @@
+"""The command line's work outside pytest runs: local base images and pruning old images.
+
+``base_images`` makes the builder and runtime images from Debian's packages (``python -m
+pytest_rustimage bases``); ``prune`` removes the plugin's old images and leftovers (``python -m
+pytest_rustimage prune``). It may import the foundation modules and ``engines``; nothing that builds
+or checks crates.
+"""
