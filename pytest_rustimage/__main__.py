@@ -105,7 +105,7 @@ def _prune(args: argparse.Namespace) -> int:
             continue
         answered += 1
         try:
-            print(prune.report(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
+            print(prune.describe(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
         except RustImageError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)
             failed = True

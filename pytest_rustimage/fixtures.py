@@ -106,12 +106,15 @@ class RustImageParity:
 
 
 def marker_kwargs(node: pytest.Item) -> Mapping[str, Any]:
+    """The arguments of the closest ``rust_image`` marker (none: empty)."""
     marker = node.get_closest_marker("rust_image")
     return dict(marker.kwargs) if marker else {}
 
 
 @pytest.fixture(scope="session")
 def rust_image_factory(pytestconfig: pytest.Config) -> RustImageFactory:
+    """Any crate's image: ``rust_image_factory(crate=..., strategy=..., bin=..., engine=...)`` returns a
+    RustImage, built once per session (``crate`` relative to the rootdir; arguments win over settings)."""
     state = pytestconfig.stash[STATE]
     if not state.settings.enabled:
         pytest.skip(DISABLED)
@@ -120,12 +123,15 @@ def rust_image_factory(pytestconfig: pytest.Config) -> RustImageFactory:
 
 @pytest.fixture(scope="session")
 def rust_image_parity(pytestconfig: pytest.Config, rust_image_factory: RustImageFactory) -> RustImageParity:
+    """Two engines' images compared: ``rust_image_parity(crate=..., strategy=...)`` (or two RustImages)
+    returns a ParityReport; ``.assert_equivalent()`` fails with a side-by-side table of what differs."""
     return RustImageParity(pytestconfig.stash[STATE], rust_image_factory)
 
 
 @pytest.fixture
 def rust_image(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> RustImage:
-    """The image of the crate this test points at, for the variant in the test id."""
+    """The image of the crate this test points at (``@pytest.mark.rust_image(crate=...)``), one test per
+    strategy and engine (``test_x[chef-docker]``): run it, serve it, read its size, layers and binary."""
     state = pytestconfig.stash[STATE]
     if not state.settings.enabled:
         pytest.skip(DISABLED)

@@ -61,6 +61,7 @@ def port_answers(host: str, port: int, settle: float = 0.2) -> bool:
 
 
 def http_answers(url: str) -> bool:
+    """Whether ``GET url`` answers with a status below 500."""
     try:
         with urllib.request.urlopen(url, timeout=2.0) as response:
             return int(response.status) < 500
@@ -87,12 +88,15 @@ class Service:
         return next(iter(self.ports.values()))
 
     def url(self, path: str = "/") -> str:
+        """``http://HOST:PORT/PATH`` of the first published port, as reached from here."""
         return f"http://{self.host}:{self.port}{path if path.startswith('/') else '/' + path}"
 
     def logs(self) -> str:
+        """What the container wrote so far, stdout and stderr together."""
         return self.engine.logs(self.container)
 
     def stop(self) -> None:
+        """Stop and remove the container (once; later calls do nothing)."""
         if not self._stopped:
             self._stopped = True
             self.engine.remove_container(self.container)

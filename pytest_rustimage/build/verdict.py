@@ -1,6 +1,6 @@
 """The layer-cache probe's verdict: after an edit, was the dependency layer reused, and what did cargo compile?
 
-The probe (:meth:`ImageFactory.probe_cache`) builds a copy of the crate cold
+The probe (:class:`pytest_rustimage.build.probe.CacheProbe`) builds a copy of the crate cold
 (``--no-cache``), applies an edit to the copy, and builds again. This module
 judges the two builds from what they left: the build logs (each builder's own
 words for "from cache", and cargo's ``Compiling`` lines) and, where the
@@ -57,6 +57,8 @@ def comment_edit(relative: str, stamp: str) -> Edit:
 
 @dataclass(frozen=True)
 class StepOutcome:
+    """One step of the rebuild: its stage, its instruction, and whether it came from cache."""
+
     stage: str
     instruction: str
     cached: bool
@@ -64,6 +66,11 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class CacheReport:
+    """What a cache probe saw: the edit, both builds' times, the dependency step, what cargo compiled.
+
+    :attr:`ok` is the verdict; :meth:`summary` one line, :meth:`describe` the whole story of a failure.
+    """
+
     edit: str
     strategy: str
     engine: str
@@ -89,17 +96,21 @@ class CacheReport:
 
     @property
     def third_party_recompiled(self) -> tuple[str, ...]:
+        """``NAME vVERSION`` of each crate from outside the workspace that the rebuild compiled."""
         return tuple(f"{c.name} v{c.version}" for c in self.compiled if not self._own(c))
 
     @property
     def own_recompiled(self) -> tuple[str, ...]:
+        """``NAME vVERSION`` of each of the workspace's own crates that the rebuild compiled."""
         return tuple(f"{c.name} v{c.version}" for c in self.compiled if self._own(c))
 
     @property
     def ok(self) -> bool:
+        """The verdict: the dependency layer was reused and no third-party crate was compiled again."""
         return self.deps_reused and not self.third_party_recompiled
 
     def summary(self) -> str:
+        """One line: the edit, the dependency layer, what was recompiled, both builds' times."""
         deps = "reused" if self.deps_reused else "rebuilt"
         return (
             f"{self.edit}: dependency layer {deps}; recompiled {len(self.third_party_recompiled)} third-party and "

@@ -315,7 +315,7 @@ def _short(action: Action) -> str:
     return action.ref
 
 
-def report(outcome: Outcome) -> str:
+def describe(outcome: Outcome) -> str:
     """Lines for a person: what went (or would go), what stayed and why, the bytes freed."""
     verb = "would remove" if outcome.dry_run else "removed"
     lines = [f"{outcome.engine} at {outcome.endpoint}:"]

@@ -32,6 +32,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class ImageConfig:
+    """An image's runtime config, the same fields from Docker and Podman."""
+
     user: str
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...]
@@ -43,6 +45,8 @@ class ImageConfig:
 
 @dataclass(frozen=True)
 class ImageInfo:
+    """An image as measured: id, tags, size (the one definition), its layers and config."""
+
     id: str
     tags: tuple[str, ...]
     size: int
@@ -68,22 +72,27 @@ class BinaryFacts:
 
     @property
     def linkage(self) -> str:
+        """``static``, ``static-pie`` or ``dynamic``, from the ELF headers."""
         return self.elf.linkage
 
     @property
     def is_static(self) -> bool:
+        """Whether the binary loads no shared library and has no interpreter (``static`` or ``static-pie``)."""
         return self.elf.linkage in ("static", "static-pie")
 
     @property
     def interpreter(self) -> str | None:
+        """The dynamic loader it names (``PT_INTERP``), or None."""
         return self.elf.interpreter
 
     @property
     def needed(self) -> tuple[str, ...]:
+        """The shared libraries it needs (``DT_NEEDED``), in order."""
         return self.elf.needed
 
     @property
     def libc(self) -> str:
+        """The C library it was linked with, as far as the bytes tell: ``glibc``, ``musl`` or ``unknown``."""
         return self.elf.libc
 
 

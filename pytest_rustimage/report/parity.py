@@ -55,6 +55,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class Row:
+    """One compared fact: both sides' values, whether they are the same, and a note on why not."""
+
     what: str
     left: str
     right: str
@@ -64,6 +66,8 @@ class Row:
 
 @dataclass(frozen=True)
 class ParityReport:
+    """Two images compared fact by fact (:meth:`table`); :meth:`assert_equivalent` fails on differences."""
+
     left: Observation
     right: Observation
     rows: tuple[Row, ...]
@@ -71,10 +75,12 @@ class ParityReport:
 
     @property
     def differences(self) -> tuple[Row, ...]:
+        """The compared facts that differ."""
         return tuple(row for row in self.rows if not row.same)
 
     @property
     def equivalent(self) -> bool:
+        """Whether every compared fact is the same (sizes within the tolerance)."""
         return not self.differences
 
     def table(self, width: int = 36) -> str:
@@ -92,6 +98,7 @@ class ParityReport:
         return "\n".join(lines + (["", *notes] if notes else []))
 
     def assert_equivalent(self) -> None:
+        """Raise :class:`ParityFailed` naming the differing facts, with the side-by-side table."""
         if not self.equivalent:
             names = ", ".join(row.what for row in self.differences)
             raise ParityFailed(
@@ -118,6 +125,8 @@ def _binary_note(left: Observation, right: Observation) -> str:
 
 
 def compare(left: Observation, right: Observation, tolerance: float = DEFAULT_TOLERANCE) -> ParityReport:
+    """Compare two observations; sizes may differ by ``tolerance`` (relative) and still count as the same."""
+
     def row(what: str, a: object, b: object, note: str = "") -> Row:
         return Row(what, str(a), str(b), a == b, note)
 

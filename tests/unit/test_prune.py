@@ -13,12 +13,12 @@ from pytest_rustimage.housekeeping.prune import (
     Action,
     Outcome,
     Policy,
+    describe,
     freed_bytes,
     layer_sizes,
     parse_duration,
     plan,
     prune_engine,
-    report,
     vanishing,
 )
 from pytest_rustimage.names import (
@@ -329,7 +329,7 @@ def test_a_dry_run_removes_nothing_and_says_what_it_would_free() -> None:
     assert engine.calls == [] and set(engine.images) == {OLD.id, NEW.id}
     assert refs(outcome.removed) == ["c", *OLD.tags]
     assert (outcome.freed, outcome.exact) == (1000, True)  # OLD's own layer; "shared" stays with NEW
-    text = report(outcome)
+    text = describe(outcome)
     assert "would remove pytest-rustimage/hello:static-0000000000000001: an older build of hello (static)" in text
     assert "would remove container c: a exited container" in text
     assert "would free 1000 B (1000 bytes)" in text
@@ -341,8 +341,8 @@ def test_a_run_removes_and_counts_what_went() -> None:
     assert engine.calls == ["c", *OLD.tags]
     assert set(engine.images) == {NEW.id} and not engine.containers
     assert (outcome.freed, outcome.exact, outcome.refused) == (1000, True, [])
-    assert "removed pytest-rustimage/hello:static-0000000000000001" in report(outcome)
-    assert "freed 1000 B" in report(outcome)
+    assert "removed pytest-rustimage/hello:static-0000000000000001" in describe(outcome)
+    assert "freed 1000 B" in describe(outcome)
 
 
 def test_a_refusal_is_reported_and_not_counted() -> None:
@@ -351,12 +351,12 @@ def test_a_refusal_is_reported_and_not_counted() -> None:
     assert OLD.id in engine.images
     assert [(action.ref, why) for action, why in outcome.refused] == [(OLD.tags[0], f"{OLD.tags[0]} is in use")]
     assert outcome.freed == 0
-    assert f"could not remove {OLD.tags[0]}: {OLD.tags[0]} is in use" in report(outcome)
+    assert f"could not remove {OLD.tags[0]}: {OLD.tags[0]} is in use" in describe(outcome)
 
 
 def test_nothing_to_do_says_so() -> None:
     outcome = Outcome("docker", "unix:///x", dry_run=False, exact=False, freed=3)
-    assert report(outcome) == "docker at unix:///x:\n  nothing to remove\n  freed at least 3 B (3 bytes)"
+    assert describe(outcome) == "docker at unix:///x:\n  nothing to remove\n  freed at least 3 B (3 bytes)"
 
 
 # ---- the command line
