@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import uuid
 
 import pytest
@@ -43,13 +45,25 @@ def test_second_session_reuses_the_image_without_building(project: Project) -> N
     assert "building hello" not in second.stdout.str()
 
 
+def summary_tag(result: pytest.RunResult) -> str:
+    """The tag the run's summary names for hello's static image on Docker (``image TAG (static-docker)``)."""
+    found = [m[1] for m in (re.match(r"^image (\S+) \(static-docker\)", line) for line in result.outlines) if m]
+    assert len(found) == 1, result.outlines
+    assert re.fullmatch(r"pytest-rustimage/hello:static-[0-9a-f]+", found[0]), found
+    return found[0]
+
+
 def test_a_source_change_makes_a_new_tag(project: Project) -> None:
     crate = project.copy("hello")
     first = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
+    first.assert_outcomes(passed=4)  # built now or reused from an earlier session: either has a tag
+    old = summary_tag(first)
     main = crate / "src" / "main.rs"
     main.write_text(main.read_text() + f"\n// a change never built before: {uuid.uuid4()}\n")
     second = project.run("hello", "--rust-image-strategy=static", NO_CACHE)
     second.assert_outcomes(passed=4)
-    second.stdout.fnmatch_lines(["*building hello (static-docker)*"])
-    tag = next(line for line in first.outlines if "pytest-rustimage/hello:static-" in line).split()[-1]
-    assert tag not in second.stdout.str()
+    new = summary_tag(second)
+    second.stdout.fnmatch_lines([f"*building hello (static-docker) with docker (*) as {new} ...*"])
+    assert new != old
+    assert old not in second.stdout.str()
+    subprocess.run(["docker", "rmi", new], capture_output=True, check=True)  # it serves no later run
