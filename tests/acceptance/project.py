@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -22,6 +23,29 @@ rust_image_builder = {names.LOCAL_BUILDER}
 rust_image_runtime = {names.LOCAL_RUNTIME}
 rust_image_vendor = true
 """
+
+
+@functools.cache
+def static_libc() -> str:
+    """The libc of the static strategy's binaries, as the builder decides it (see build/dockerfile.py):
+    ``musl`` when the builder's toolchain has the x86_64-unknown-linux-musl target, else ``glibc``
+    (the gnu target with ``+crt-static``). Read from the local builder image itself."""
+    musl = '"$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-musl"'
+    probe = f"if [ -d {musl} ]; then echo musl; else echo glibc; fi"
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network=none", "--entrypoint", "sh", names.LOCAL_BUILDER, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return done.stdout.strip()
+
+
+def static_linkages() -> tuple[str, ...]:
+    """The linkages a static-strategy binary may have with :func:`static_libc`: glibc's +crt-static
+    gives static-pie; Rust's musl target is static-pie by default, plain static with some toolchains."""
+    return ("static-pie",) if static_libc() == "glibc" else ("static-pie", "static")
 
 
 def output_words(*command: str) -> list[str]:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from tests.acceptance.project import Project
+from tests.acceptance.project import Project, static_libc, static_linkages
+from tests.acceptance.test_failures import SLEEPER
 
 USER_TESTS = """
+import subprocess
+
 import pytest
+
+
+def docker_size(image):
+    done = subprocess.run(["docker", "image", "inspect", "--format", "{{.Size}}", image.id],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
 
 @pytest.mark.rust_image(crate="hello", strategy="static")
 def test_static_hello(rust_image):
@@ -15,8 +24,9 @@ def test_static_hello(rust_image):
     facts = rust_image.binary()
     assert facts.path == "/usr/local/bin/hello"
     assert facts.linkage in ("static", "static-pie") and facts.interpreter is None and facts.needed == ()
-    assert facts.libc == "glibc" and len(facts.sha256) == 64
+    assert facts.linkage in LINKAGES and facts.libc == "LIBC" and len(facts.sha256) == 64
     assert rust_image.size == sum(layer.size for layer in rust_image.layers) >= facts.size
+    assert rust_image.size == docker_size(rust_image)  # docs/fixtures.md: what `docker image inspect` calls Size
     assert rust_image.info.layer_count == 1
     assert rust_image.config.entrypoint == ("/usr/local/bin/hello",)
     assert rust_image.config.user == "65532:65532"
@@ -33,6 +43,7 @@ def test_chef_hello_is_dynamic_on_the_slim_runtime(rust_image):
     facts = rust_image.binary()
     assert facts.linkage == "dynamic" and "libc.so.6" in facts.needed
     assert rust_image.info.layer_count == 2
+    assert rust_image.size == docker_size(rust_image)  # the runtime base's layers too
     assert rust_image.run().stdout == "Hello from a container!\\n"
 
 def test_factory_picks_a_binary_of_the_workspace(rust_image_factory):
@@ -41,7 +52,7 @@ def test_factory_picks_a_binary_of_the_workspace(rust_image_factory):
     assert image.binary().path == "/usr/local/bin/ws-daemon"
 
 @pytest.mark.rust_image(crate="hello")
-def test_run_timeout_is_honoured(rust_image):
+def test_a_run_within_its_timeout_finishes(rust_image):
     assert rust_image.run("--version", timeout=30).exit_code == 0
 """
 
@@ -49,14 +60,15 @@ def test_run_timeout_is_honoured(rust_image):
 def test_users_tests_get_real_images(project: Project) -> None:
     project.copy("hello")
     project.copy("workspace")
-    project.pytester.makepyfile(test_user=USER_TESTS)
+    user_tests = USER_TESTS.replace("LINKAGES", repr(static_linkages())).replace('"LIBC"', repr(static_libc()))
+    project.pytester.makepyfile(test_user=user_tests)
     result = project.run("test_user.py", "-v")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         [
             "*test_static_hello[[]static-docker[]] PASSED*",
             "*test_chef_hello_is_dynamic_on_the_slim_runtime[[]chef-docker[]] PASSED*",
-            "*test_run_timeout_is_honoured[[]chef-docker[]] PASSED*",
+            "*test_a_run_within_its_timeout_finishes[[]chef-docker[]] PASSED*",
         ]
     )
 
@@ -150,3 +162,39 @@ def test_it(rust_image):
     result = project.run("hello", "test_user.py", "--rust-image-strategy=dockerfile", "-v")
     result.assert_outcomes(passed=5, skipped=1)  # the cache check needs a generated strategy
     result.stdout.fnmatch_lines(["*hello/Cargo.toml::runs[[]dockerfile-docker[]] PASSED*"])
+
+
+TIMEOUT_TEST = """
+import subprocess
+import time
+
+import pytest
+
+from pytest_rustimage.errors import RunTimeout
+
+
+@pytest.mark.rust_image(crate="sleeprun", strategy="static", engine="all")
+def test_run_timeout_is_honoured(rust_image):
+    started = time.monotonic()
+    with pytest.raises(RunTimeout) as raised:
+        rust_image.run("--version", timeout=2)  # prints its version, then never ends
+    assert time.monotonic() - started < 60
+    message = str(raised.value)
+    assert "`/usr/local/bin/sleeprun --version` in " in message
+    assert "did not finish within 2s; the container was stopped and removed." in message
+    assert "--- output so far ---" in message and "sleeper 0.1.0" in message
+    engine = rust_image.engine.name
+    left = subprocess.run(
+        [engine, "ps", "-aq", "--filter", f"ancestor={rust_image.id}"], capture_output=True, text=True, check=True
+    )
+    assert left.stdout.split() == [], f"{engine} still holds the timed-out container"
+"""
+
+
+def test_run_timeout_is_honoured_and_removes_the_container(project: Project) -> None:
+    project.fresh("sleeprun", main_rs=SLEEPER)
+    project.pytester.makepyfile(test_timeout=TIMEOUT_TEST)
+    result = project.run("test_timeout.py", "-v")
+    result.assert_outcomes(passed=2)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines([f"*test_run_timeout_is_honoured[[]static-{engine}[]] PASSED*"])

@@ -7,7 +7,7 @@ import os
 import subprocess
 import xml.etree.ElementTree as ET
 
-from tests.acceptance.project import NO_CACHE, Project
+from tests.acceptance.project import NO_CACHE, Project, static_libc, static_linkages
 
 BLOB_MAIN = """\
 static BLOB: &[u8] = include_bytes!("../blob.bin");
@@ -77,14 +77,32 @@ def test_json_report_and_junit_properties(project: Project) -> None:
         "hello",
     )
     assert image["size"] == sum(layer["size"] for layer in image["layers"]) == image["binary_facts"]["size"]
-    assert image["binary_facts"]["linkage"] == "static-pie" and image["binary_facts"]["libc"] == "glibc"
+    facts = image["binary_facts"]
+    assert facts["linkage"] in static_linkages() and facts["libc"] == static_libc()  # as the builder decides
     assert image["baseline"] == {"size": None, "change": None, "status": "new"}
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
     assert properties["rust_image_size_bytes"] == str(image["size"])
     assert properties["rust_image_layers"] == "1"
-    assert properties["rust_image_linkage"].startswith("static-pie, libc glibc")
+    assert properties["rust_image_linkage"].startswith(f"{facts['linkage']}, libc {static_libc()}")
+    # docs/reports.md: each check records rust_image_CHECK (what it found), on its own testcase
+    by_case = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in ET.parse(junit).iter("testcase")
+    }
+    checks = ("build", "runs", "size", "linkage", "cache")
+    assert set(by_case) == {f"{check}[static-docker]" for check in checks}, by_case
+    for check in checks:
+        own = by_case[f"{check}[static-docker]"]
+        assert own[f"rust_image_{check}"], (check, own)
+        assert {name for name in own if name.startswith("rust_image_")} == {f"rust_image_{check}"} | (
+            {"rust_image_size_bytes", "rust_image_layers"} if check == "size" else set()
+        ), (check, own)
+    assert by_case["build[static-docker]"]["rust_image_build"].startswith(image["tag"] + " ")
+    assert by_case["runs[static-docker]"]["rust_image_runs"].endswith(": hello 0.1.0")
+    assert by_case["size[static-docker]"]["rust_image_size"].endswith("; wasted 0 B")  # waste: in the outcome
+    assert "rust_image_wasted_bytes" not in properties  # docs/reports.md says where waste is, and not this
 
 
 def test_html_report_renders_its_charts_in_headless_chromium(project: Project) -> None:
