@@ -117,3 +117,12 @@ def test_the_layer_test_would_catch_a_wrong_import() -> None:
     assert group_of("pytest_rustimage.engines.docker") != group_of("pytest_rustimage.inspect.elf")
     assert level_of(group_of("pytest_rustimage.build.factory")) > level_of(group_of("pytest_rustimage.engines"))
     assert level_of(group_of("pytest_rustimage.settings")) > level_of(group_of("pytest_rustimage.report.parity"))
+
+
+def test_only_the_glue_imports_pytest() -> None:
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        if any(name.split(".")[0] in ("pytest", "_pytest") for name in names):
+            assert group_of(module) == "glue", f"{module} imports pytest but is not in the glue layer"
