@@ -126,3 +126,10 @@ def test_only_the_glue_imports_pytest() -> None:
         names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         if any(name.split(".")[0] in ("pytest", "_pytest") for name in names):
             assert group_of(module) == "glue", f"{module} imports pytest but is not in the glue layer"
+
+
+def test_the_check_names_are_written_once() -> None:
+    from pytest_rustimage import checks, names, settings
+
+    assert tuple(checks.RUNNERS) == names.IMAGE_CHECKS
+    assert settings.Settings().checks == names.CHECK_NAMES

@@ -6,9 +6,7 @@ import dataclasses
 
 import pytest
 
-from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.report.parity import Observation, ParityFailed, compare
-from pytest_rustimage.units import parse_tolerance
 
 DOCKER = Observation(
     name="docker",
@@ -94,14 +92,3 @@ def test_table_cuts_long_values() -> None:
     long = dataclasses.replace(PODMAN, stdout="x" * 200)
     table = compare(DOCKER, long).table(width=20)
     assert "x" * 19 + "…" in table and "x" * 21 not in table
-
-
-@pytest.mark.parametrize(("text", "value"), [("1%", 0.01), ("0.5%", 0.005), ("0.02", 0.02), (0.03, 0.03), ("0", 0.0)])
-def test_parse_tolerance(text: str | float, value: float) -> None:
-    assert parse_tolerance(text) == pytest.approx(value)
-
-
-@pytest.mark.parametrize("text", ["one", "150%", "-1%", "1", "%"])
-def test_parse_tolerance_refuses(text: str) -> None:
-    with pytest.raises(ConfigError, match="parity tolerance"):
-        parse_tolerance(text, what="parity tolerance")

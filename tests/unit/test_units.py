@@ -1,11 +1,11 @@
-"""parse_size and format_size: exact byte counts, refusals and short human forms."""
+"""parse_size and format_size: exact byte counts, refusals and short human forms; parse_tolerance."""
 
 from __future__ import annotations
 
 import pytest
 
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.units import format_size, parse_size
+from pytest_rustimage.units import format_size, parse_size, parse_tolerance
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,14 @@ def test_format_size(n: int, expected: str) -> None:
 
 def test_format_size_rounds_into_the_next_unit() -> None:
     assert format_size(1024 * 1024 - 1) == "1.0 MiB"
+
+
+@pytest.mark.parametrize(("text", "value"), [("1%", 0.01), ("0.5%", 0.005), ("0.02", 0.02), (0.03, 0.03), ("0", 0.0)])
+def test_parse_tolerance(text: str | float, value: float) -> None:
+    assert parse_tolerance(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["one", "150%", "-1%", "1", "%"])
+def test_parse_tolerance_refuses(text: str) -> None:
+    with pytest.raises(ConfigError, match="parity tolerance"):
+        parse_tolerance(text, what="parity tolerance")
