@@ -32,18 +32,19 @@ def base_images() -> None:
 
 
 def plugin_leftovers() -> dict[str, list[str]]:
-    """Containers of the plugin on either engine, and untagged images its Podman builds left."""
+    """Containers of the plugin on either engine, and untagged images its builds left on either engine."""
     label = f"label={PLUGIN_LABEL}"
     return {
         "docker containers": output_words("docker", "ps", "-aq", "--filter", label),
         "podman containers": output_words("podman", "ps", "-aq", "--filter", label),
+        "docker <none> images": output_words("docker", "images", "-q", "--filter", "dangling=true", "--filter", label),
         "podman <none> images": output_words("podman", "images", "-q", "--filter", "dangling=true", "--filter", label),
     }
 
 
 @pytest.fixture(autouse=True)
 def nothing_left_behind() -> Iterator[None]:
-    """Every acceptance test must leave no container (and no Podman stage image) behind, pass or fail."""
+    """Every acceptance test must leave no container (and no untagged image of the plugin) behind, pass or fail."""
     yield
     left = {what: ids for what, ids in plugin_leftovers().items() if ids}
     assert not left, f"left behind: {left}"

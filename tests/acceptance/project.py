@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -46,6 +47,17 @@ def static_linkages() -> tuple[str, ...]:
     """The linkages a static-strategy binary may have with :func:`static_libc`: glibc's +crt-static
     gives static-pie; Rust's musl target is static-pie by default, plain static with some toolchains."""
     return ("static-pie",) if static_libc() == "glibc" else ("static-pie", "static")
+
+
+def docker_address() -> str:
+    """socat's address of the Docker engine the tests use: ``DOCKER_HOST`` (a unix socket or tcp), by
+    default Docker's own socket."""
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if host.startswith("unix://"):
+        return f"UNIX-CONNECT:{host.removeprefix('unix://')}"
+    if host.startswith("tcp://"):
+        return f"TCP:{host.removeprefix('tcp://').rstrip('/')}"
+    raise AssertionError(f"DOCKER_HOST={host}: the tests can forward only unix:// and tcp:// engines")
 
 
 def output_words(*command: str) -> list[str]:

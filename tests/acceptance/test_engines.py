@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.project import NO_CACHE, Project
+from pytest_rustimage.names import PLUGIN_LABEL
+from tests.acceptance.project import NO_CACHE, Project, docker_address, output_words
 
 
 @pytest.mark.parametrize("sample", ["hello", "server", "workspace"])
@@ -146,7 +147,7 @@ def podman_socket(tmp_path: Path) -> Iterator[str]:
 def docker_socket(tmp_path: Path) -> Iterator[str]:
     """Docker's API forwarded to a socket that is not the default one, stopped afterwards."""
     path = tmp_path / "docker.sock"
-    proxy = subprocess.Popen(["socat", f"UNIX-LISTEN:{path},fork", "UNIX-CONNECT:/var/run/docker.sock"])
+    proxy = subprocess.Popen(["socat", f"UNIX-LISTEN:{path},fork", docker_address()])
     deadline = time.monotonic() + 30
     while not path.exists():
         assert time.monotonic() < deadline, "socat did not start"
@@ -162,19 +163,20 @@ def test_remote_engines_through_their_environment(
     project.copy("hello")
     monkeypatch.setenv("CONTAINER_HOST", podman_socket)
     monkeypatch.setenv("DOCKER_HOST", docker_socket)
-    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", NO_CACHE + ",parity", "-v")
-    result.assert_outcomes(passed=9)
+    every_check = "--rust-image-checks=build,runs,size,linkage,cache,parity"  # the whole suite, cache too
+    result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", every_check, "-v")
+    result.assert_outcomes(passed=11)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines([f"*hello/Cargo.toml::cache[[]static-{engine}[]] PASSED*"])
     result.stdout.fnmatch_lines([f"engine docker at {docker_socket} (buildkit)"])
     result.stdout.fnmatch_lines([f"engine podman at {podman_socket} (buildah)"])
     # and they really are the engines used: with the sockets gone, nothing answers
     monkeypatch.setenv("CONTAINER_HOST", podman_socket + ".gone")
     monkeypatch.setenv("DOCKER_HOST", docker_socket + ".gone")
-    gone = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", NO_CACHE + ",parity")
-    gone.assert_outcomes(failed=9)
+    gone = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", every_check)
+    gone.assert_outcomes(failed=11)
     gone.stdout.fnmatch_lines([f"*podman engine not reachable at {podman_socket}.gone*"])
     gone.stdout.fnmatch_lines([f"*docker engine not reachable at {docker_socket}.gone*"])
-
-
 
 
 def test_the_project_supplies_its_podman_settings() -> None:
@@ -193,4 +195,13 @@ def test_rebuilding_leaves_no_untagged_image_behind(project: Project) -> None:
             "--rust-image-checks=build",
         )
         result.assert_outcomes(passed=2)
-    # nothing_left_behind (autouse) asserts no <none> image of the plugin is left on Podman
+        for engine in ("docker", "podman"):  # each run really built, on each engine
+            result.stdout.fnmatch_lines([f"*rust-image: building hello (static-{engine}) with {engine} (*) as *"])
+        assert "reusing" not in result.stdout.str()
+        label = f"label={PLUGIN_LABEL}"
+        dangling = {
+            engine: output_words(engine, "images", "-q", "--filter", "dangling=true", "--filter", label)
+            for engine in ("docker", "podman")
+        }
+        assert dangling == {"docker": [], "podman": []}, f"untagged images of the plugin: {dangling}"
+    # nothing_left_behind (autouse) checks the same after the test, and the containers

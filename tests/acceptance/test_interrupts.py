@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage.names import PLUGIN_LABEL
-from tests.acceptance.project import NO_CACHE, Project, output_words
+from tests.acceptance.project import NO_CACHE, Project, docker_address, output_words
 from tests.acceptance.test_failures import SLEEPER
 
 ENGINES = ["docker", "podman"]
@@ -205,7 +205,7 @@ def engine_proxy(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tup
     engine: str = request.param
     path = tmp_path / f"{engine}.sock"
     if engine == "docker":
-        command = ["socat", f"UNIX-LISTEN:{path},fork", "UNIX-CONNECT:/var/run/docker.sock"]
+        command = ["socat", f"UNIX-LISTEN:{path},fork", docker_address()]
     else:
         command = ["podman", "system", "service", "--time=0", f"unix://{path}"]
     proxy = subprocess.Popen(command, stderr=subprocess.DEVNULL, start_new_session=True)
