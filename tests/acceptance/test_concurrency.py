@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.acceptance.project import NO_CACHE, Project
+from tests.acceptance.test_interrupts import Session  # a run whose output is read as it comes
 
 MANY = """
 import pytest
@@ -75,27 +74,41 @@ def test_a_usage_error_still_reaches_the_user_under_xdist(project: Project) -> N
     result.stdout.fnmatch_lines(["*--rust-image: no Cargo.toml in empty; point pytest at a crate folder*"])
 
 
+# a build script that makes the crate's build last: the second run starts well within it
+SLOW_BUILD_RS = """\
+fn main() {
+    std::thread::sleep(std::time::Duration::from_secs(25));
+}
+"""
+
+
 def test_two_runs_at_once_share_one_build(project: Project) -> None:
-    project.fresh("twinhello")
-    command = [sys.executable, "-m", "pytest", "--rust-image", "-p", "no:cacheprovider", "twinhello"]
-    command += ["--rust-image-strategy=static", "--rust-image-require-engine", NO_CACHE]
-    runs = [
-        subprocess.Popen(
-            [*command, f"--rust-image-report=run{n}.json"],
-            cwd=project.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for n in (1, 2)
-    ]
-    outputs = [run.communicate(timeout=900)[0] for run in runs]
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output
+    crate = project.fresh("twinhello")
+    (crate / "build.rs").write_text(SLOW_BUILD_RS)
+    args = ["twinhello", "--rust-image-strategy=static", "--rust-image-require-engine", NO_CACHE]
+    first = Session(project.path, *args, "--rust-image-report=run1.json")
+    runs = [first]
+    try:
+        # the second run starts only once the first holds the build lock and builds
+        first.wait_for("rust-image: building twinhello (static-docker)")
+        second = Session(project.path, *args, "--rust-image-report=run2.json")
+        runs.append(second)
+        second.wait_for("rust-image: another process is building twinhello (static-docker)", timeout=600)
+        results = [run.finish(timeout=900) for run in runs]
+    finally:
+        for run in runs:
+            if run.proc.poll() is None:
+                run.interrupt()
+                run.finish()
+    for code, output in results:
+        assert code == 0, output
     builds = [_images(project.path / f"run{n}.json")[0]["build"] for n in (1, 2)]
-    assert sorted(b["builds"] for b in builds) == [0, 1], builds
-    # the other run waited for the build and took the image (or came after it ended)
-    assert {b["origin"] for b in builds if b["reused"]} <= {"concurrent run", "earlier run"}, builds
+    assert [b["builds"] for b in builds] == [1, 0], builds
+    assert (builds[0]["reused"], builds[1]["reused"]) == (False, True), builds
+    # the second run waited for the first's build and took its image
+    assert builds[1]["origin"] == "concurrent run", builds
+    assert "built by a concurrent run" in results[1][1], results[1][1]
+    assert "rust-image: building twinhello" not in results[1][1], results[1][1]
 
 
 def test_under_xdist_a_failing_build_is_tried_once_and_told_to_every_worker(project: Project) -> None:
