@@ -99,6 +99,12 @@ def test_dummy_main_ships_the_placeholder_and_runs_catches_it(project: Project) 
     result = project.run("hello", "--rust-image-strategy=dummy-main", "--rust-image-checks=build,runs")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*stdout does not contain 'hello 0.1.0'*", "--- stdout ---", "--- stderr ---"])
+    # docs/cache.md: the placeholder prints nothing and exits 0
+    shown = result.outlines
+    at = shown.index("--- stdout ---")
+    assert shown[at - 1] == "exit code: 0", shown[at - 3 : at + 4]
+    assert shown[at + 1 : at + 3] == ["", "--- stderr ---"], shown[at - 3 : at + 4]
+    assert shown[at + 3].strip() == "" or shown[at + 3].startswith(("_", "=")), shown[at - 3 : at + 4]
 
 
 def test_dummy_main_does_not_build_a_workspace_while_chef_does(project: Project) -> None:
