@@ -11,33 +11,30 @@ subprocess with a timeout, and its stderr becomes the error message.
 from __future__ import annotations
 
 import contextlib
-import io
+import dataclasses
 import json
 import os
-import posixpath
 import subprocess
-import tarfile
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_rustimage.engines.process import stream_process
-from pytest_rustimage.engines.protocol import (
-    BuildOutput,
-    BuildRequest,
-    ContainerEntry,
-    ImageEntry,
-    LineSink,
-    RunResult,
+from pytest_rustimage.engines.common import (
     bind_address,
+    build_arguments,
+    container_entry,
     host_of,
-    write_secrets,
+    image_entry,
+    imported_image_id,
+    not_in_image,
+    read_following_links,
+    run_build,
 )
+from pytest_rustimage.engines.podman_runtime import CRUN_HINT, CRUN_SIGNS, crun_hint, explain, stop_run_steps
+from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, ContainerEntry, ImageEntry, LineSink, RunResult
 from pytest_rustimage.errors import (
-    BuildFailed,
     EngineError,
     EngineGone,
     EngineUnavailable,
@@ -47,23 +44,11 @@ from pytest_rustimage.errors import (
 from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 from pytest_rustimage.names import normalise_id
 
+# CRUN_HINT and explain live in podman_runtime; they are this module's to import as well
+__all__ = ["CRUN_HINT", "LOCAL", "PodmanEngine", "explain"]
+
 LOCAL = "local podman"
-CRUN_HINT = (
-    "Podman could not start the container with its runtime. On hosts with cgroup v1 (hybrid) or without "
-    "CAP_SYS_RESOURCE, use runc and default ulimits at or below the hard limits in a containers.conf "
-    "(point CONTAINERS_CONF at it):\n"
-    '  [containers]\n  default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
-    '  [engine]\n  runtime = "runc"'
-)
 _GONE_SIGNS = ("Cannot connect to Podman", "unable to connect to Podman")  # a remote engine went away
-_CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error", 'OCI runtime "crun"')
-
-
-def explain(stderr: str) -> str:
-    """stderr, with what to change when it is one of the known runtime failures."""
-    if any(sign in stderr for sign in _CRUN_SIGNS):
-        return f"{stderr.strip()}\n{CRUN_HINT}"
-    return stderr.strip()
 
 
 class PodmanEngine:
@@ -143,39 +128,19 @@ class PodmanEngine:
             return self._build(request, on_line)
 
     def _build(self, request: BuildRequest, on_line: LineSink | None) -> BuildOutput:
-        with tempfile.TemporaryDirectory(prefix="rust-image-iid-") as tmp:
-            iidfile = Path(tmp) / "iid"
-            cmd = [*self._base(), "build", "--layers", "-f", str(request.dockerfile), "-t", request.tag]
-            cmd += ["--iidfile", str(iidfile)]
-            if request.target:
-                cmd += ["--target", request.target]
-            if request.no_cache:
-                cmd.append("--no-cache")
-            for key, value in sorted(request.build_args.items()):
-                cmd += ["--build-arg", f"{key}={value}"]
-            for key, value in sorted(request.labels.items()):
-                cmd += ["--label", f"{key}={value}"]
-            cmd += write_secrets(request, Path(tmp))
-            # buildah 1.28 hands a file secret over empty when the environment has a variable of its name
-            env = {k: v for k, v in os.environ.items() if k not in request.secrets}
-            cmd.append(str(request.context))
-            before = self._working_containers()
-            started = time.monotonic()
-            try:
-                code, log, timed_out = stream_process(cmd, env=env, timeout=request.timeout, on_line=on_line)
-            except BaseException:  # interrupted: the build was stopped
-                self._clean_stopped_build(before)
-                raise
-            duration = time.monotonic() - started
-            if timed_out:
-                self._clean_stopped_build(before)
-                raise BuildFailed(
-                    f"the build did not finish within {request.timeout:g}s and was stopped", log, timed_out=True
-                )
-            if code != 0 or not iidfile.exists():
-                hint = f"\n{CRUN_HINT}" if any(sign in log for sign in _CRUN_SIGNS) else ""
-                raise BuildFailed(f"`podman build` exited with code {code}{hint}", log)
-            return BuildOutput(image_id=normalise_id(iidfile.read_text().strip()), log=log, duration=duration)
+        # buildah 1.28 hands a file secret over empty when the environment has a variable of its name
+        env = {k: v for k, v in os.environ.items() if k not in request.secrets}
+        before = self._working_containers()
+        built = run_build(
+            "podman build",
+            request,
+            lambda iidfile, secrets: [*self._base(), "build", "--layers", *build_arguments(request, iidfile, secrets)],
+            env=env,
+            on_line=on_line,
+            stopped=lambda: self._clean_stopped_build(before),
+            hint=crun_hint,
+        )
+        return dataclasses.replace(built, image_id=normalise_id(built.image_id))
 
     def _working_containers(self) -> set[str]:
         """Ids of buildah's working containers (a build's stages; ``podman ps`` shows them with --external)."""
@@ -252,7 +217,7 @@ class PodmanEngine:
         stderr = done.stderr.decode(errors="replace")
         if done.returncode == 125:
             self._check_reachable(stderr)
-        if done.returncode in (125, 126, 127) and any(sign in stderr for sign in _CRUN_SIGNS):
+        if done.returncode in (125, 126, 127) and any(sign in stderr for sign in CRUN_SIGNS):
             raise EngineError(f"podman could not run {image}: {explain(stderr)}")
         return RunResult(
             command=shown,
@@ -279,26 +244,17 @@ class PodmanEngine:
         name = f"rust-image-{uuid.uuid4().hex[:12]}"
         options = self._options(["/nonexistent-rust-image-export"], None, labels)
         self._run("create", "--name", name, *options, image)
+
+        def fetch(path: str) -> tuple[str, bytes]:  # a symbolic link is the tar's member
+            done = subprocess.run(
+                [*self._base(), "cp", f"{name}:{path}", "-"], capture_output=True, timeout=300, stdin=subprocess.DEVNULL
+            )
+            if done.returncode != 0:
+                raise not_in_image(path, image, done.stderr.decode().strip())
+            return "", done.stdout
+
         try:
-            for _ in range(10):  # follow symlinks, bounded
-                done = subprocess.run(
-                    [*self._base(), "cp", f"{name}:{path}", "-"],
-                    capture_output=True,
-                    timeout=300,
-                    stdin=subprocess.DEVNULL,
-                )
-                if done.returncode != 0:
-                    raise EngineError(f"{path} does not exist in image {image}: {done.stderr.decode().strip()}")
-                with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
-                    member = tar.next()
-                    if member is not None and member.issym():
-                        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), member.linkname))
-                        continue
-                    handle = tar.extractfile(member) if member else None
-                    if handle is None:
-                        raise EngineError(f"{path} in image {image} is not a regular file")
-                    return handle.read()
-            raise EngineError(f"{path} in image {image}: too many levels of symbolic links")
+            return read_following_links(image, path, fetch)
         finally:
             self._run("rm", "-f", "--ignore", name, check=False)
 
@@ -354,10 +310,7 @@ class PodmanEngine:
         for change in changes:
             args += ["--change", change]
         self._run(*args, str(tarball), tag, timeout=900)
-        image_id = self.image_id(tag)
-        if image_id is None:
-            raise EngineError(f"importing {tarball} as {tag} produced no image")
-        return image_id
+        return imported_image_id(self.image_id(tag), tarball, tag)
 
     def remove_image(self, ref: str) -> None:
         self._run("rmi", "-f", ref, check=False)
@@ -377,15 +330,7 @@ class PodmanEngine:
         items: list[dict[str, Any]] = json.loads(
             self._listing("images", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
         )
-        return [
-            ImageEntry(
-                id=normalise_id(str(item["Id"])),
-                tags=tuple(dict.fromkeys(item.get("Names") or ())),
-                created=float(item.get("Created") or 0),
-                labels=dict(item.get("Labels") or {}),
-            )
-            for item in items
-        ]
+        return [image_entry(item, dict.fromkeys(item.get("Names") or ())) for item in items]
 
     def image_layers(self) -> dict[str, tuple[str, ...]]:
         ids = list(dict.fromkeys(self._listing("images", "-a", "-q", "--no-trunc").split()))
@@ -414,7 +359,7 @@ class PodmanEngine:
         items: list[dict[str, Any]] = json.loads(
             self._listing("ps", "-a", "--format", "json", "--filter", f"label={label}") or "[]"
         )
-        return [ContainerEntry.from_listing(item) for item in items]
+        return [container_entry(item) for item in items]
 
     def _listing(self, *args: str) -> str:
         """A listing's output. Podman fails a listing when an image or container it is looking at
@@ -439,35 +384,6 @@ class PodmanEngine:
 
     def close(self) -> None:
         pass
-
-
-def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun")) -> int:
-    """Stop the RUN steps that buildah started for the working containers whose short ids are ``hostnames``.
-
-    Buildah runs each step as an OCI runtime container whose hostname is the working container's short id;
-    when ``podman build`` is killed, that container goes on running. Only for a local engine. Returns how
-    many it stopped."""
-    stopped = 0
-    for runtime in runtimes:
-        try:
-            listed = subprocess.run([runtime, "list", "-f", "json"], capture_output=True, text=True, timeout=30)
-            entries = json.loads(listed.stdout or "null") or [] if listed.returncode == 0 else []
-        except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
-            continue
-        for entry in entries:
-            bundle = Path(str(entry.get("bundle", "")))
-            try:
-                hostname = (bundle / "hostname").read_text().strip()
-            except OSError:
-                continue
-            if hostname not in hostnames:
-                continue
-            ident = str(entry["id"])
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                subprocess.run([runtime, "kill", ident, "KILL"], capture_output=True, timeout=30)
-                subprocess.run([runtime, "delete", "--force", ident], capture_output=True, timeout=30)
-            stopped += 1
-    return stopped
 
 
 def _gone(stderr: str) -> bool:

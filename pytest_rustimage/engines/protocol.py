@@ -1,9 +1,10 @@
-"""The one small interface every container engine meets.
+"""The one small interface every container engine meets, and the data it takes and gives.
 
 Engines differ in how they build (BuildKit, the legacy builder, buildah) and
 where they listen; the plugin only ever talks to this protocol. Capabilities
 are properties an engine answers about itself, never guessed from a binary's
-name.
+name. What the engines share in their code is in
+:mod:`pytest_rustimage.engines.common`, not here.
 """
 
 from __future__ import annotations
@@ -13,29 +14,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
-from urllib.parse import urlparse
 
-from pytest_rustimage.names import normalise_id
-
-LineSink = Callable[[str], None]
-
-LOCAL_HOST = "127.0.0.1"
-
-
-def host_of(url: str | None) -> str:
-    """Where a service published by the engine at ``url`` is reached: its host for a remote
-    (``tcp://``, ``ssh://``, ``http(s)://``) engine, else the loopback address."""
-    parsed = urlparse(url or "")
-    return parsed.hostname if parsed.scheme in ("tcp", "ssh", "http", "https") and parsed.hostname else LOCAL_HOST
-
-
-def bind_address(host: str) -> str:
-    """The address to publish ports on: loopback for a local engine, every address for a remote one."""
-    return LOCAL_HOST if host == LOCAL_HOST else "0.0.0.0"
+LineSink = Callable[[str], None]  # takes each line of a build's log as it comes
 
 
 @dataclass(frozen=True)
 class BuildRequest:
+    """One image to build: where, from what, as what, and how long it may take."""
+
     context: Path
     dockerfile: Path
     tag: str
@@ -47,20 +33,10 @@ class BuildRequest:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # id -> value, never a build arg
 
 
-def write_secrets(request: BuildRequest, folder: Path) -> list[str]:
-    """Write each build secret to a private file in ``folder`` (outside the context); the
-    ``--secret id=NAME,src=FILE`` options that hand them to the builder."""
-    options = []
-    for name, value in sorted(request.secrets.items()):
-        path = folder / f"secret-{name}"
-        path.touch(mode=0o600)
-        path.write_text(value)
-        options += ["--secret", f"id={name},src={path}"]
-    return options
-
-
 @dataclass(frozen=True)
 class RunResult:
+    """A container run to completion: what it ran, its exit code and its output apart."""
+
     command: tuple[str, ...]
     exit_code: int
     stdout: str
@@ -77,6 +53,8 @@ class RunResult:
 
 @dataclass(frozen=True)
 class BuildOutput:
+    """A finished build: the image's id, the whole log, and how long it took."""
+
     image_id: str
     log: str
     duration: float
@@ -102,21 +80,12 @@ class ContainerEntry:
     state: str  # the engine's word: created, running, exited, ...
     labels: Mapping[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def from_listing(cls, item: Mapping[str, Any]) -> ContainerEntry:
-        """From one entry of a container listing (Docker's API and ``podman ps --format json`` agree)."""
-        return cls(
-            id=str(item["Id"]),
-            image_id=normalise_id(str(item.get("ImageID") or "")),
-            created=float(item.get("Created") or 0),
-            state=str(item.get("State") or ""),
-            labels=dict(item.get("Labels") or {}),
-        )
-
 
 @runtime_checkable
 class Engine(Protocol):
     """A container engine as the plugin uses it."""
+
+    # --- identity and capabilities ----------------------------------------------------------------
 
     @property
     def name(self) -> str:
@@ -133,13 +102,30 @@ class Engine(Protocol):
         """Which builder builds images: ``buildkit``, ``legacy`` or ``buildah``."""
         ...
 
+    @property
+    def service_host(self) -> str:
+        """The address published ports are reached at from here (the engine's host)."""
+        ...
+
     def ping(self) -> None:
         """Raise :class:`EngineUnavailable` unless the engine answers."""
         ...
 
+    # --- build -------------------------------------------------------------------------------------
+
     def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
         """Build an image; raise :class:`BuildFailed` with the log when it fails."""
         ...
+
+    def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
+        """Remove untagged images that builds with these labels left behind; returns how many."""
+        ...
+
+    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
+        """Make an image from a root filesystem tarball; returns its id."""
+        ...
+
+    # --- images ------------------------------------------------------------------------------------
 
     def image_id(self, ref: str) -> str | None:
         """The id of an image, or None when the engine does not have it."""
@@ -147,6 +133,10 @@ class Engine(Protocol):
 
     def inspect_raw(self, ref: str) -> Mapping[str, Any]:
         """The engine's own ``image inspect`` dict (cheap: no layer is read)."""
+        ...
+
+    def history_sizes(self, ref: str) -> tuple[int, ...]:
+        """The byte size of each history entry of an image, oldest first (0 for an empty layer)."""
         ...
 
     def open_archive(self, ref: str) -> AbstractContextManager[IO[bytes]]:
@@ -157,9 +147,15 @@ class Engine(Protocol):
         """Load images from a ``docker-archive`` file (as ``docker load``)."""
         ...
 
-    def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
-        """Remove untagged images that builds with these labels left behind; returns how many."""
+    def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
+        """The bytes of one file inside an image (follows symlinks)."""
         ...
+
+    def remove_image(self, ref: str) -> None:
+        """Remove an image (by force: also while it is in use); no error when it is gone already."""
+        ...
+
+    # --- containers and services -------------------------------------------------------------------
 
     def run(
         self,
@@ -172,19 +168,6 @@ class Engine(Protocol):
         timeout: float = 60.0,
     ) -> RunResult:
         """Run a container to completion and remove it, also on timeout."""
-        ...
-
-    def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
-        """The bytes of one file inside an image (follows symlinks)."""
-        ...
-
-    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
-        """Make an image from a root filesystem tarball; returns its id."""
-        ...
-
-    @property
-    def service_host(self) -> str:
-        """The address published ports are reached at from here (the engine's host)."""
         ...
 
     def start(
@@ -204,7 +187,9 @@ class Engine(Protocol):
         """The host port that ``port`` of ``container`` is published on."""
         ...
 
-    def logs(self, container: str) -> str: ...
+    def logs(self, container: str) -> str:
+        """Everything a container wrote so far, stdout and stderr together."""
+        ...
 
     def state(self, container: str) -> tuple[bool, int | None]:
         """(running, exit code once it has exited)."""
@@ -218,22 +203,18 @@ class Engine(Protocol):
         """Remove every container carrying all these labels; returns how many."""
         ...
 
-    def remove_image(self, ref: str) -> None: ...
+    # --- housekeeping ------------------------------------------------------------------------------
 
     def list_images(self, label: str) -> list[ImageEntry]:
         """Every image carrying the label key ``label`` (any value), untagged and intermediate ones too."""
         ...
 
-    def image_layers(self) -> Mapping[str, tuple[str, ...]]:
-        """Every image the engine holds (by id) and the diff ids of its layers, bottom first."""
-        ...
-
-    def history_sizes(self, ref: str) -> tuple[int, ...]:
-        """The byte size of each history entry of an image, oldest first (0 for an empty layer)."""
-        ...
-
     def list_containers(self, label: str) -> list[ContainerEntry]:
         """Every container, running or not, carrying the label key ``label``."""
+        ...
+
+    def image_layers(self) -> Mapping[str, tuple[str, ...]]:
+        """Every image the engine holds (by id) and the diff ids of its layers, bottom first."""
         ...
 
     def remove_unused_image(self, ref: str) -> None:
@@ -245,4 +226,6 @@ class Engine(Protocol):
         """Remove a container that is not running, without force; no error when it is gone already."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Let go of the engine (its connection, if it keeps one); the object may connect again later."""
+        ...

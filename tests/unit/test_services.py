@@ -111,7 +111,7 @@ def test_crun_errors_get_the_fix_and_others_do_not() -> None:
     ],
 )
 def test_where_published_ports_are_reached(url: str | None, host: str, bind: str) -> None:
-    from pytest_rustimage.engines.protocol import bind_address, host_of
+    from pytest_rustimage.engines.common import bind_address, host_of
 
     assert host_of(url) == host
     assert bind_address(host_of(url)) == bind

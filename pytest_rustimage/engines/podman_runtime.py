@@ -1,0 +1,60 @@
+"""Podman's OCI runtime on hosts like this project's machines: the known failures of crun and what
+to change, and the RUN steps a stopped build leaves running."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+CRUN_HINT = (
+    "Podman could not start the container with its runtime. On hosts with cgroup v1 (hybrid) or without "
+    "CAP_SYS_RESOURCE, use runc and default ulimits at or below the hard limits in a containers.conf "
+    "(point CONTAINERS_CONF at it):\n"
+    '  [containers]\n  default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
+    '  [engine]\n  runtime = "runc"'
+)
+CRUN_SIGNS = ("setrlimit", "cgroups in hybrid mode", "crun:", "OCI runtime error", 'OCI runtime "crun"')
+
+
+def explain(stderr: str) -> str:
+    """stderr, with what to change when it is one of the known runtime failures."""
+    if any(sign in stderr for sign in CRUN_SIGNS):
+        return f"{stderr.strip()}\n{CRUN_HINT}"
+    return stderr.strip()
+
+
+def crun_hint(log: str) -> str:
+    """What a failed build's message adds when its log shows one of the known runtime failures."""
+    return f"\n{CRUN_HINT}" if any(sign in log for sign in CRUN_SIGNS) else ""
+
+
+def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun")) -> int:
+    """Stop the RUN steps that buildah started for the working containers whose short ids are ``hostnames``.
+
+    Buildah runs each step as an OCI runtime container whose hostname is the working container's short id;
+    when ``podman build`` is killed, that container goes on running. Only for a local engine. Returns how
+    many it stopped."""
+    stopped = 0
+    for runtime in runtimes:
+        try:
+            listed = subprocess.run([runtime, "list", "-f", "json"], capture_output=True, text=True, timeout=30)
+            entries = json.loads(listed.stdout or "null") or [] if listed.returncode == 0 else []
+        except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+            continue
+        for entry in entries:
+            bundle = Path(str(entry.get("bundle", "")))
+            try:
+                hostname = (bundle / "hostname").read_text().strip()
+            except OSError:
+                continue
+            if hostname not in hostnames:
+                continue
+            ident = str(entry["id"])
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                subprocess.run([runtime, "kill", ident, "KILL"], capture_output=True, timeout=30)
+                subprocess.run([runtime, "delete", "--force", ident], capture_output=True, timeout=30)
+            stopped += 1
+    return stopped
