@@ -45,16 +45,30 @@ def lock_folder() -> Path:
     folder = os.environ.get("RUST_IMAGE_LOCK_DIR") or os.path.join(
         tempfile.gettempdir(), f"pytest-rustimage-locks-{os.getuid()}"
     )
-    path = Path(folder)
+    return _private(Path(folder), "build lock folder", "RUST_IMAGE_LOCK_DIR")
+
+
+def cache_folder(part: str) -> Path:
+    """A folder of the user's cache that outlives runs, for what is measured or made once per machine
+    (cache verdicts): ``$RUST_IMAGE_CACHE_DIR/PART``, else ``$XDG_CACHE_HOME/pytest-rustimage/PART``
+    (``~/.cache/...``). Private to the user, as the lock folder."""
+    root = os.environ.get("RUST_IMAGE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pytest-rustimage"
+    )
+    _private(Path(root), "cache folder", "RUST_IMAGE_CACHE_DIR")
+    return _private(Path(root) / part, "cache folder", "RUST_IMAGE_CACHE_DIR")
+
+
+def _private(path: Path, what: str, variable: str) -> Path:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = path.lstat()
     except OSError as exc:
-        raise LockFolderError(f"cannot make the build lock folder {path}: {exc}; set RUST_IMAGE_LOCK_DIR") from exc
+        raise LockFolderError(f"cannot make the {what} {path}: {exc}; set {variable}") from exc
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
         raise LockFolderError(
-            f"the build lock folder {path} is not a folder of yours that only you can write to; remove it, "
-            "or set RUST_IMAGE_LOCK_DIR to one"
+            f"the {what} {path} is not a folder of yours that only you can write to; remove it, "
+            f"or set {variable} to one"
         )
     return path
 
@@ -116,14 +130,14 @@ def last_run(lock: Path) -> str | None:
 
 def record_run(lock: Path, run_id: str) -> None:
     """Note that run ``run_id`` built the image behind ``lock`` (written while holding it)."""
-    _write(lock.with_suffix(".run"), run_id)
+    write_private(lock.with_suffix(".run"), run_id)
     lock.with_suffix(".failed").unlink(missing_ok=True)
 
 
 def record_failure(lock: Path, run_id: str, reason: str, log: str) -> None:
     """Note that run ``run_id`` tried to build the image behind ``lock`` and failed, so that the other
     workers of that run report the failure instead of building again (written while holding it)."""
-    _write(lock.with_suffix(".failed"), json.dumps({"run": run_id, "reason": reason, "log": log}))
+    write_private(lock.with_suffix(".failed"), json.dumps({"run": run_id, "reason": reason, "log": log}))
 
 
 def failure_of(lock: Path, run_id: str) -> tuple[str, str] | None:
@@ -137,7 +151,8 @@ def failure_of(lock: Path, run_id: str) -> tuple[str, str] | None:
     return str(noted.get("reason", "")), str(noted.get("log", ""))
 
 
-def _write(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (mode 0600, never through a link)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -35,6 +35,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_baseline", "string", "size baseline file (default: rust-image-baseline.json beside the config)", ""),
     ("rust_image_size_tolerance", "string", "how much an image may grow past its baseline", "5%"),
     ("rust_image_size_tolerance_floor", "string", "growth always allowed, however small the image", "512KiB"),
+    ("rust_image_cold_probe", "bool", "the cache probe's baseline is a --no-cache build, not the image's own", False),
     ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", "1%"),
 )
 
@@ -72,6 +73,12 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="build again even when an image with the same inputs exists",
+    )
+    group.addoption(
+        "--rust-image-cold-probe",
+        action="store_true",
+        default=False,
+        help="the cache probe builds the unchanged crate cold (--no-cache) as its baseline, for cold numbers",
     )
     group.addoption("--rust-image-baseline", default=None, metavar="PATH", help="size baseline file")
     group.addoption(

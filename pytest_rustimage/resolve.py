@@ -186,6 +186,7 @@ def resolve(
             else settings.run_timeout
         ),
         rebuild=settings.rebuild,
+        cold_probe=settings.cold_probe,
     )
 
 

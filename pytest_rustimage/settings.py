@@ -82,6 +82,7 @@ class Settings:
     ini_engine: str = DEFAULT_ENGINE
     require_engine: bool = False
     rebuild: bool = False
+    cold_probe: bool = False
     checks: tuple[str, ...] = CHECK_NAMES
     cli_bin: str | None = None
     builder_image: str = DEFAULT_BUILDER
@@ -128,6 +129,7 @@ class Settings:
             ini_engine=ini("rust_image_engine", lambda v: engine_choice(str(v).strip() or DEFAULT_ENGINE)),
             require_engine=bool(config.getini("rust_image_require_engine")) if require is None else True,
             rebuild=bool(option("rust_image_rebuild")),
+            cold_probe=bool(option("rust_image_cold_probe")) or bool(config.getini("rust_image_cold_probe")),
             checks=_checks([cli_checks]) if cli_checks else ini("rust_image_checks", _checks),
             cli_bin=option("rust_image_bin"),
             builder_image=str(config.getini("rust_image_builder")).strip() or DEFAULT_BUILDER,
@@ -164,6 +166,7 @@ class Settings:
             "ini_engine",
             "require_engine",
             "rebuild",
+            "cold_probe",
             "checks",
             "cli_bin",
             "builder_image",

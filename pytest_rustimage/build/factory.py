@@ -60,9 +60,11 @@ class ImageFactory:
             self._pool,
             workdir=self._workdir,
             session_id=self.session_id,
+            run_id=self.run_id,
             labels=self.labels,
             say=self._say,
             progress=self._progress,
+            lock_dir=lock_dir,
         )
 
     @property

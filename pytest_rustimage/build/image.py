@@ -59,7 +59,7 @@ class RustImage:
         engine: Engine,
         build: BuildRecord,
         labels: Mapping[str, str],
-        probe: Callable[[ImageSpec, Edit | None], CacheReport],
+        probe: Callable[[RustImage, Edit | None], CacheReport],
     ) -> None:
         self.spec = spec
         self.engine = engine
@@ -161,7 +161,7 @@ class RustImage:
         default: a comment line appended to the checked binary's main source file (a source-only
         edit). The default probe runs once per session and is shared with the built-in cache check.
         """
-        return self._probe(self.spec, edit)
+        return self._probe(self, edit)
 
     def measured_binary(self) -> BinaryFacts | None:
         """The checked binary's facts if this session already read them (no engine call)."""

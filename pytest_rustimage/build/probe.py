@@ -1,30 +1,45 @@
-"""The layer-cache probe: build a copy of the crate, edit it, build again, and judge the second build.
+"""The layer-cache probe: edit a copy of the crate, build it once more, and judge that rebuild.
 
-:class:`CacheProbe` runs the builds; the verdict is :func:`pytest_rustimage.build.verdict.assess`'s,
-from the logs and, where the strategy has a dependency stage, that stage's image id before and after
-the edit. The default probe (a comment appended to the binary's main source file) runs once per
-session per image and is shared by the built-in ``cache`` check and :meth:`RustImage.rebuild_after`.
+The baseline is the session's own build of the image: its log shows which steps compiled the
+third-party crates. Only when the session did not build the image (it was reused) is the unchanged
+copy built first, with the cache, to stand in for it; ``--rust-image-cold-probe`` makes that baseline
+a ``--no-cache`` build instead, for those who want cold numbers. Then the edit (default: a comment
+appended to the binary's main source file, with a fresh stamp no build has seen) is applied to the
+copy, which is built again with the cache, and :func:`pytest_rustimage.build.verdict.assess` judges
+the rebuild: no step may compile a third-party crate.
+
+Why one build proves the claim: the rebuild differs from the image's own inputs by the edit alone,
+so a step that compiles a third-party crate after it is a step that the edit invalidated.
+
+The default probe's report is kept per image for the session (:attr:`CacheProbe.reports`) and, in the
+user's cache folder, with the image's tag (which carries its input digest), image id and engine, so
+a later run with the same inputs reports it without building; ``--rust-image-rebuild`` probes again,
+once per run (xdist workers of a run share a lock and the stored report).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from pytest_rustimage.build.context import copy_tree, prepare, vendor
+from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.spec import ImageSpec, secret_values
-from pytest_rustimage.build.strategies import GENERATED
-from pytest_rustimage.build.verdict import CacheReport, Edit, apply_edit, assess, comment_edit
+from pytest_rustimage.build.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, LineSink
-from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path, write_private
 from pytest_rustimage.names import probe_tag
 
 Say = Callable[[str], None]
+STORE_FORMAT = 1
 
 
 class CacheProbe:
@@ -36,41 +51,70 @@ class CacheProbe:
         *,
         workdir: Path,
         session_id: str,
+        run_id: str,
         labels: dict[str, str],
         say: Say,
         progress: Callable[[], LineSink | None],
+        lock_dir: Path | None = None,
     ) -> None:
         self._engines = engines
         self._workdir = workdir
         self._session_id = session_id
+        self._run_id = run_id
         self._labels = labels
         self._say = say
         self._progress = progress
+        self._lock_dir = lock_dir
         self.reports: dict[tuple[str, ...], CacheReport] = {}  # the default probe's, by ImageSpec.key
 
-    def __call__(self, spec: ImageSpec, edit: Edit | None = None) -> CacheReport:
-        """Build a copy of the crate cold, apply ``edit`` (default: a comment in the binary's main
-        source file), build again, and judge whether the dependency layer was reused."""
-        if not spec.traits.generated:
-            raise ConfigError(
-                f"the cache probe needs a generated strategy ({', '.join(GENERATED)}), not {spec.strategy}"
-            )
-        if edit is None and spec.key in self.reports:
+    def __call__(self, image: RustImage, edit: Edit | None = None) -> CacheReport:
+        """Apply ``edit`` (default: a comment in the binary's main source file) to a copy of the crate,
+        build it again with the cache, and judge whether any step compiled a third-party crate."""
+        spec = image.spec
+        if edit is not None:
+            return self._measure(image, edit)
+        if spec.key in self.reports:
             return self.reports[spec.key]
         engine = self._engines.get(spec.engine)
+        default = comment_edit(self._main(spec), uuid.uuid4().hex[:8])
+        stored_at = self._stored_path(engine, image, getattr(default, "__name__", ""))
+        lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag}")
+        bound = 2 * spec.build_timeout + 900  # the holder's builds are bounded by the same timeout
+        with exclusive(lock, what=f"the cache probe of {spec.what}", timeout=bound, say=self._say):
+            found = _load(stored_at)
+            if found is not None and (not spec.rebuild or found[1] == self._run_id):
+                report = found[0]
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.measured_at))
+                self._say(f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when}")
+            else:
+                report = self._measure(image, default)
+                _save(stored_at, report, self._run_id)
+        self.reports[spec.key] = report
+        return report
+
+    def _measure(self, image: RustImage, edit: Edit) -> CacheReport:
+        spec = image.spec
+        engine = self._engines.get(spec.engine)
         what = spec.what
-        work = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir))
-        source = work / "crate"
+        source = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir)) / "crate"
         copy_tree(spec.crate.root, source)
-        main = spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
         tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
         made: list[str] = []
         try:
-            self._say(f"rust-image: cache probe for {what}: cold build (no cache) ...")
-            cold, cold_deps = self._build(spec, engine, source, f"{tag}-cold", made, no_cache=True)
-            description = apply_edit(source, edit if edit is not None else comment_edit(main, uuid.uuid4().hex[:8]))
+            if spec.cold_probe:
+                self._say(f"rust-image: cache probe for {what}: cold build of the unchanged crate (no cache) ...")
+                first, _ = self._build(spec, engine, source, f"{tag}-cold", made, no_cache=True)
+                log, seconds, how = first.log, first.duration, "a cold build of the unchanged crate (--no-cache)"
+            elif not image.build.reused and image.build.log:
+                log, seconds, how = image.build.log, image.build.duration, "this session's build of the image"
+            else:
+                self._say(f"rust-image: cache probe for {what}: building the unchanged crate (image reused) ...")
+                first, _ = self._build(spec, engine, source, f"{tag}-base", made, no_cache=False)
+                how = "a build of the unchanged crate with the cache (the image was reused, its own log not at hand)"
+                log, seconds = first.log, first.duration
+            description = apply_edit(source, edit)
             self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
-            warm, warm_deps = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
+            rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
         finally:
             for ref in made:
                 engine.remove_image(ref)
@@ -78,29 +122,31 @@ class CacheProbe:
             edit=description,
             strategy=spec.strategy,
             engine=engine.name,
-            rebuild_log=warm.log,
-            cold_seconds=cold.duration,
-            rebuild_seconds=warm.duration,
-            deps_ids=(cold_deps, warm_deps),
+            baseline_log=log,
+            baseline=how,
+            baseline_seconds=seconds,
+            rebuild_log=rebuild.log,
+            rebuild_seconds=rebuild.duration,
             own_crates=[p.name for p in spec.crate.packages],
+            dockerfile=dockerfile,
+            edited=self._edited(spec, edit),
+            measured_at=time.time(),
         )
         self._say(f"rust-image: cache probe for {what}: {report.summary()}")
-        if edit is None:
-            self.reports[spec.key] = report
         return report
 
     def _build(
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
-    ) -> tuple[BuildOutput, str | None]:
-        """Build the probe's copy; with a dependency stage, also that stage alone for its image id."""
-        context, dockerfile, _ = prepare(spec, self._workdir, source)
-        if spec.vendor:
+    ) -> tuple[BuildOutput, str]:
+        """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
+        context, dockerfile, _ = prepare(_at(spec, source), self._workdir, source)
+        if spec.vendor and spec.traits.generated:
             vendor(context / "app", context / "vendor")
         request = BuildRequest(
             context=context,
             dockerfile=dockerfile,
             tag=tag,
-            build_args={"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image},
+            build_args={"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image, **spec.build_args},
             labels=self._labels,
             target=spec.traits.target,
             timeout=spec.build_timeout,
@@ -108,10 +154,48 @@ class CacheProbe:
             secrets=secret_values(spec),
         )
         made.append(tag)
-        output = engine.build(request, on_line=self._progress())
-        deps_stage = spec.traits.deps_stage
-        if deps_stage is None:
-            return output, None
-        made.append(f"{tag}-deps")
-        stage = engine.build(dataclasses.replace(request, tag=f"{tag}-deps", target=deps_stage, no_cache=False))
-        return output, stage.image_id
+        return engine.build(request, on_line=self._progress()), dockerfile.read_text(errors="replace")
+
+    @staticmethod
+    def _main(spec: ImageSpec) -> str:
+        return spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+
+    def _edited(self, spec: ImageSpec, edit: Edit) -> str | None:
+        """The edited file's path in the build context, when the edit names one."""
+        if isinstance(edit, tuple):
+            relative = edit[0]
+        elif getattr(edit, "__name__", "").startswith("appended a comment to "):
+            relative = self._main(spec)
+        else:
+            return None
+        if spec.traits.generated:
+            return f"app/{relative}"
+        assert spec.dockerfile is not None
+        folder = spec.dockerfile.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+        prefix = "" if folder == "." else f"{folder}/"
+        return relative.removeprefix(prefix) if relative.startswith(prefix) else None
+
+    def _stored_path(self, engine: Engine, image: RustImage, edit: str) -> Path:
+        key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit, image.spec.cold_probe])
+        return cache_folder("verdicts") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _at(spec: ImageSpec, source: Path) -> ImageSpec:
+    """``spec`` with its Dockerfile in the copy at ``source`` (the ``dockerfile`` strategy builds the copy)."""
+    if spec.dockerfile is None:
+        return spec
+    relative = spec.dockerfile.resolve().relative_to(spec.crate.root.resolve())
+    return dataclasses.replace(spec, dockerfile=source / relative)
+
+
+def _load(path: Path) -> tuple[CacheReport, str] | None:
+    """A stored report and the run that measured it; None when there is none (or it cannot be read)."""
+    try:
+        data = json.loads(path.read_text())
+        return from_data(data["report"]), str(data["run"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(path: Path, report: CacheReport, run_id: str) -> None:
+    write_private(path, json.dumps({"format": STORE_FORMAT, "run": run_id, "report": to_data(report)}, indent=1))

@@ -41,6 +41,7 @@ class ImageSpec:
     build_timeout: float
     run_timeout: float
     rebuild: bool
+    cold_probe: bool = False  # the cache probe's baseline: a --no-cache build instead of the image's own
 
     @property
     def variant(self) -> str:

@@ -68,7 +68,8 @@ def _image(record: Mapping[str, Any]) -> str:
             (
                 "cache",
                 f"deps {'reused' if cache['deps_reused'] else 'rebuilt'}, "
-                f"{len(cache['third_party_recompiled'])} third-party recompiled",
+                f"{len(cache['third_party_recompiled'])} third-party recompiled"
+                + (" (an earlier run's verdict for the same inputs)" if cache.get("stored") else ""),
             )
         )
     for key, value in facts:

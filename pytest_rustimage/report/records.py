@@ -62,8 +62,12 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
             "deps_reused": cache.deps_reused,
             "third_party_recompiled": list(cache.third_party_recompiled),
             "own_recompiled": list(cache.own_recompiled),
-            "cold_seconds": round(cache.cold_seconds, 3),
+            "baseline": cache.baseline,
+            "baseline_seconds": round(cache.baseline_seconds, 3) if cache.baseline_seconds is not None else None,
             "rebuild_seconds": round(cache.rebuild_seconds, 3),
+            "stored": cache.stored,
+            "measured_at": round(cache.measured_at, 3),
+            "deps_steps": [dataclasses.asdict(step) for step in cache.deps_steps],
         }
     return record
 

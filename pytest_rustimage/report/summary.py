@@ -85,10 +85,11 @@ def _build_column(build: Mapping[str, Any]) -> str:
 def _cache_column(cache: Mapping[str, Any] | None) -> str:
     if not cache:
         return "-"
-    return (
-        f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}, "
-        f"{cache['cold_seconds']:.1f}->{cache['rebuild_seconds']:.1f}"
-    )
+    deps = f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}"
+    if cache.get("stored"):
+        return f"{deps}, stored"  # an earlier run's verdict for the same inputs: its seconds are not this run's
+    first = cache.get("baseline_seconds")
+    return f"{deps}, {'?' if first is None else f'{first:.1f}'}->{cache['rebuild_seconds']:.1f}"
 
 
 def lines(snap: Snapshot) -> list[str]:

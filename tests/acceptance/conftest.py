@@ -61,6 +61,8 @@ REAL_HOMES = {
 def project(pytester: pytest.Pytester, base_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
     for key, value in REAL_HOMES.items():
         monkeypatch.setenv(key, value)
+    # each test's runs keep their cache verdicts in a folder of their own (a test's second run may reuse them)
+    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(pytester.path / ".rust-image-cache"))
     made = Project(pytester)
     yield made
     made.remove_images()

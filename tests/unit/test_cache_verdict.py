@@ -2,88 +2,189 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.build.verdict import apply_edit, assess, comment_edit
+from pytest_rustimage.build import instructions
+from pytest_rustimage.build.dockerfile import Recipe, render
+from pytest_rustimage.build.verdict import CacheReport, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.errors import ConfigError
 
 DATA = Path(__file__).parent / "data"
 
 
-def verdict(
-    builder: str, phase: str = "warm", ids: tuple[str | None, str | None] = (None, None), strategy: str = "chef"
-):  # type: ignore[no-untyped-def]
+def log(builder: str, phase: str) -> str:
+    return (DATA / f"workspace-chef-{builder}-{phase}.log").read_text()
+
+
+def verdict(builder: str, phase: str = "warm", baseline: str = "cold") -> CacheReport:
     return assess(
         edit="appended a comment",
         strategy="chef",
         engine=builder,
-        rebuild_log=(DATA / f"workspace-chef-{builder}-{phase}.log").read_text(),
-        cold_seconds=30.0,
+        baseline_log=log(builder, baseline),
+        baseline="this session's build of the image",
+        baseline_seconds=30.0,
+        rebuild_log=log(builder, phase),
         rebuild_seconds=5.0,
-        deps_ids=ids,
         own_crates=["ws-cli", "ws-core", "ws-daemon"],
     )
 
 
 @pytest.mark.parametrize("builder", ["buildkit", "buildah", "legacy"])
 def test_source_edit_keeps_dependencies(builder: str) -> None:
-    report = verdict(builder, ids=("sha256:a", "sha256:a"))
-    assert report.ok and report.deps_reused
+    report = verdict(builder)
+    assert report.ok and report.deps_reused and report.skip_reason is None
     assert report.own_recompiled == ("ws-cli v0.1.0", "ws-core v0.1.0")
     assert report.third_party_recompiled == ()
     assert report.summary() == (
         "appended a comment: dependency layer reused; recompiled 0 third-party and 2 own crate(s); "
-        "cold 30.0s, rebuild 5.0s"
+        "first build 30.0s, rebuild 5.0s"
     )
+    # the baseline's cook step compiled the one third-party crate (itoa), and came from cache after the edit
+    (deps,) = report.deps_steps
+    assert (deps.stage, deps.crates, deps.cached_after) == ("cook", 1, True)
+    assert deps.instruction.startswith("RUN RUST_IMAGE_STEP=deps && cargo chef cook")
 
 
-def test_a_changed_dependency_stage_id_fails_even_when_the_log_says_cached() -> None:
-    report = verdict("buildkit", ids=("sha256:a", "sha256:b"))
+@pytest.mark.parametrize("builder", ["buildkit", "buildah", "legacy"])
+def test_a_dependency_step_that_ran_again_fails_naming_it(builder: str) -> None:
+    report = verdict(builder, phase="cold")  # the cold log as the rebuild: cook ran and compiled itoa
     assert not report.ok and not report.deps_reused
-    assert "the dependency stage's image changed: sha256:a -> sha256:b" in report.describe()
-
-
-def test_a_cold_log_means_the_dependency_step_ran() -> None:
-    report = verdict("buildah", phase="cold")
-    assert not report.deps_reused
-    assert "the dependency step ran again after the edit" in report.describe()
+    assert report.third_party_recompiled == ("itoa v1.0.19",)
+    text = report.describe()
+    assert "third-party crates compiled again: itoa v1.0.19" in text
+    assert "  by [cook] RUN RUST_IMAGE_STEP=deps && cargo chef cook" in text
+    assert "- dependency step (1 third-party crate(s)): [cook] RUN RUST_IMAGE_STEP=deps" in text
+    assert "ran again after the edit" in text
 
 
 def test_cached_layer_but_third_party_recompiled_is_named() -> None:
-    log = (DATA / "workspace-chef-buildkit-warm.log").read_text()
-    log = log.replace("Compiling ws-core v0.1.0 (/app/crates/core)", "Compiling itoa v1.0.19")
+    rebuild = log("buildkit", "warm").replace("Compiling ws-core v0.1.0 (/app/crates/core)", "Compiling itoa v1.0.19")
     report = assess(
         edit="e",
         strategy="chef",
         engine="docker",
-        rebuild_log=log,
-        cold_seconds=1,
+        baseline_log=log("buildkit", "cold"),
+        baseline="b",
+        baseline_seconds=1,
+        rebuild_log=rebuild,
         rebuild_seconds=1,
-        deps_ids=(None, None),
         own_crates=["ws-cli"],
     )
-    assert report.deps_reused and not report.ok
+    assert not report.deps_reused and not report.ok
+    assert report.deps_steps[0].cached_after is True
     assert report.third_party_recompiled == ("itoa v1.0.19",)
     text = report.describe()
     assert "third-party crates compiled again: itoa v1.0.19" in text
     assert "RUSTFLAGS, features, profile, target or toolchain" in text
 
 
-def test_no_dependency_step_is_said() -> None:
+def _buildkit(dockerfile: str, compiled: dict[str, list[str]], cached: tuple[str, ...] = ()) -> str:
+    """A BuildKit log of ``dockerfile``'s RUN and COPY steps: ``compiled`` by step, ``cached`` steps CACHED."""
+    lines, n = [], 1
+    for stage in instructions.parse(dockerfile):
+        for step in stage.instructions[1:]:
+            n += 1
+            lines.append(f"#{n} [{stage.name} {n}/9] {step.text}")
+            if step.text in cached:
+                lines.append(f"#{n} CACHED")
+            lines += [f"#{n} 1.0    Compiling {crate}" for crate in compiled.get(step.text, [])]
+    return "\n".join(lines) + "\n"
+
+
+NAIVE_USER = """ARG BUILDER_IMAGE=rust:1-bookworm
+FROM ${BUILDER_IMAGE} AS build
+WORKDIR /app
+# everything, then build
+COPY . .
+RUN cargo build --release \\
+    && cp target/release/app /app-bin
+FROM scratch
+COPY --from=build /app-bin /app
+"""
+
+
+def test_a_dependency_step_after_copying_everything_is_explained() -> None:
+    build = "RUN cargo build --release && cp target/release/app /app-bin"
+    first = _buildkit(NAIVE_USER, {build: ["itoa v1.0.19", "app v0.1.0 (/app)"]})
+    report = assess(
+        edit="appended a comment to src/main.rs",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=first,
+        baseline="b",
+        baseline_seconds=9.0,
+        rebuild_log=first,
+        rebuild_seconds=9.0,
+        own_crates=["app"],
+        dockerfile=NAIVE_USER,
+        edited="src/main.rs",
+    )
+    assert not report.ok and report.third_party_recompiled == ("itoa v1.0.19",)
+    assert report.own_recompiled == ("app v0.1.0",)
+    text = report.describe()
+    assert f"  by [build] {build}" in text
+    assert "the step that compiles the dependencies comes after `COPY . .` in stage build" in text
+    assert "every source edit invalidates it" in text
+
+
+def test_the_chef_strategy_control_naive_is_explained_by_its_copy() -> None:
+    dockerfile = render(Recipe(strategy="naive", package="p", binary="p"))
+    (build,) = [i.text for s in instructions.parse(dockerfile) for i in s.instructions if i.keyword == "RUN"]
+    first = _buildkit(dockerfile, {build: ["tokio v1.54.1", "p v0.1.0 (/app)"]})
     report = assess(
         edit="e",
         strategy="naive",
         engine="docker",
-        rebuild_log="#5 [build 2/2] RUN RUST_IMAGE_STEP=build && cargo build\n#5 1.0    Compiling tokio v1.54.1\n",
-        cold_seconds=1,
+        baseline_log=first,
+        baseline="b",
+        baseline_seconds=1,
+        rebuild_log=first,
         rebuild_seconds=1,
-        deps_ids=(None, None),
         own_crates=[],
+        dockerfile=dockerfile,
+        edited="app/src/main.rs",
     )
     assert not report.ok and report.third_party_recompiled == ("tokio v1.54.1",)
-    assert "the naive strategy has no dependency step" in report.describe()
+    assert "comes after `COPY app/ ./` in stage build" in report.describe()
+
+
+def test_a_build_that_compiles_no_rust_has_nothing_to_prove() -> None:
+    dockerfile = "FROM scratch\nCOPY app /app\n"
+    quiet = _buildkit(dockerfile, {})
+    report = assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=quiet,
+        baseline="b",
+        baseline_seconds=None,
+        rebuild_log=quiet,
+        rebuild_seconds=0.5,
+        own_crates=["app"],
+        dockerfile=dockerfile,
+    )
+    assert report.ok and report.skip_reason is not None and "no step of the build compiled Rust" in report.skip_reason
+    assert "first build not timed" in report.summary()
+
+
+def test_a_cached_baseline_leaves_the_marked_step_to_name_the_dependencies() -> None:
+    report = verdict("buildkit", baseline="warm")  # the baseline came from cache: it shows no cook output
+    assert report.ok and report.skip_reason is None  # the rebuild compiled the own crates
+    (deps,) = report.deps_steps
+    assert (deps.stage, deps.crates, deps.cached_after) == ("cook", None, True)
+
+
+def test_a_report_survives_being_stored() -> None:
+    report = verdict("buildah", phase="cold")
+    again = from_data(json.loads(json.dumps(to_data(report))))
+    assert again.stored and not report.stored
+    assert again == report and again.describe() == report.describe()
+    with pytest.raises(ValueError, match="not a stored cache report"):
+        from_data({"edit": "e"})
 
 
 def test_edits(tmp_path: Path) -> None:

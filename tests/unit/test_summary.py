@@ -25,7 +25,7 @@ def record(reused: bool, **extra: Any) -> dict[str, Any]:
 
 
 def test_an_image_two_workers_used_is_one_row_built_once() -> None:
-    cache = {"deps_reused": True, "third_party_recompiled": [], "cold_seconds": 2.8, "rebuild_seconds": 1.4}
+    cache = {"deps_reused": True, "third_party_recompiled": [], "baseline_seconds": 2.8, "rebuild_seconds": 1.4}
     first = summary.snapshot([record(False)], [], ["engine docker at unix:///s (buildkit)"], [])
     second = summary.snapshot([record(True, cache=cache)], [], ["engine docker at unix:///s (buildkit)"], [])
     run = summary.merge([first, second])

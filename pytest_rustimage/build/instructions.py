@@ -1,0 +1,144 @@
+"""Reading a Dockerfile's instructions: its stages, and what each step comes after.
+
+Pure and forgiving: enough of the Dockerfile syntax to tell, for a step a build log names, which
+instructions come before it in its stage (and the stages it is built ``FROM``), and whether one of
+them copies the file an edit changed. The cache verdict uses it to say *why* a step ran again: a
+dependency step after ``COPY . .`` runs again on every source edit.
+
+Understood: line continuations (``\\``), comments, ``FROM IMAGE [AS NAME]``, ``COPY``/``ADD`` in shell
+and JSON form with their ``--flags``. Not understood (and not needed here): heredocs, parser
+directives other than the default escape character.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"^\s*([A-Za-z]+)\s*(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str  # upper case: FROM, RUN, COPY, ...
+    text: str  # the instruction as the logs show it: keyword and arguments on one line
+    stage: str  # the name of its stage (``AS NAME``), else the stage's index as text
+
+    @property
+    def arguments(self) -> str:
+        return self.text[len(self.keyword) :].strip()
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    base: str  # the image or earlier stage it is built FROM
+    instructions: tuple[Instruction, ...]
+
+
+def normalise(text: str) -> str:
+    """One line, single spaces: how instructions are compared between a log and a Dockerfile."""
+    return " ".join(text.split())
+
+
+def parse(dockerfile: str) -> list[Stage]:
+    """The stages of ``dockerfile``, each with its instructions after ``FROM`` (which comes first)."""
+    logical: list[str] = []
+    current = ""
+    for raw in dockerfile.splitlines():
+        stripped = raw.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue  # a comment inside a continued instruction
+        if raw.rstrip().endswith("\\"):
+            current += raw.rstrip()[:-1]
+            continue
+        logical.append(current + raw)
+        current = ""
+    if current:
+        logical.append(current)
+    stages: list[Stage] = []
+    name, base = "", ""
+    body: list[Instruction] = []
+    for line in logical:
+        match = _WORD.match(line)
+        if not match:
+            continue
+        keyword, rest = match.group(1).upper(), match.group(2).strip()
+        if keyword == "FROM":
+            if base:
+                stages.append(Stage(name, base, tuple(body)))
+            words = [w for w in rest.split() if not w.startswith("--")]
+            base = words[0] if words else ""
+            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else str(len(stages))
+            body = [Instruction("FROM", normalise(f"FROM {rest}"), name)]
+        elif base:
+            body.append(Instruction(keyword, normalise(f"{keyword} {rest}"), name))
+    if base:
+        stages.append(Stage(name, base, tuple(body)))
+    return stages
+
+
+def copy_sources(instruction: Instruction) -> tuple[str, ...]:
+    """What a ``COPY``/``ADD`` copies from the build context (nothing for ``--from=`` copies)."""
+    if instruction.keyword not in ("COPY", "ADD"):
+        return ()
+    rest = instruction.arguments
+    words: list[str] = []
+    while rest.startswith("--"):
+        flag, _, rest = rest.partition(" ")
+        if flag.startswith("--from"):
+            return ()
+        rest = rest.strip()
+    if rest.startswith("["):
+        try:
+            words = [str(w) for w in json.loads(rest)]
+        except ValueError:
+            words = rest.strip("[]").replace(",", " ").split()
+    else:
+        words = rest.split()
+    return tuple(words[:-1])
+
+
+def covers(source: str, path: str) -> bool:
+    """Whether copying ``source`` (a context path or pattern) copies the context file ``path``."""
+    cleaned = source.strip().removeprefix("./").rstrip("/")
+    if cleaned in ("", "."):
+        return True
+    if any(c in cleaned for c in "*?["):
+        return fnmatch.fnmatch(path, cleaned) or fnmatch.fnmatch(path.split("/")[0], cleaned)
+    return path == cleaned or path.startswith(cleaned + "/")
+
+
+def before(stages: list[Stage], step: str) -> tuple[Stage, list[Instruction]] | None:
+    """The stage of the step whose instruction text is ``step``, and every instruction that comes
+    before it there, the ones of the stages it is built ``FROM`` first; None when no stage has it."""
+    wanted = normalise(step)
+    by_name = {stage.name: stage for stage in stages}
+    for stage in reversed(stages):  # a later stage may repeat an instruction: the build's last wins
+        for index, instruction in enumerate(stage.instructions):
+            if instruction.keyword != "FROM" and instruction.text == wanted:
+                chain: list[Instruction] = list(stage.instructions[:index])
+                parent, seen = by_name.get(stage.base), {stage.name}
+                while parent is not None and parent.name not in seen:
+                    seen.add(parent.name)
+                    chain = list(parent.instructions) + chain
+                    parent = by_name.get(parent.base)
+                return stage, chain
+    return None
+
+
+def invalidating_copy(stages: list[Stage], step: str, edited: str | None) -> Instruction | None:
+    """The last ``COPY``/``ADD`` before ``step`` that copies the edited file (or the whole context)."""
+    found = before(stages, step)
+    if found is None:
+        return None
+    hit = None
+    for instruction in found[1]:
+        sources = copy_sources(instruction)
+        if any(covers(s, edited) if edited else s.strip().removeprefix("./") in ("", ".") for s in sources):
+            hit = instruction
+    return hit
