@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_rustimage import names
-from pytest_rustimage.names import INPUTS_LABEL
+from pytest_rustimage.names import INPUTS_LABEL, PLUGIN_LABEL
 from tests.acceptance.owned import BUILD, ENGINES, built_tags, freed, image_id, labels, own_crate, prune, rename
-from tests.acceptance.project import Project
+from tests.acceptance.project import Project, output_words
 
 
 @pytest.fixture
@@ -103,3 +103,69 @@ def test_an_absent_engine_is_skipped_by_default_and_an_error_when_asked_for(vari
     asked = prune("--crate", name, "--dry-run", "--engine", engine, env=env)
     assert asked.returncode == 1
     assert f"{engine}: skipped, {engine} engine not reachable" in asked.stderr
+
+
+def test_prune_keeps_n_sessions_and_removes_probe_tags_and_stopped_containers(
+    project: Project, crate_name: str
+) -> None:
+    crate = project.copy("hello", "app")
+    rename(crate, crate_name)
+    main = crate / "src" / "main.rs"
+    original = main.read_text()
+    builds = []
+    for n in range(3):  # three sessions, three versions
+        if n:  # a new binary each time: an unchanged one would keep its layer's (the image's) creation time
+            main.write_text(original.replace("Hello from a container!", f"Hello, version {n}!"))
+        run = project.run("app", *BUILD)
+        run.assert_outcomes(passed=2)
+        builds.append(built_tags(run))
+    oldest, middle, newest = builds
+    for engine in ENGINES:
+        assert len({build[engine] for build in builds}) == 3
+    ids = {(engine, n): image_id(engine, build[engine]) for engine in ENGINES for n, build in enumerate(builds)}
+    assert all(ids.values())
+    probe = names.probe_tag(crate_name, "static", uuid.uuid4().hex[:12]) + "-cold"  # as an interrupted probe leaves
+    containers = {}
+    try:
+        for engine in ENGINES:
+            subprocess.run([engine, "tag", newest[engine], probe], check=True)
+            name = f"{crate_name}-stopped-{engine}"
+            # a stopped container of the plugin, as an interrupted session leaves one, on the oldest build
+            done = subprocess.run(
+                [engine, "run", "--name", name, "--label", f"{PLUGIN_LABEL}=test", oldest[engine], "--version"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert done.stdout == "hello 0.1.0\n"
+            containers[engine] = output_words(engine, "ps", "-aq", "--filter", f"name=^{name}$")
+            assert len(containers[engine]) == 1
+
+        kept_two = prune("--crate", crate_name, "--keep", "2", "--grace", "0")
+        assert kept_two.returncode == 0, kept_two.stderr
+        for engine in ENGINES:
+            assert output_words(engine, "ps", "-aq", "--filter", f"name=^{crate_name}-stopped-{engine}$") == [], (
+                f"{engine} still holds the stopped container\n{kept_two.stdout}"
+            )
+            assert image_id(engine, oldest[engine]) is None, kept_two.stdout
+            assert image_id(engine, str(ids[engine, 0])) is None, kept_two.stdout
+            assert image_id(engine, probe) is None, f"{engine} still holds the probe tag\n{kept_two.stdout}"
+            assert image_id(engine, middle[engine]) == ids[engine, 1], "--keep 2 removed the second session's build"
+            assert image_id(engine, newest[engine]) == ids[engine, 2]  # the probe tag went, the build stays
+        assert f"removed {oldest['docker']}: an older build of {crate_name} (static)" in kept_two.stdout
+        assert f"kept {middle['docker']}: built by the latest session(s) of {crate_name} (static)" in kept_two.stdout
+        assert f"removed {probe}: a cache probe's leftover" in kept_two.stdout, kept_two.stdout
+        assert kept_two.stdout.count("exited container") == 2, kept_two.stdout
+
+        kept_one = prune("--crate", crate_name, "--grace", "0")  # the default: the latest session only
+        assert kept_one.returncode == 0, kept_one.stderr
+        for engine in ENGINES:
+            assert image_id(engine, middle[engine]) is None
+            assert image_id(engine, newest[engine]) == ids[engine, 2]
+        assert f"removed {middle['docker']}: an older build of {crate_name} (static)" in kept_one.stdout
+    finally:
+        for engine, found in containers.items():
+            if found:
+                subprocess.run([engine, "rm", "-f", *found], capture_output=True)
+        for engine in ENGINES:
+            subprocess.run([engine, "rmi", probe], capture_output=True)
