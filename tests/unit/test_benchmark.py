@@ -1,0 +1,253 @@
+"""The benchmark's pure parts (benchmarks/bench.py): medians, ratios, the table, the texts it writes.
+
+The benchmark's numbers are never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from benchmarks import bench
+from benchmarks.bench import (
+    Ratio,
+    format_table,
+    host_key,
+    measurement_keys,
+    median,
+    plugin_key,
+    ratios,
+    recipe_key,
+    render_recipe,
+)
+
+
+def test_median_of_odd_even_and_none() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, 1.0]) == 2.5
+    assert median([]) is None
+
+
+def full_medians(strategy: str = "chef") -> dict[str, float | None]:
+    values: dict[str, float | None] = {k: 1.0 for k in measurement_keys([strategy])}
+    values.update(
+        {
+            host_key("edit"): 2.0,
+            recipe_key("chef", "edit"): 5.0,
+            recipe_key("naive", "edit"): 50.0,
+            bench.STARTUP_KEY: 0.5,
+            plugin_key(strategy, "base", "edit"): 12.0,
+            plugin_key(strategy, "cache", "edit"): 27.0,
+            plugin_key(strategy, "base", "cold"): 60.0,
+            plugin_key(strategy, "cache", "cold"): 65.0,
+            plugin_key(strategy, "base", "warm"): 1.5,
+            plugin_key(strategy, "cache", "warm"): 2.0,
+        }
+    )
+    return values
+
+
+def by_name(derived: list[Ratio]) -> dict[str, Ratio]:
+    return {r.name: r for r in derived}
+
+
+def test_ratios_of_the_issue_targets() -> None:
+    got = by_name(ratios(full_medians(), ["chef"]))
+    edit = got["[chef] plugin after edit / chef recipe after edit"]
+    assert edit.value == pytest.approx(2.4)
+    assert (edit.target, edit.verdict) == (1.2, "missed")
+    warm = got["[chef] plugin warm, all checks with cache, minus start-up"]
+    assert warm.value == pytest.approx(1.5)
+    assert warm.verdict == "met"
+    overhead = got["[chef] cache check overhead after edit, in chef-recipe rebuilds"]
+    assert overhead.value == pytest.approx(3.0)  # (27 - 12) / 5
+    assert overhead.verdict == "missed"
+    assert got["[chef] cache check overhead cold, in chef-recipe rebuilds"].value == pytest.approx(1.0)
+    assert got["[chef] cache check overhead cold, in chef-recipe rebuilds"].verdict == "met"
+    assert got["chef recipe after edit / host after edit"].value == pytest.approx(2.5)
+    assert got["chef recipe after edit / host after edit"].verdict == ""  # no target: explains the others
+    assert got["naive recipe after edit / chef recipe after edit"].value == pytest.approx(10.0)
+
+
+def test_ratios_are_per_strategy_and_missing_numbers_give_none() -> None:
+    medians = full_medians("chef")
+    medians.update({k: 1.0 for k in measurement_keys(["incremental"])})
+    medians[recipe_key("chef", "edit")] = None
+    got = by_name(ratios(medians, ["chef", "incremental"]))
+    assert "[incremental] plugin after edit / chef recipe after edit" in got
+    assert got["[chef] plugin after edit / chef recipe after edit"].value is None
+    assert got["[chef] plugin after edit / chef recipe after edit"].verdict == ""
+
+
+def test_table_shows_median_runs_failures_and_targets() -> None:
+    keys = [host_key("cold"), recipe_key("chef", "edit"), plugin_key("chef", "cache", "warm")]
+    measured = {host_key("cold"): [3.0, 1.0, 2.0], recipe_key("chef", "edit"): [5.25]}
+    text = format_table(
+        measured,
+        [Ratio("a ratio", 2.4, "x", 1.2), Ratio("a difference", 0.5, "s", 2.0), Ratio("none yet", None, "x")],
+        keys,
+        failed=[recipe_key("chef", "edit")],
+    )
+    lines = text.splitlines()
+    host = next(ln for ln in lines if ln.startswith("host cargo build --release, cold"))
+    assert host.split()[-4:] == ["2.00", "3.00", "1.00", "2.00"]
+    chef = next(ln for ln in lines if ln.startswith("chef recipe by hand, after the edit"))
+    assert chef.endswith("5.25  FAILED")
+    plugin = next(ln for ln in lines if ln.startswith("pytest --rust-image [chef] build,runs,size,linkage,cache, warm"))
+    assert plugin.split()[-1] == "n/a"
+    assert any(ln.startswith("a ratio") and ln.endswith("2.40x  <= 1.20x missed") for ln in lines)
+    assert any(ln.startswith("a difference") and ln.endswith("+0.50 s  <= 2.00 s met") for ln in lines)
+    assert any(ln.startswith("none yet") and ln.endswith("n/a") for ln in lines)
+
+
+def test_measurement_keys_cover_every_part_per_strategy() -> None:
+    keys = measurement_keys(["chef", "incremental"])
+    assert keys[:2] == [host_key("cold"), host_key("edit")]
+    assert plugin_key("incremental", "cache", "edit") in keys
+    assert len(keys) == 2 + 4 + 1 + 2 * 2 * 3
+    assert all(bench.label_of(k) != k for k in keys)
+
+
+@pytest.mark.parametrize("recipe", bench.RECIPES)
+def test_recipes_take_the_base_images_as_args_and_copy_the_binary(recipe: str) -> None:
+    text = render_recipe(recipe, "rg")
+    lines = text.splitlines()
+    assert lines[1:3] == ["ARG BUILDER_IMAGE=rust", "ARG RUNTIME_IMAGE=debian:bookworm-slim"]
+    assert "FROM ${BUILDER_IMAGE} AS " in text
+    assert lines[-3:] == [
+        "FROM ${RUNTIME_IMAGE}",
+        "COPY --from=builder /app/target/release/rg /usr/local/bin/",
+        'CMD ["rg"]',
+    ]
+
+
+def test_chef_recipe_gives_the_cook_step_the_vendored_sources_first() -> None:
+    lines = render_recipe("chef", "server").splitlines()
+    builder = lines[lines.index("FROM chef AS builder") :]
+    cook = builder.index("RUN cargo chef cook --release --recipe-path recipe.json")
+    assert builder.index("COPY .cargo .cargo") < cook
+    assert builder.index("COPY vendor vendor") < cook
+    assert builder.index("COPY --from=planner /app/recipe.json recipe.json") < cook
+    assert builder.index("COPY . .") > cook  # the source comes after the cook step: an edit keeps it cached
+    assert "RUN cargo chef prepare --recipe-path recipe.json" in lines
+
+
+def test_naive_recipe_copies_everything_then_builds() -> None:
+    lines = render_recipe("naive", "server").splitlines()
+    assert lines.index("COPY . .") + 1 == lines.index("RUN cargo build --release")
+
+
+def test_unknown_recipe_is_refused() -> None:
+    with pytest.raises(ValueError, match="no recipe 'dummy'"):
+        render_recipe("dummy", "x")
+
+
+def test_vendor_config_replaces_crates_io_offline() -> None:
+    config = tomllib.loads(bench.vendor_config())
+    assert config["source"]["crates-io"]["replace-with"] == "vendored-sources"
+    assert config["source"]["vendored-sources"]["directory"] == "vendor"
+    assert config["net"]["offline"] is True
+
+
+def test_ini_sets_the_local_bases_and_vendoring() -> None:
+    text = bench.ini_text(bench.BUILDER_IMAGE, bench.RUNTIME_IMAGE)
+    assert text.splitlines() == [
+        "[pytest]",
+        "rust_image_builder = pytest-rustimage/builder:bookworm",
+        "rust_image_runtime = pytest-rustimage/runtime:bookworm-slim",
+        "rust_image_vendor = true",
+    ]
+
+
+SERVER = """[package]
+name = "server"
+version = "0.1.0"
+
+[dependencies]
+tokio = "1"
+
+[package.metadata.rust-image]
+expect-stdout = "server 0.1.0"
+max-size = "150MiB"
+"""
+
+
+def test_rename_keeps_the_binary_name_with_an_explicit_bin() -> None:
+    text = bench.rename_manifest(SERVER, "server", "rib-1-server", "server", "src/main.rs", lib=False)
+    doc = tomllib.loads(text)
+    assert doc["package"]["name"] == "rib-1-server"
+    assert doc["bin"] == [{"name": "server", "path": "src/main.rs"}]
+    assert doc["package"]["metadata"]["rust-image"]["max-size"] == "150MiB"
+    assert "lib" not in doc
+
+
+def test_rename_leaves_an_explicit_bin_and_names_the_library() -> None:
+    manifest = (
+        '[package]\nname = "ripgrep"\nversion = "15.1.0"\n\n[lib]\npath = "src/lib.rs"\n\n'
+        '[[bin]]\nname = "rg"\npath = "crates/core/main.rs"\n'
+    )
+    doc = tomllib.loads(
+        bench.rename_manifest(manifest, "ripgrep", "rib-2-ripgrep", "rg", "crates/core/main.rs", lib=True)
+    )
+    assert doc["package"]["name"] == "rib-2-ripgrep"
+    assert doc["bin"] == [{"name": "rg", "path": "crates/core/main.rs"}]
+    assert doc["lib"] == {"name": "ripgrep", "path": "src/lib.rs"}
+
+
+def test_rename_adds_a_lib_table_when_there_is_none() -> None:
+    doc = tomllib.loads(bench.rename_manifest(SERVER, "server", "new", "server", "src/main.rs", lib=True))
+    assert doc["lib"] == {"name": "server"}
+
+
+def test_rename_refuses_a_manifest_without_the_package() -> None:
+    with pytest.raises(ValueError, match=r"no \[package\]"):
+        bench.rename_manifest('[workspace]\nmembers = ["a"]\n', "a", "b", "a", "src/main.rs", lib=False)
+    with pytest.raises(ValueError, match='no name = "other"'):
+        bench.rename_manifest(SERVER, "other", "b", "a", "src/main.rs", lib=False)
+
+
+LOCK = """version = 4
+
+[[package]]
+name = "server"
+version = "0.1.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "00"
+
+[[package]]
+name = "server"
+version = "0.1.0"
+dependencies = [
+ "tokio",
+]
+"""
+
+
+def test_rename_lock_renames_only_the_root_package() -> None:
+    doc = tomllib.loads(bench.rename_lock(LOCK, "server", "rib-1-server", "0.1.0"))
+    assert [p["name"] for p in doc["package"]] == ["server", "rib-1-server"]
+    with pytest.raises(ValueError, match=r"no entry for the package server 9\.9\.9"):
+        bench.rename_lock(LOCK, "server", "x", "9.9.9")
+
+
+def test_image_metadata_replaces_keys_and_keeps_the_others() -> None:
+    text = bench.set_image_metadata(SERVER, {"args": ["--version"], "expect-stdout": 'rg "15"'})
+    meta = tomllib.loads(text)["package"]["metadata"]["rust-image"]
+    assert meta == {"args": ["--version"], "expect-stdout": 'rg "15"', "max-size": "150MiB"}
+
+
+def test_image_metadata_makes_the_table_when_missing() -> None:
+    text = bench.set_image_metadata('[package]\nname = "a"\n', {"args": []})
+    assert tomllib.loads(text)["package"]["metadata"]["rust-image"] == {"args": []}
+
+
+def test_the_edit_is_a_comment_unique_per_copy() -> None:
+    one, two = bench.edit_text("a1"), bench.edit_text("b2")
+    assert one != two
+    assert all(ln.startswith("//") for ln in one.splitlines() if ln)
