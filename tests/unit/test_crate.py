@@ -597,8 +597,6 @@ def test_sample_server(read) -> None:
 
 
 def test_sample_workspace(read) -> None:
-    if not (SAMPLES / "workspace/Cargo.toml").is_file():
-        pytest.skip("sample_crates/workspace is not there (yet)")
     crate = read(SAMPLES / "workspace")
     root = (SAMPLES / "workspace").resolve()
     assert crate.binaries != ()
