@@ -9,21 +9,19 @@ and probes its layer cache (:meth:`RustImage.rebuild_after`). Images are made by
 from __future__ import annotations
 
 import hashlib
-import tarfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from pytest_rustimage.build.dockerfile import binary_path
+from pytest_rustimage.build.measure import measure
 from pytest_rustimage.build.services import Service, start_service
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.verdict import CacheReport, Edit
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
-from pytest_rustimage.errors import EngineError
-from pytest_rustimage.inspect.archive import read_archive
 from pytest_rustimage.inspect.elf import inspect_elf
-from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer, image_info
+from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
 
 
 @dataclass(frozen=True)
@@ -180,14 +178,3 @@ class RustImage:
                 elf=inspect_elf(data, name=f"{path} in {self.tag}"),
             )
         return self._binaries[path]
-
-
-def measure(engine: Engine, ref: str) -> ImageInfo:
-    """An image's facts, its size measured from its archive the same way on every engine."""
-    raw = engine.inspect_raw(ref)
-    with engine.open_archive(ref) as stream:
-        try:
-            archive = read_archive(stream)
-        except (ValueError, OSError, tarfile.TarError) as exc:
-            raise EngineError(f"cannot read the archive of image {ref} from {engine.name}: {exc}") from exc
-    return image_info(raw, archive)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -107,27 +108,112 @@ def _is_tar(data: bytes) -> bool:
     return len(data) >= 512 and data[257:262] == b"ustar"
 
 
-def read_archive(stream: IO[bytes]) -> ArchiveFacts:
-    """Measure every layer of the single image in a ``docker-archive`` stream."""
+class StaleGuess(ValueError):
+    """A layer skipped as known turned out, by the archive's manifest, to be another one: read it again
+    without known layers."""
+
+
+_DIGEST_TAR = re.compile(r"^(?:blobs/sha256/)?([0-9a-f]{64})(?:\.tar)?$")  # Podman's NAME.tar, OCI blobs
+
+
+def read_archive(
+    stream: IO[bytes],
+    known: Callable[[str], LayerContent | None] = lambda diff_id: None,
+    learned: dict[str, LayerContent] | None = None,
+) -> ArchiveFacts:
+    """Measure every layer of the single image in a ``docker-archive`` stream.
+
+    ``known(diff_id)`` may give a layer's content measured before (a layer is named by its diff id,
+    the digest of its tar, so the same id is the same content): its tar is then passed over without
+    being read. Which member holds which diff id is told by the member's name where the engine names
+    layers by digest (Podman, OCI layouts), else by the order of the config's ``diff_ids`` once the
+    config came first (Docker), checked against the manifest at the end (:class:`StaleGuess` when
+    wrong). Every layer read here is put in ``learned`` by diff id.
+    """
     contents: dict[str, LayerContent] = {}
     small: dict[str, bytes] = {}
+    guessed: dict[str, str] = {}  # member name -> the diff id it was taken for (by order)
+    skipped: set[str] = set()  # members passed over as known
+    diff_ids: list[str] = []
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
             if not member.isreg():
                 continue
+            name = member.name.removeprefix("./")
+            diff_id = _diff_id_of(name, diff_ids, guessed)
+            cached = known(diff_id) if diff_id else None
+            if cached is not None:
+                contents[name] = cached  # its bytes are passed over, not read
+                skipped.add(name)
+                continue
             handle = outer.extractfile(member)
             if handle is None:
                 continue
-            name = member.name.removeprefix("./")
             if member.size < SMALL:
                 data = handle.read()
                 if _is_tar(data):
                     contents[name] = read_layer(io.BytesIO(data))
                 else:
                     small[name] = data
+                    diff_ids = diff_ids or _config_diff_ids(name, data)
             else:
                 contents[name] = read_layer(handle)
-    return _assemble(contents, small)
+            if diff_id and learned is not None and name in contents:
+                learned[diff_id] = contents[name]
+    facts = _assemble(contents, small)
+    order = _layer_names(small)
+    for name, diff_id in guessed.items():
+        actual = facts.layers[order.index(name)].diff_id if name in order else ""
+        if actual == diff_id:
+            continue
+        if name in skipped:
+            raise StaleGuess(f"layer {name} is {actual or 'unknown'}, not {diff_id}")
+        if learned is not None and learned.pop(diff_id, None) is not None and actual:
+            learned[actual] = contents[name]
+    return facts
+
+
+def _diff_id_of(name: str, diff_ids: list[str], guessed: dict[str, str]) -> str:
+    """The diff id a member holds: from its name, or (Docker) from its place among the layer members."""
+    match = _DIGEST_TAR.match(name)
+    if match:
+        return f"sha256:{match.group(1)}"
+    if name.endswith("/layer.tar") and len(guessed) < len(diff_ids):
+        guessed[name] = diff_ids[len(guessed)]
+        return guessed[name]
+    return ""
+
+
+def _config_diff_ids(name: str, data: bytes) -> list[str]:
+    """The layers' diff ids, from an image config (a ``HEX.json`` member), else none."""
+    if not name.endswith(".json") or "/" in name or name == "manifest.json":
+        return []
+    try:
+        config = json.loads(data)
+        return [str(d) for d in (config.get("rootfs") or {}).get("diff_ids", [])]
+    except (ValueError, AttributeError):
+        return []
+
+
+def _layer_names(small: Mapping[str, bytes]) -> list[str]:
+    try:
+        return [str(n).removeprefix("./") for n in json.loads(small["manifest.json"])[0]["Layers"]]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return []
+
+
+def layer_to_data(content: LayerContent) -> dict[str, Any]:
+    """A layer's content as JSON-able data (kept between runs by diff id)."""
+    return {"files": content.files, "whiteouts": sorted(content.whiteouts), "opaque": sorted(content.opaque)}
+
+
+def layer_from_data(data: Mapping[str, Any]) -> LayerContent:
+    """A layer's content from :func:`layer_to_data`'s output; ``ValueError`` when it is not one."""
+    try:
+        files = {str(k): int(v) for k, v in dict(data["files"]).items()}
+        return LayerContent(files, {str(w) for w in data["whiteouts"]}, {str(o) for o in data["opaque"]})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a stored layer: {exc}") from exc
 
 
 def _assemble(contents: Mapping[str, LayerContent], small: Mapping[str, bytes]) -> ArchiveFacts:

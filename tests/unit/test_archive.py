@@ -8,7 +8,16 @@ import tarfile
 
 import pytest
 
-from pytest_rustimage.inspect.archive import ArchiveLayer, content_size, read_archive
+from pytest_rustimage.inspect.archive import (
+    ArchiveLayer,
+    LayerContent,
+    StaleGuess,
+    content_size,
+    layer_from_data,
+    layer_to_data,
+    read_archive,
+    read_layer,
+)
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -142,3 +151,87 @@ def test_read_archive_reports_waste_per_layer() -> None:
     archive = read_archive(io.BytesIO(image_archive([("a.tar", first), ("b.tar", second)], [], manifest_last=True)))
     assert [layer.wasted for layer in archive.layers] == [4096, 0]
     assert archive.size == 4096  # the deleted bytes still count: they are in the image
+
+
+# --- layers measured before, by diff id -------------------------------------------------------
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def engine_archive(layers: list[bytes], engine: str, order: list[int] | None = None) -> bytes:
+    """An archive laid out as ``docker save`` (config first, ``V1/layer.tar``, manifest last) or
+    ``podman save`` (``DIFFID.tar`` first, then the config, links, manifest) writes it."""
+    diff_ids = [f"sha256:{_digest(data)}" for data in layers]
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": diff_ids}, "history": []}).encode()
+    config_name = f"{_digest(config)}.json"
+    names = [f"{i:064x}/layer.tar" if engine == "docker" else f"{_digest(d)}.tar" for i, d in enumerate(layers)]
+    manifest = json.dumps([{"Config": config_name, "RepoTags": ["x:1"], "Layers": names}]).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        if engine == "docker":
+            _add(tar, config_name, config)
+        for index in order or range(len(layers)):
+            _add(tar, names[index], layers[index])
+        if engine == "podman":
+            _add(tar, config_name, config)
+        _add(tar, "manifest.json", manifest)
+    return buffer.getvalue()
+
+
+BASE = layer_tar({"usr/lib/libc.so": b"c" * 3000, "etc/passwd": b"root"})
+APP = layer_tar({"usr/local/bin/app": b"a" * 500, "etc/passwd": b"root:x:0"})
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_a_known_layer_is_passed_over_and_the_others_are_learned(engine: str) -> None:
+    full = read_archive(io.BytesIO(engine_archive([BASE, APP], engine)))
+    base_id, app_id = (layer.diff_id for layer in full.layers)
+    asked: list[str] = []
+    learned: dict[str, LayerContent] = {}
+    base_content = read_layer(io.BytesIO(BASE))
+
+    def known(diff_id: str) -> LayerContent | None:
+        asked.append(diff_id)
+        return base_content if diff_id == base_id else None
+
+    again = read_archive(io.BytesIO(engine_archive([BASE, APP], engine)), known, learned)
+    assert again == full  # the same sizes and waste (etc/passwd of the base is overwritten by APP)
+    assert again.layers[0].wasted == len(b"root")
+    assert asked == [base_id, app_id]
+    assert set(learned) == {app_id}
+
+
+def test_a_known_layer_is_never_read_even_when_its_bytes_are_garbage() -> None:
+    """Passed over means not read: a cached layer's tar bytes are not parsed."""
+    garbage = b"not a tar at all" * 100
+    full_id = f"sha256:{_digest(garbage)}"
+    stand_in = LayerContent({"usr/x": 7}, set(), set())
+    facts = read_archive(
+        io.BytesIO(engine_archive([garbage], "podman")), lambda d: stand_in if d == full_id else None
+    )
+    assert facts.size == 7
+
+
+def test_a_docker_layer_taken_for_a_known_one_by_its_place_is_found_out() -> None:
+    # the layer members come in another order than the config's diff ids: the guess by place is wrong
+    data = engine_archive([BASE, APP], "docker", order=[1, 0])
+    full = read_archive(io.BytesIO(engine_archive([BASE, APP], "docker")))
+    base_id = full.layers[0].diff_id
+    learned: dict[str, LayerContent] = {}
+    with pytest.raises(StaleGuess):
+        read_archive(io.BytesIO(data), lambda d: read_layer(io.BytesIO(BASE)) if d == base_id else None, learned)
+    assert base_id not in learned
+    assert read_archive(io.BytesIO(data)) == full  # read without known layers, the order does not matter
+
+
+def test_a_layer_survives_being_stored() -> None:
+    content = read_layer(io.BytesIO(layer_tar({"usr/a": b"12"}, links={"usr/b": "a"})))
+    content.whiteouts.add("etc/old")
+    content.opaque.add("var/cache")
+    assert layer_from_data(json.loads(json.dumps(layer_to_data(content)))) == content
+    with pytest.raises(ValueError, match="not a stored layer"):
+        layer_from_data({"files": {}})

@@ -1,0 +1,65 @@
+"""Measuring images reads as little as it can: an image once per machine, a base layer once per machine."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from pytest_rustimage import names
+from pytest_rustimage.build.measure import measure
+from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
+
+
+class NoExport:
+    """A real engine whose image export is off: measuring through it proves no archive is read."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+    @contextlib.contextmanager
+    def open_archive(self, ref: str) -> Iterator[IO[bytes]]:
+        raise AssertionError(f"the archive of {ref} was read")
+        yield  # pragma: no cover
+
+
+@pytest.fixture(params=ENGINE_NAMES)
+def engine(request: pytest.FixtureRequest, base_images: None) -> Iterator[Engine]:
+    made = make_engine(request.param)
+    made.ping()
+    yield made
+    made.close()
+
+
+def test_an_image_is_read_once_and_a_known_base_layer_is_not_parsed_again(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(tmp_path / "cache"))
+    first = measure(engine, names.LOCAL_RUNTIME)
+    layers = sorted(p.name for p in (tmp_path / "cache" / "layers").iterdir())
+    assert layers == [f"{la.diff_id.removeprefix('sha256:')}.json" for la in first.layers]
+    assert measure(NoExport(engine), names.LOCAL_RUNTIME) == first  # type: ignore[arg-type]
+
+    # an image on that base: only its own layer is read and learned
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "f").write_text(uuid.uuid4().hex)
+    (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {names.LOCAL_RUNTIME}\nCOPY f /f\n")
+    tag = f"pytest-rustimage/measure-test:{uuid.uuid4().hex[:12]}"
+    cli = engine.name
+    subprocess.run([cli, "build", "-q", "-t", tag, str(tmp_path / "ctx")], check=True, capture_output=True)
+    try:
+        on_base = measure(engine, tag)
+        learned = sorted(p.name for p in (tmp_path / "cache" / "layers").iterdir())
+        assert len(learned) == len(layers) + 1
+        assert on_base.layers[0] == first.layers[0] and on_base.layers[1].size == 32
+        assert on_base.size == first.size + 32
+    finally:
+        subprocess.run([cli, "rmi", "-f", tag], capture_output=True)
