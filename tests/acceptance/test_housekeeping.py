@@ -7,15 +7,22 @@ images, an image tagged by hand) is checked by id.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
+import sys
+import tarfile
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pytest_rustimage import names
+from pytest_rustimage.engines import make_engine
+from pytest_rustimage.housekeeping import base_images as bases
 from pytest_rustimage.names import INPUTS_LABEL, PLUGIN_LABEL
 from tests.acceptance.owned import BUILD, ENGINES, built_tags, freed, image_id, labels, own_crate, prune, rename
 from tests.acceptance.project import Project, output_words
@@ -169,3 +176,102 @@ def test_prune_keeps_n_sessions_and_removes_probe_tags_and_stopped_containers(
                 subprocess.run([engine, "rm", "-f", *found], capture_output=True)
         for engine in ENGINES:
             subprocess.run([engine, "rmi", probe], capture_output=True)
+
+
+def any_id(engine: str, ref: str) -> str | None:
+    """The image's id as ``sha256:HEX`` on either engine (Podman prints it bare)."""
+    found = image_id(engine, ref)
+    return names.normalise_id(found) if found else None
+
+
+@pytest.mark.usefixtures("base_images")
+def test_bases_does_nothing_when_the_recipe_matches() -> None:
+    before = {
+        (engine, ref): any_id(engine, ref) for engine in ENGINES for ref in (names.LOCAL_BUILDER, names.LOCAL_RUNTIME)
+    }
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_rustimage", "bases", "--engine", "docker", "--engine", "podman"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    for engine, ref in before:
+        assert f"{ref} is up to date in {engine} ({before[engine, ref]})" in done.stdout, done.stdout
+    assert "made in" not in done.stdout and "copying" not in done.stdout, done.stdout
+    assert {key: any_id(*key) for key in before} == before
+    assert took < 30, f"bases took {took:.1f}s with nothing to do"  # docs/base-images.md: about a second
+
+
+def _tiny_rootfs(tarball: Path) -> None:
+    with tarfile.open(tarball, "w") as tar:
+        data = b"a stand-in rootfs: only the recipe check is under test\n"
+        info = tarfile.TarInfo("etc/recipe")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.usefixtures("base_images")
+def test_a_changed_recipe_remakes_the_base_and_prune_bases_removes_the_replaced_one() -> None:
+    """The decision `bases` makes, on real engines, with a base of the test's own (mmdebstrap and the
+    host's toolchain are not changed here: the toolchain enters the recipe digest, which is all that
+    decides): a matching digest does nothing, another toolchain's digest remakes the image in both
+    engines; `prune --bases` then removes the replaced image and leaves the current ones."""
+    tag = f"pytest-rustimage/testbase-{uuid.uuid4().hex[:8]}:bookworm"
+    old_chain = {"rustc": "rustc 1.80.0 (test)", "chef": "cargo-chef 0.1.0"}
+    new_chain = {**old_chain, "rustc": "rustc 1.81.0 (test)"}
+    old_digest = bases.recipe_digest("builder", bases.DEFAULT_SOURCES, old_chain)
+    new_digest = bases.recipe_digest("builder", bases.DEFAULT_SOURCES, new_chain)
+    assert old_digest != new_digest  # the toolchain is part of the recipe
+    engines = [make_engine(name) for name in ENGINES]
+    made: list[str] = []
+    ids: set[str] = set()
+
+    def make(tarball: Path) -> None:
+        made.append(tarball.name)
+        _tiny_rootfs(tarball)
+
+    def ensure(digest: str) -> dict[str, tuple[str, bool]]:
+        results = bases._ensure(engines, tag, digest, make, ['CMD ["/etc/recipe"]'], force=False, say=print)
+        ids.update(result.image_id for result in results)
+        return {engine.name: (result.image_id, result.made) for engine, result in zip(engines, results, strict=True)}
+
+    try:
+        for engine in engines:
+            engine.ping()
+        first = ensure(old_digest)
+        assert len(made) == 1 and all(was_made for _, was_made in first.values()), first
+        assert len({ident for ident, _ in first.values()}) == 1  # copied, not made twice: the same id
+        again = ensure(old_digest)
+        assert len(made) == 1 and again == {name: (ident, False) for name, (ident, _) in first.items()}
+        remade = ensure(new_digest)
+        assert len(made) == 2 and all(was_made for _, was_made in remade.values()), remade
+        old_id, new_id = first["docker"][0], remade["docker"][0]
+        assert new_id != old_id and remade["podman"][0] == new_id
+        for engine in ENGINES:
+            assert labels(engine, tag)[bases.RECIPE_LABEL] == new_digest
+            assert any_id(engine, old_id) == old_id  # replaced: untagged, still there
+
+        current = {
+            (engine, ref): any_id(engine, ref)
+            for engine in ENGINES
+            for ref in (names.LOCAL_BUILDER, names.LOCAL_RUNTIME, tag)
+        }
+        # no crate of this name: only the bases are looked at; grace 0, as the replaced image is new
+        pruned = prune("--bases", "--crate", f"nothing{uuid.uuid4().hex[:8]}", "--grace", "0")
+        assert pruned.returncode == 0, pruned.stderr
+        for engine in ENGINES:
+            assert any_id(engine, old_id) is None, f"{engine} still holds the replaced base\n{pruned.stdout}"
+        assert f"removed <none> {old_id.removeprefix('sha256:')[:12]}: a replaced base image" in pruned.stdout, (
+            pruned.stdout
+        )
+        assert {key: any_id(*key) for key in current} == current  # the current bases stay
+        assert f"kept {tag}: a current base image (remove with --all --bases)" in pruned.stdout, pruned.stdout
+    finally:
+        for engine in engines:
+            engine.remove_image(tag)
+            for ident in ids:
+                engine.remove_image(ident)
+            engine.close()
