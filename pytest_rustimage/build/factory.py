@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.build import oci
-from pytest_rustimage.build.context import digest_inputs, prepare, vendor
+from pytest_rustimage.build.context import digest_inputs, prepare, vendor_context
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
@@ -149,9 +149,9 @@ class ImageFactory:
         self, spec: ImageSpec, engine: Engine, context: Path, dockerfile: Path, tag: str, digest: str
     ) -> BuildRecord:
         what = spec.what
-        if spec.vendor and spec.traits.generated:
+        if spec.vendor:
             self._say(f"rust-image: vendoring dependencies of {what} with `cargo vendor` ...")
-            vendor(context / "app", context / "vendor")
+            vendor_context(spec, context)
         self._say(f"rust-image: building {what} with {engine.name} ({engine.builder}) as {tag} ...")
         request = BuildRequest(
             context=context,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import os
+import re
+import shutil
 import socket
 import stat
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,10 +21,23 @@ from pytest_rustimage.build.context import (
     context_files,
     copy_tree,
     digest_inputs,
+    dump_toml,
     is_excluded,
+    prepare,
     read_dockerignore,
+    vendor_context,
+    vendored_cargo_config,
 )
-from pytest_rustimage.errors import CrateError
+from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.crate import read_crate
+from pytest_rustimage.errors import BuildFailed, CrateError
+from pytest_rustimage.resolve import resolve
+from pytest_rustimage.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -376,10 +395,15 @@ def _char_device(path: Path) -> None:
     os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # like /dev/zero: reading it never ends
 
 
+def _block_device(path: Path) -> None:
+    os.mknod(path, 0o600 | stat.S_IFBLK, os.makedev(7, 0))  # like /dev/loop0
+
+
 SPECIAL_FILES = [
     pytest.param(_fifo, "a named pipe (FIFO)", id="fifo"),
     pytest.param(_socket, "a socket", id="socket"),
     pytest.param(_char_device, "a character device", id="device"),
+    pytest.param(_block_device, "a block device", id="block-device"),
 ]
 
 
@@ -472,3 +496,244 @@ def test_a_file_that_cannot_be_read_is_named(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(CrateError) as info:
         copy_tree(root, tmp_path / "out")
     assert str(info.value) == f"{root}: Cargo.lock: cannot read: Permission denied; fix it, or list it in .dockerignore"
+
+
+# --- the cargo config of a vendored dockerfile context ------------------------------------------
+
+REPLACEMENT = {
+    "source": {"crates-io": {"replace-with": "vendored-sources"}, "vendored-sources": {"directory": "vendor"}},
+    "net": {"offline": True},
+}
+
+
+def test_vendored_config_without_a_config_of_the_crate() -> None:
+    text = vendored_cargo_config(None)
+    assert tomllib.loads(text) == REPLACEMENT
+    assert text.startswith("# written by pytest-rustimage")
+
+
+def test_vendored_config_keeps_every_setting_of_the_crate_and_merges_into_its_tables() -> None:
+    existing = """# the crate's own
+[build]
+rustflags = ["-C", "target-cpu=x86-64-v2"]
+
+[net]
+retry = 3
+offline = false
+
+[source.crates-io]
+registry = "https://github.com/rust-lang/crates.io-index"
+
+[source.my-mirror]
+registry = "sparse://mirror.example/index/"
+
+[env]
+APP_ASSETS = { value = "assets", relative = true }
+"WITH SPACE" = "tab\\there \\"quoted\\""
+
+[target.x86_64-unknown-linux-gnu]
+linker = "clang"
+
+[[unstable.list]]
+name = "a"
+"""
+    merged = tomllib.loads(vendored_cargo_config(existing))
+    assert merged == {
+        "build": {"rustflags": ["-C", "target-cpu=x86-64-v2"]},
+        "net": {"retry": 3, "offline": True},
+        "source": {
+            "crates-io": {
+                "registry": "https://github.com/rust-lang/crates.io-index",
+                "replace-with": "vendored-sources",
+            },
+            "my-mirror": {"registry": "sparse://mirror.example/index/"},
+            "vendored-sources": {"directory": "vendor"},
+        },
+        "env": {"APP_ASSETS": {"value": "assets", "relative": True}, "WITH SPACE": 'tab\there "quoted"'},
+        "target": {"x86_64-unknown-linux-gnu": {"linker": "clang"}},
+        "unstable": {"list": [{"name": "a"}]},
+    }
+
+
+def test_vendored_config_accepts_the_same_replacement_already_there() -> None:
+    existing = (
+        '[source.crates-io]\nreplace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "vendor"\n'
+    )
+    assert tomllib.loads(vendored_cargo_config(existing)) == REPLACEMENT
+
+
+@pytest.mark.parametrize(
+    ("existing", "message"),
+    [
+        (
+            '[source.crates-io]\nreplace-with = "my-mirror"\n[source.my-mirror]\nregistry = "sparse://m/"\n',
+            "[source.crates-io] already replaces crates.io with 'my-mirror'; rust_image_vendor = true replaces it "
+            'with the sources it vendors ("vendored-sources", directory "vendor"): remove that replacement from '
+            "the config, or set rust_image_vendor = false",
+        ),
+        (
+            '[source.crates-io]\nreplace-with = "vendored-sources"\n'
+            '[source.vendored-sources]\ndirectory = "third-party"\n',
+            "[source.vendored-sources] is already defined as {'directory': 'third-party'}; rust_image_vendor = true "
+            'needs it to be { directory = "vendor" }: remove it from the config, or set rust_image_vendor = false',
+        ),
+        ("source = 5\n", "source must be a table, got 5"),
+        ("[source]\ncrates-io = 5\n", "source.crates-io must be a table, got 5"),
+        ("net = true\n", "net must be a table, got True"),
+    ],
+)
+def test_vendored_config_refuses_another_replacement_naming_the_file(existing: str, message: str) -> None:
+    with pytest.raises(CrateError) as info:
+        vendored_cargo_config(existing, where="/crate/.cargo/config.toml")
+    assert str(info.value) == f"/crate/.cargo/config.toml: {message}"
+
+
+def test_vendored_config_refuses_a_config_that_is_not_toml() -> None:
+    with pytest.raises(CrateError, match=r"^/crate/.cargo/config.toml: not valid TOML: "):
+        vendored_cargo_config("[net\n", where="/crate/.cargo/config.toml")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        {"empty": {}},
+        {"a": {"b": {"c": {}}}},
+        {"key with space": 1, "ünï": "cødé", "dotted.key": True},
+        {"s": 'quote " backslash \\ newline \n tab \t bell \x07 del \x7f'},
+        {"n": -3, "f": 1.5, "e": 1e300, "inf": float("inf"), "ninf": float("-inf")},
+        {"when": datetime.datetime(1979, 5, 27, 7, 32, tzinfo=datetime.timezone.utc), "day": datetime.date(2024, 1, 2)},
+        {"t": datetime.time(7, 32, 1), "local": datetime.datetime(1979, 5, 27, 7, 32)},
+        {"list": [1, [2, "x"], {"k": {"deep": []}}], "tables": [{"a": 1}, {"b": {"c": 2}}]},
+        {"x": 1, "sub": {"y": 2, "subsub": {"z": 3}, "w": [4]}, "after": {"q": "r"}},
+    ],
+)
+def test_dump_toml_round_trips(document: dict[str, Any]) -> None:
+    assert tomllib.loads(dump_toml(document)) == document
+
+
+# --- the dockerfile strategy's context ----------------------------------------------------------
+
+OWN = {
+    **CRATE,
+    "Dockerfile.chef": "FROM scratch\n",
+    ".dockerignore": "notes/\nDockerfile.*\nvendor\n.cargo\n",
+    "notes/todo.txt": "left out\n",
+    ".env": "SECRET=1\n",
+}
+
+
+def own_spec(tmp_path: Path, files: dict[str, str], *, vendored: bool) -> ImageSpec:
+    root = write(tmp_path / "crate", files)
+    manifest = root / "Cargo.toml"
+    manifest.write_text(
+        manifest.read_text() + '\n[package.metadata.rust-image]\nbin = "p"\ndockerfile = "Dockerfile.chef"\n'
+    )
+    return resolve(Settings(rootdir=tmp_path, vendor=vendored), read_crate(root), "dockerfile", "docker")
+
+
+def test_without_vendoring_the_context_is_the_crate_folder(tmp_path: Path) -> None:
+    spec = own_spec(tmp_path, OWN, vendored=False)
+    root = tmp_path / "crate"
+    assert prepare(spec, tmp_path / "work") == (root, root / "Dockerfile.chef", root)
+
+
+def test_vendored_context_is_a_copy_with_the_cargo_config_and_no_dockerignore(tmp_path: Path) -> None:
+    spec = own_spec(tmp_path, OWN, vendored=True)
+    (tmp_path / "work").mkdir()
+    context, dockerfile, inputs = prepare(spec, tmp_path / "work")
+    assert context.parent == tmp_path / "work" and inputs == context
+    assert dockerfile == tmp_path / "crate" / "Dockerfile.chef"  # its .dockerignore leaves it out of the copy
+    # the exclusions applied, then the .dockerignore itself left out: the engine must send .cargo/ and vendor/
+    assert sorted(rel for rel, _ in context_files(context)) == [
+        ".cargo/config.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+        "assets/logo.txt",
+        "src/bin/tool.rs",
+        "src/main.rs",
+        "zz.txt",
+    ]
+    assert tomllib.loads((context / ".cargo/config.toml").read_text()) == REPLACEMENT
+    assert not (tmp_path / "crate" / ".cargo").exists()  # the crate's tree is never touched
+
+
+def test_vendored_context_merges_the_crates_own_config(tmp_path: Path) -> None:
+    files = {**CRATE, "Dockerfile.chef": "FROM scratch\n", ".cargo/config.toml": "[build]\njobs = 2\n"}
+    spec = own_spec(tmp_path, files, vendored=True)
+    (tmp_path / "work").mkdir()
+    context, _, _ = prepare(spec, tmp_path / "work")
+    assert tomllib.loads((context / ".cargo/config.toml").read_text()) == {**REPLACEMENT, "build": {"jobs": 2}}
+    assert (tmp_path / "crate/.cargo/config.toml").read_text() == "[build]\njobs = 2\n"
+
+
+def test_vendored_context_reads_the_legacy_config_name_as_cargo_does(tmp_path: Path) -> None:
+    """Cargo prefers ``.cargo/config`` when both are there; the copy has one merged ``config.toml``."""
+    files = {**CRATE, "Dockerfile.chef": "x\n", ".cargo/config": "[build]\njobs = 1\n", ".cargo/config.toml": "[x]\n"}
+    spec = own_spec(tmp_path, files, vendored=True)
+    (tmp_path / "work").mkdir()
+    context, _, _ = prepare(spec, tmp_path / "work")
+    assert sorted(p.name for p in (context / ".cargo").iterdir()) == ["config.toml"]
+    assert tomllib.loads((context / ".cargo/config.toml").read_text()) == {**REPLACEMENT, "build": {"jobs": 1}}
+
+
+def test_vendored_context_refuses_another_replacement_naming_the_crates_config(tmp_path: Path) -> None:
+    files = {**CRATE, "Dockerfile.chef": "x\n", ".cargo/config.toml": '[source.crates-io]\nreplace-with = "m"\n'}
+    spec = own_spec(tmp_path, files, vendored=True)
+    (tmp_path / "work").mkdir()
+    with pytest.raises(CrateError, match=rf"^{re.escape(str(tmp_path / 'crate/.cargo/config.toml'))}: \[source"):
+        prepare(spec, tmp_path / "work")
+
+
+def test_the_digest_of_a_vendored_context_covers_the_cargo_config(tmp_path: Path) -> None:
+    plain = own_spec(tmp_path / "a", OWN, vendored=False)
+    vendored = own_spec(tmp_path / "b", OWN, vendored=True)
+    (tmp_path / "work").mkdir()
+    _, _, plain_inputs = prepare(plain, tmp_path / "work")
+    _, _, vendored_inputs = prepare(vendored, tmp_path / "work")
+    assert (vendored_inputs / ".cargo/config.toml").is_file()
+    assert digest_inputs(plain_inputs, EXTRA) != digest_inputs(vendored_inputs, EXTRA)
+
+
+def test_vendoring_a_lock_that_does_not_match_names_the_crate_and_gives_cargos_message(tmp_path: Path) -> None:
+    if shutil.which("cargo") is None:
+        pytest.skip("no cargo on this machine")
+    files = {**CRATE, "Dockerfile.chef": "x\n", "Cargo.toml": CRATE["Cargo.toml"] + '\n[dependencies]\nitoa = "1"\n'}
+    files["Cargo.lock"] = 'version = 4\n\n[[package]]\nname = "p"\nversion = "0.1.0"\n'
+    spec = own_spec(tmp_path, files, vendored=True)
+    (tmp_path / "work").mkdir()
+    context, _, _ = prepare(spec, tmp_path / "work")
+    with pytest.raises(BuildFailed) as info:
+        vendor_context(spec, context)
+    reason = info.value.reason
+    assert reason.startswith(f"`cargo vendor --locked` for crate p ({tmp_path / 'crate' / 'Cargo.toml'}) failed ")
+    assert "--locked" in info.value.log and "error:" in info.value.log  # cargo's own message
+
+
+def test_a_copy_of_the_workspace_stands_for_the_crate_folder(tmp_path: Path) -> None:
+    """The cache probe builds an edited copy (``source``): the context and Dockerfile are the copy's."""
+    spec = own_spec(tmp_path, OWN, vendored=False)
+    copy_tree(tmp_path / "crate", tmp_path / "edited")
+    edited = tmp_path / "edited"
+    assert prepare(spec, tmp_path / "work", edited) == (edited, edited / "Dockerfile.chef", edited)
+    vendored = own_spec(tmp_path / "v", {**OWN, "src/main.rs": "fn main() { /* edited */ }\n"}, vendored=True)
+    (tmp_path / "work").mkdir()
+    context, _, _ = prepare(vendored, tmp_path / "work", edited)
+    assert (context / "src/main.rs").read_text() == CRATE["src/main.rs"]  # from the copy, not the crate
+    # a spec whose Dockerfile points into the copy already gets that one
+    moved = dataclasses.replace(spec, dockerfile=edited / "Dockerfile.chef")
+    assert prepare(moved, tmp_path / "work", edited) == (edited, edited / "Dockerfile.chef", edited)
+
+
+def test_a_generated_strategy_vendors_with_the_lock_brought_up_to_date(tmp_path: Path) -> None:
+    """A generated Dockerfile builds the copy, whose lockfile cargo may update (an edit that adds a dependency)."""
+    if shutil.which("cargo") is None:
+        pytest.skip("no cargo on this machine")
+    files = {**CRATE, "Dockerfile.chef": "x\n", "Cargo.toml": CRATE["Cargo.toml"] + '\n[dependencies]\nitoa = "1"\n'}
+    files["Cargo.lock"] = 'version = 4\n\n[[package]]\nname = "p"\nversion = "0.1.0"\n'
+    spec = dataclasses.replace(own_spec(tmp_path, files, vendored=True), strategy="chef", dockerfile=None)
+    (tmp_path / "work").mkdir()
+    context, _, _ = prepare(spec, tmp_path / "work")
+    vendor_context(spec, context)
+    assert (context / "vendor" / "itoa").is_dir()
+    assert 'name = "itoa"' in (context / "app" / "Cargo.lock").read_text()
