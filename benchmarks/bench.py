@@ -710,6 +710,26 @@ class Bench:
             self.prune(name)
 
 
+def user_cache_root() -> Path:
+    """The plugin's per-user cache folder, as ``pytest_rustimage.locks.cache_folder`` finds it."""
+    root = os.environ.get("RUST_IMAGE_CACHE_DIR")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pytest-rustimage"
+
+
+def seed_plugin_cache(folder: Path) -> Path:
+    """The plugin's cache folder for the benchmark's runs: in the temp folder (removed at the end, so the
+    verdicts and facts of the copies never land in the user's cache), seeded with the user's per-layer
+    facts (machine-wide, keyed by layer diff id: a base layer already read stays read, as on the machine)."""
+    folder.mkdir(mode=0o700)
+    layers = user_cache_root() / "layers"
+    if layers.is_dir():
+        shutil.copytree(layers, folder / "layers")
+        (folder / "layers").chmod(0o700)
+    return folder
+
+
 # ---------------------------------------------------------------------------------------------- main
 
 
@@ -771,9 +791,7 @@ def main(argv: Sequence[str]) -> int:
         bench = Bench(crate, work, cli, args.builder_image, args.runtime_image)
         run_args = shlex.split(args.args)
         env = dict(cli.env)
-        # the plugin's per-user caches (stored cache verdicts, vendored sources) go into the temp folder:
-        # removed at the end, and no run of anyone else's answers from them
-        env["RUST_IMAGE_CACHE_DIR"] = str(work / "plugin-cache")
+        env["RUST_IMAGE_CACHE_DIR"] = str(seed_plugin_cache(work / "plugin-cache"))
         dockerfiles = work / "dockerfiles"
         dockerfiles.mkdir()
         for recipe in RECIPES:
