@@ -7,6 +7,7 @@ for traceback and internal-frame noise as well as for its message.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -194,8 +195,16 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
             "KiB, MiB, GiB",
         ),
         ("rust_image_run_timeout = nan", "rust_image_run_timeout: expected a finite number of seconds, got 'nan'"),
+        (
+            "rust_image_checks = build nope",
+            "rust_image_checks: unknown check 'nope'; choose from: build, runs, size, linkage, cache, parity",
+        ),
+        (
+            "rust_image_size_tolerance = lots",
+            "rust_image_size_tolerance: tolerance: cannot read 'lots'; write e.g. '1%' or 0.01",
+        ),
     ],
-    ids=["strategy", "engine", "size", "timeout"],
+    ids=["strategy", "engine", "size", "timeout", "check", "tolerance"],
 )
 def test_bad_ini_values_name_the_ini_file(project: Project, line: str, message: str) -> None:
     project.copy("hello")
@@ -262,10 +271,19 @@ def _device(path: Path) -> None:
     os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # like /dev/zero: reading it never ends
 
 
+def _block_device(path: Path) -> None:
+    os.mknod(path, 0o600 | stat.S_IFBLK, os.makedev(7, 0))  # like /dev/loop0
+
+
 @pytest.mark.parametrize(
     ("make", "kind"),
-    [(_fifo, "a named pipe (FIFO)"), (_socket, "a socket"), (_device, "a character device")],
-    ids=["fifo", "socket", "device"],
+    [
+        (_fifo, "a named pipe (FIFO)"),
+        (_socket, "a socket"),
+        (_device, "a character device"),
+        (_block_device, "a block device"),
+    ],
+    ids=["fifo", "socket", "device", "block-device"],
 )
 def test_special_file_in_the_context_is_refused(project: Project, make: Callable[[Path], None], kind: str) -> None:
     crate = project.copy("hello")
@@ -291,10 +309,16 @@ def test_special_file_listed_in_dockerignore_is_left_out(project: Project) -> No
     report = project.path / "report.json"
     try:
         result = project.run(
-            "hello", "--rust-image-strategy=static", "--rust-image-checks=build", f"--rust-image-report={report}"
+            "hello", "--rust-image-strategy=static", "--rust-image-checks=build", f"--rust-image-report={report}", "-v"
         )
         result.assert_outcomes(passed=1)
         assert_clean(result)
+        result.stdout.fnmatch_lines(["*hello/Cargo.toml::build[[]static-docker[]] PASSED*"])
+        assert "src/special" not in result.stdout.str()  # no refusal, not even a warning about it
+        records = json.loads(report.read_text())["images"]
+        assert [(r["crate"], r["strategy"], r["engine"]) for r in records] == [("hello", "static", "docker")]
+        assert records[0]["tag"].startswith("pytest-rustimage/hello:static-")
+        assert stat.S_ISFIFO((crate / "src" / "special").lstat().st_mode)  # the crate's own file is untouched
     finally:
         remove_reported_images(report)
 

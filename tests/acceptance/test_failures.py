@@ -133,3 +133,31 @@ def test_unknown_check_is_a_usage_error(project: Project) -> None:
     result = project.run("hello", "--rust-image-checks=build,speed")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unknown check 'speed'; choose from: build, runs, size, linkage, cache, parity*"])
+
+
+NOISY_DOCKERFILE = """\
+ARG RUNTIME_IMAGE
+FROM ${RUNTIME_IMAGE}
+RUN for i in $(seq 1 120); do echo "noise-line-$i-end"; done; exit 3
+"""
+
+
+def test_a_failed_build_shows_the_last_50_lines_of_its_log(project: Project) -> None:
+    crate = project.fresh("noisybuild")
+    (crate / "Dockerfile").write_text(NOISY_DOCKERFILE)
+    project.set_metadata(crate, expect_linkage='"any"')
+    result = project.run("noisybuild", "--rust-image-strategy=dockerfile", "--rust-image-checks=build")
+    result.assert_outcomes(failed=1)
+    shown = result.outlines
+    at = shown.index("--- last lines of the build log ---")
+    assert shown[at - 1].startswith("noisybuild (dockerfile-docker) did not build: "), shown[at - 1]
+    tail = []
+    for line in shown[at + 1 :]:
+        if line.startswith(("____", "====")):  # pytest's next section
+            break
+        tail.append(line)
+    while tail and not tail[-1].strip():
+        tail.pop()
+    assert 40 <= len(tail) <= 50, tail  # docs/decisions.md: the last 50 lines of the build log
+    text = "\n".join(tail)
+    assert "noise-line-120-end" in text and "noise-line-1-end" not in text  # the end, not the start

@@ -226,7 +226,10 @@ def test_an_engine_gone_mid_run_fails_clearly_without_hanging(
     engine, url, pgid = engine_proxy
     project.copy("hello")
     # built first through the usual endpoint: a session cut off from its engine cannot clean up its build
-    project.run("hello", "--rust-image-strategy=static", f"--rust-image-engine={engine}", "--rust-image-checks=build")
+    pre = project.run(
+        "hello", "--rust-image-strategy=static", f"--rust-image-engine={engine}", "--rust-image-checks=build"
+    )
+    pre.assert_outcomes(passed=1)
     project.pytester.makepyfile(test_gone=GONE)
     monkeypatch.setenv("DOCKER_HOST" if engine == "docker" else "CONTAINER_HOST", url)
     monkeypatch.setenv("ENGINE_PROXY_PGID", str(pgid))
