@@ -103,7 +103,10 @@ def check_linkage(image: RustImage, state: State) -> str:
 
 
 def check_cache(image: RustImage, state: State) -> str:
-    report = image.rebuild_after()
+    try:
+        report = image.rebuild_after()
+    except BuildFailed as exc:
+        raise CheckFailed(f"{image.spec.what}: {exc}") from exc
     if report.skip_reason is not None:
         skip(f"nothing to prove: {report.skip_reason}")
     if not report.ok:

@@ -28,7 +28,7 @@ from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest, LineSink
 from pytest_rustimage.errors import BuildFailed, RustImageError, tail
 from pytest_rustimage.locks import exclusive, failure_of, last_run, lock_folder, lock_path, record_failure, record_run
-from pytest_rustimage.names import INPUTS_LABEL, PLUGIN_LABEL, RUN_LABEL, SESSION_LABEL, build_tag
+from pytest_rustimage.names import BUILT_LABEL, INPUTS_LABEL, PLUGIN_LABEL, RUN_LABEL, SESSION_LABEL, build_tag
 
 Say = Callable[[str], None]
 _HOW = {"this run": "built earlier in this run", "concurrent run": "built by a concurrent run"}
@@ -162,7 +162,13 @@ class ImageFactory:
                 "RUNTIME_IMAGE": spec.runtime_image,
                 **spec.build_args,
             },
-            labels={**self._oci_labels(spec), **self.labels, INPUTS_LABEL: digest, RUN_LABEL: self.run_id},
+            labels={
+                **self._oci_labels(spec),
+                **self.labels,
+                INPUTS_LABEL: digest,
+                RUN_LABEL: self.run_id,
+                BUILT_LABEL: f"{time.time():.3f}",  # an image's Created can repeat when its layers come from cache
+            },
             target=spec.traits.target,
             timeout=spec.build_timeout,
             secrets=secret_values(spec),

@@ -19,7 +19,6 @@ once per run (xdist workers of a run share a lock and the stored report).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import tempfile
@@ -28,13 +27,14 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_rustimage.build.context import copy_tree, prepare, vendor
+from pytest_rustimage.build.context import copy_tree, prepare, vendor_context
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.spec import ImageSpec, secret_values
 from pytest_rustimage.build.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, LineSink
+from pytest_rustimage.errors import BuildFailed
 from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path, write_private
 from pytest_rustimage.names import probe_tag
 
@@ -114,7 +114,11 @@ class CacheProbe:
                 log, seconds = first.log, first.duration
             description = apply_edit(source, edit)
             self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
-            rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
+            try:
+                rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
+            except BuildFailed as exc:
+                reason = f"the cache probe's build after the edit ({description}) failed: {exc.reason}"
+                raise BuildFailed(reason, exc.log) from exc
         finally:
             for ref in made:
                 engine.remove_image(ref)
@@ -139,9 +143,8 @@ class CacheProbe:
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
     ) -> tuple[BuildOutput, str]:
         """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
-        context, dockerfile, _ = prepare(_at(spec, source), self._workdir, source)
-        if spec.vendor and spec.traits.generated:
-            vendor(context / "app", context / "vendor")
+        context, dockerfile, _ = prepare(spec, self._workdir, source)
+        vendor_context(spec, context)
         request = BuildRequest(
             context=context,
             dockerfile=dockerfile,
@@ -178,14 +181,6 @@ class CacheProbe:
     def _stored_path(self, engine: Engine, image: RustImage, edit: str) -> Path:
         key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit, image.spec.cold_probe])
         return cache_folder("verdicts") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-
-
-def _at(spec: ImageSpec, source: Path) -> ImageSpec:
-    """``spec`` with its Dockerfile in the copy at ``source`` (the ``dockerfile`` strategy builds the copy)."""
-    if spec.dockerfile is None:
-        return spec
-    relative = spec.dockerfile.resolve().relative_to(spec.crate.root.resolve())
-    return dataclasses.replace(spec, dockerfile=source / relative)
 
 
 def _load(path: Path) -> tuple[CacheReport, str] | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pytest_rustimage.engines.protocol import ContainerEntry, Engine, ImageEntry
 from pytest_rustimage.errors import ConfigError, EngineError
 from pytest_rustimage.names import (
+    BUILT_LABEL,
     INPUTS_LABEL,
     PLUGIN_LABEL,
     RECIPE_LABEL,
@@ -39,6 +40,15 @@ EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ac
 STOPPED = frozenset({"created", "configured", "exited", "stopped", "dead"})
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _built_at(image: ImageEntry) -> float:
+    """When an image was built: the plugin's label (BuildKit can give a rebuild the very ``Created`` time
+    of the image before it, when every layer comes from cache), else the engine's ``Created``."""
+    try:
+        return float(image.labels[BUILT_LABEL])
+    except (KeyError, ValueError):
+        return image.created
 
 
 def _built_by(image: ImageEntry) -> str:
@@ -117,7 +127,7 @@ def _tagged(images: Sequence[ImageEntry], policy: Policy, now: float) -> _Tagged
             else:
                 found.remove.append(Action("tag", tag.ref, image.id, "a cache probe's leftover"))
     for (crate, strategy), members in sorted(groups.items()):
-        members.sort(key=lambda pair: (pair[1].created, pair[1].id), reverse=True)
+        members.sort(key=lambda pair: (_built_at(pair[1]), pair[1].id), reverse=True)
         sessions = list(dict.fromkeys(_built_by(image) for _, image in members))
         latest = set(sessions[: policy.keep])
         what = f"{crate} ({strategy})"
@@ -186,7 +196,9 @@ def _containers(containers: Sequence[ContainerEntry], tagged: _Tagged, policy: P
         elif _young(container.created, now, policy.grace):
             tagged.keep.append(Action("container", container.id, container.image_id, _grace_note(policy)))
         else:
-            found.append(Action("container", container.id, container.image_id, f"a {container.state} container"))
+            article = "an" if container.state[:1] in ("a", "e", "i", "o", "u") else "a"
+            why = f"{article} {container.state} container"
+            found.append(Action("container", container.id, container.image_id, why))
     return found
 
 
@@ -262,10 +274,21 @@ class Outcome:
     exact: bool = True
 
 
+def _one_each(images: Sequence[ImageEntry]) -> list[ImageEntry]:
+    """One entry per image id, with every tag it has (Podman lists an image once per tag)."""
+    merged: dict[str, ImageEntry] = {}
+    for image in images:
+        found = merged.get(image.id)
+        tags = tuple(dict.fromkeys((*found.tags, *image.tags))) if found else image.tags
+        labels = {**(found.labels if found else {}), **image.labels}
+        merged[image.id] = ImageEntry(image.id, tags, image.created, labels)
+    return list(merged.values())
+
+
 def prune_engine(engine: Engine, policy: Policy, *, dry_run: bool, now: float | None = None) -> Outcome:
     """List, plan, remove (unless ``dry_run``) and measure on one engine."""
     now = time.time() if now is None else now
-    images = engine.list_images(PLUGIN_LABEL)
+    images = _one_each(engine.list_images(PLUGIN_LABEL))
     bases = engine.list_images(RECIPE_LABEL) if policy.bases else []
     chosen = plan(images, engine.list_containers(PLUGIN_LABEL), policy, now, bases)
     outcome = Outcome(engine.name, engine.endpoint, dry_run, kept=list(chosen.keep))

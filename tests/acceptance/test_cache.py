@@ -48,6 +48,8 @@ def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project,
 DEPENDENCY_EDIT = """
 import pytest
 
+from pytest_rustimage.errors import BuildFailed
+
 
 def add_a_dependency(root):
     manifest = root / "Cargo.toml"
@@ -71,6 +73,14 @@ def test_dependency_edit_runs_cook_again(rust_image):
 
 
 @pytest.mark.rust_image(crate="hello", strategy="chef", engine="all")
+def test_an_edit_that_breaks_the_build_fails_with_the_log(rust_image):
+    with pytest.raises(BuildFailed) as failed:
+        rust_image.rebuild_after(("src/main.rs", "fn main() { this is not rust } // STAMP\\n"))
+    assert "the cache probe's build after the edit (rewrote src/main.rs) failed" in failed.value.reason
+    assert "error" in failed.value.log and "--- last lines of the build log ---" in str(failed.value)
+
+
+@pytest.mark.rust_image(crate="hello", strategy="chef", engine="all")
 def test_no_edit_rebuilds_nothing(rust_image):
     report = rust_image.rebuild_after(remove_nothing)
     assert report.ok and report.deps_reused, report.describe()
@@ -90,7 +100,7 @@ def test_dependency_edit_reruns_cook_and_custom_edits(project: Project) -> None:
     project.copy("hello")
     project.pytester.makepyfile(test_edits=DEPENDENCY_EDIT.replace("STAMP", uuid.uuid4().hex))
     result = project.run("test_edits.py", "-v")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)
 
 
 def test_naive_strategy_fails_the_cache_check_naming_the_crates(project: Project) -> None:

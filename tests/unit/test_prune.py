@@ -13,6 +13,7 @@ from pytest_rustimage.housekeeping.prune import (
     Action,
     Outcome,
     Policy,
+    _one_each,
     describe,
     freed_bytes,
     layer_sizes,
@@ -22,6 +23,7 @@ from pytest_rustimage.housekeeping.prune import (
     vanishing,
 )
 from pytest_rustimage.names import (
+    BUILT_LABEL,
     INPUTS_LABEL,
     PLUGIN_LABEL,
     RECIPE_LABEL,
@@ -331,7 +333,7 @@ def test_a_dry_run_removes_nothing_and_says_what_it_would_free() -> None:
     assert (outcome.freed, outcome.exact) == (1000, True)  # OLD's own layer; "shared" stays with NEW
     text = describe(outcome)
     assert "would remove pytest-rustimage/hello:static-0000000000000001: an older build of hello (static)" in text
-    assert "would remove container c: a exited container" in text
+    assert "would remove container c: an exited container" in text
     assert "would free 1000 B (1000 bytes)" in text
 
 
@@ -436,3 +438,21 @@ def test_the_command_fails_when_no_engine_answers(
     captured = capsys.readouterr()
     assert "docker: skipped" in captured.out and "podman: skipped" in captured.out
     assert "error: no engine answered; nothing was pruned" in captured.err
+
+
+def test_builds_with_the_same_created_time_are_ordered_by_the_plugins_build_label() -> None:
+    # BuildKit gives a rebuild whose layers all come from cache the Created time of the image before it
+    older = image("z-old", "pytest-rustimage/hello:static-0000000000000010", age=DAY, session="s1",
+                  labels={BUILT_LABEL: str(NOW - 2 * HOUR)})  # fmt: skip
+    newer = image("a-new", "pytest-rustimage/hello:static-0000000000000011", age=DAY, session="s2",
+                  labels={BUILT_LABEL: str(NOW - HOUR)})  # fmt: skip
+    for order in ([older, newer], [newer, older]):
+        chosen = plan(order, [], Policy(), NOW)
+        assert refs(chosen.remove) == [older.tags[0]], chosen
+
+
+def test_an_image_listed_once_per_tag_is_one_image() -> None:
+    first = image("p", "localhost/pytest-rustimage/hello:probe-static-aaaa-warm", age=2 * HOUR)
+    second = ImageEntry(first.id, ("localhost/pytest-rustimage/hello:probe-static-aaaa-cold",), first.created, {})
+    (merged,) = _one_each([first, second])
+    assert merged.tags == (*first.tags, *second.tags) and merged.labels == first.labels
