@@ -270,11 +270,15 @@ def vendor(app: Path, vendor_dir: Path, *, locked: bool = False, what: str = "",
 
 
 def _first_error(stderr: str) -> str:
-    """Cargo's first ``error:`` line, without the prefix (the rest stays in the log)."""
-    for line in stderr.splitlines():
-        if line.startswith("error:"):
-            return line.removeprefix("error:").strip()
-    return ""
+    """Cargo's first ``error:`` line, without the prefix, and the last of its ``Caused by:`` lines
+    (the root cause; the whole output stays in the log)."""
+    lines = stderr.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+    if first is None:
+        return ""
+    message = lines[first].removeprefix("error:").strip()
+    causes = [lines[i + 1].strip() for i in range(first, len(lines) - 1) if lines[i].strip() == "Caused by:"]
+    return f"{message}: {causes[-1]}" if causes and causes[-1] else message
 
 
 def vendor_context(spec: ImageSpec, context: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_rustimage.build.context import (
+    _first_error,
     context_files,
     copy_tree,
     digest_inputs,
@@ -707,7 +708,33 @@ def test_vendoring_a_lock_that_does_not_match_names_the_crate_and_gives_cargos_m
         vendor_context(spec, context)
     reason = info.value.reason
     assert reason.startswith(f"`cargo vendor --locked` for crate p ({tmp_path / 'crate' / 'Cargo.toml'}) failed ")
-    assert "--locked" in info.value.log and "error:" in info.value.log  # cargo's own message
+    assert reason.endswith("because --locked was passed to prevent this")  # cargo's root cause
+    assert "--locked" in info.value.log and "error:" in info.value.log  # cargo's own output as the log
+
+
+CARGO_FAILURE = """    Updating crates.io index
+error: failed to sync
+
+Caused by:
+  failed to load lockfile for /tmp/x
+
+Caused by:
+  cannot update the lock file /tmp/x/Cargo.lock because --locked was passed to prevent this
+  help: to generate the lock file without accessing the network, remove the --locked flag
+"""
+
+
+@pytest.mark.parametrize(
+    ("stderr", "message"),
+    [
+        (CARGO_FAILURE, "failed to sync: cannot update the lock file /tmp/x/Cargo.lock because --locked was passed to "
+         "prevent this"),
+        ("error: no matching package named `nope` found\n", "no matching package named `nope` found"),
+        ("warning: only a warning\n", ""),
+    ],
+)  # fmt: skip
+def test_a_cargo_failure_reads_as_its_error_and_root_cause(stderr: str, message: str) -> None:
+    assert _first_error(stderr) == message
 
 
 def test_a_copy_of_the_workspace_stands_for_the_crate_folder(tmp_path: Path) -> None:
