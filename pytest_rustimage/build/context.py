@@ -48,6 +48,7 @@ else:  # pragma: no cover
 
 from pytest_rustimage.build.dockerfile import Recipe, render, vendor_config
 from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.vendored import vendor_cached
 from pytest_rustimage.errors import BuildFailed, CrateError
 from pytest_rustimage.names import tag_part
 
@@ -291,9 +292,9 @@ def vendor_context(spec: ImageSpec, context: Path) -> None:
         return
     what = f"crate {spec.crate.name} ({spec.crate.manifest_path})"
     if spec.traits.generated:
-        vendor(context / "app", context / "vendor", what=what)
+        vendor_cached(context / "app", context / "vendor", vendor=vendor, what=what)
     else:
-        vendor(context, context / "vendor", locked=True, what=what)
+        vendor_cached(context, context / "vendor", vendor=vendor, locked=True, what=what)
 
 
 # --- the cargo config of a vendored dockerfile context ------------------------------------------
