@@ -162,7 +162,8 @@ class CacheReport:
             )
         if not self.deps_steps and self.third_party_recompiled:
             lines.append(
-                "- no step of the first build compiled the dependencies on their own: they build with the code"
+                "- the first build's log shows no step compiling third-party crates (a step from cache prints "
+                "nothing; --rust-image-cold-probe makes the first build cold)"
             )
         lines += [f"- {hint}" for hint in self.hints]
         lines.append("- steps after the edit:")

@@ -105,14 +105,17 @@ def test_dependency_edit_reruns_cook_and_custom_edits(project: Project) -> None:
 
 def test_naive_strategy_fails_the_cache_check_naming_the_crates(project: Project) -> None:
     project.copy("workspace")
-    result = project.run("workspace", "--rust-image-strategy=naive", CACHE_ONLY)
+    # a cold first build, so that its log shows the step that compiled the dependencies
+    result = project.run("workspace", "--rust-image-strategy=naive", CACHE_ONLY, "--rust-image-cold-probe")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*workspace (naive-docker): the dependency layer does not stay cached across a source-only edit*",
             "*dependency layer rebuilt; recompiled 1 third-party and * own crate(s)*",
-            "*the step that compiles the dependencies comes after `COPY app/ ./` in stage build*",
             "*third-party crates compiled again: itoa v1.*",
+            "  by [[]build[]] RUN RUST_IMAGE_STEP=build && cargo build --release*",
+            "- dependency step (1 third-party crate(s)): [[]build[]] RUN RUST_IMAGE_STEP=build*: ran again after*",
+            "*the step that compiles the dependencies comes after `COPY app/ ./` in stage build*",
         ]
     )
 

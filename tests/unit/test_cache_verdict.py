@@ -178,6 +178,25 @@ def test_a_cached_baseline_leaves_the_marked_step_to_name_the_dependencies() -> 
     assert (deps.stage, deps.crates, deps.cached_after) == ("cook", None, True)
 
 
+def test_a_baseline_from_cache_is_said_to_show_no_dependency_step() -> None:
+    dockerfile = render(Recipe(strategy="naive", package="p", binary="p"))
+    (build,) = [i.text for s in instructions.parse(dockerfile) for i in s.instructions if i.keyword == "RUN"]
+    report = assess(
+        edit="e",
+        strategy="naive",
+        engine="docker",
+        baseline_log=_buildkit(dockerfile, {}, cached=(build,)),
+        baseline="b",
+        baseline_seconds=1,
+        rebuild_log=_buildkit(dockerfile, {build: ["itoa v1.0.19"]}),
+        rebuild_seconds=1,
+        own_crates=["p"],
+        dockerfile=dockerfile,
+    )
+    assert not report.ok and report.deps_steps == ()
+    assert "the first build's log shows no step compiling third-party crates" in report.describe()
+
+
 def test_a_report_survives_being_stored() -> None:
     report = verdict("buildah", phase="cold")
     again = from_data(json.loads(json.dumps(to_data(report))))
