@@ -120,6 +120,26 @@ def exclusive(
         os.close(fd)  # closing the descriptor releases the lock
 
 
+@contextlib.contextmanager
+def held_if_free(path: Path) -> Iterator[bool]:
+    """Hold ``path`` locked for the block if no other process holds it; yields whether it is held."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise LockFolderError(f"cannot open the lock {path}: {exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            held = False
+        yield held
+    finally:
+        os.close(fd)
+
+
 def last_run(lock: Path) -> str | None:
     """The id of the run that last built the image behind ``lock``."""
     try:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,10 @@ else:  # pragma: no cover
 
 from pytest_rustimage.build.dockerfile import Recipe, render, vendor_config
 from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.tree import sync
 from pytest_rustimage.build.vendored import vendor_cached
 from pytest_rustimage.errors import BuildFailed, CrateError
+from pytest_rustimage.locks import cache_folder
 from pytest_rustimage.names import tag_part
 
 ALWAYS_EXCLUDED = ("target", ".git")
@@ -195,21 +198,19 @@ def checked_files(root: Path, *, links_inside: bool = True) -> Iterator[tuple[st
         yield rel, path
 
 
-def copy_tree(root: Path, dest: Path) -> list[str]:
-    """Copy the context files of ``root`` into ``dest``; refuse links that leave ``root`` and special files."""
-    copied = []
-    for rel, path in checked_files(root):
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if path.is_symlink():  # kept as a link, as COPY keeps it
-                target.symlink_to(os.readlink(path))
-            else:
-                shutil.copy2(path, target)
-        except OSError as exc:
-            raise _unreadable(root, rel, exc) from exc
-        copied.append(rel)
-    return copied
+def copy_tree(root: Path, dest: Path, *, keep: Collection[str] = ()) -> list[str]:
+    """Make ``dest`` hold the context files of ``root`` (links kept as links, as ``COPY`` keeps them),
+    copying only what differs and removing what ``root`` no longer has, except the top-level names in
+    ``keep``; refuse links that leave ``root`` and special files. Returns the files' relative paths."""
+    listed: list[str] = []
+
+    def entries() -> Iterator[tuple[str, Path]]:
+        for rel, path in checked_files(root):
+            listed.append(rel)
+            yield rel, path
+
+    sync(entries(), dest, keep=keep, on_error=lambda rel, exc: _unreadable(root, rel, exc))
+    return listed
 
 
 def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
@@ -407,17 +408,28 @@ def dump_toml(document: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare(spec: ImageSpec, workdir: Path, source: Path | None = None) -> tuple[Path, Path, Path]:
+def stable_folder(spec: ImageSpec) -> Path:
+    """The folder that keeps ``spec``'s build context between runs (in the user's cache folder), so that
+    each build updates it in place and BuildKit sends only what changed."""
+    key = json.dumps([str(spec.crate.root.resolve()), str(spec.crate.manifest_path), spec.key])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return cache_folder("contexts") / f"{tag_part(spec.crate.name)}-{spec.strategy}-{spec.engine}-{digest}"
+
+
+def prepare(
+    spec: ImageSpec, workdir: Path, source: Path | None = None, *, folder: Path | None = None
+) -> tuple[Path, Path, Path]:
     """The build context of ``spec``: (context folder, Dockerfile, folder whose files are build inputs).
 
-    A generated strategy gets a fresh folder in ``workdir`` with the workspace (``source``, default:
-    the crate's) under ``app/``, its Dockerfile and, in vendored mode, the cargo config. The
-    ``dockerfile`` strategy builds the crate's folder (in ``source``, a copy of the workspace, when
-    given) as it is, or in vendored mode a copy of it: see :func:`own_context`.
+    A generated strategy's context has the workspace (``source``, default: the crate's) under ``app/``,
+    its Dockerfile and, in vendored mode, the cargo config. The ``dockerfile`` strategy builds the
+    crate's folder (in ``source``, a copy of the workspace, when given) as it is, or in vendored mode a
+    copy of it: see :func:`own_context`. A context is made in ``folder`` (updated in place: see
+    :func:`stable_folder`), else in a fresh folder in ``workdir``.
     """
     if not spec.traits.generated:
-        return own_context(spec, workdir, source)
-    context = Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=workdir))
+        return own_context(spec, workdir, source, folder=folder)
+    context = folder or _fresh(spec, workdir)
     copy_tree(source or spec.crate.root, context / "app")
     recipe = Recipe(
         strategy=spec.strategy,
@@ -428,13 +440,32 @@ def prepare(spec: ImageSpec, workdir: Path, source: Path | None = None) -> tuple
         secrets=spec.secret_build_args,
     )
     dockerfile = context / "Dockerfile"
-    dockerfile.write_text(render(recipe))
+    _write_if_changed(dockerfile, render(recipe))
     if spec.vendor:
-        (context / "cargo-vendor.toml").write_text(vendor_config())
+        _write_if_changed(context / "cargo-vendor.toml", vendor_config())
+    else:  # left from a vendored build in this folder
+        (context / "cargo-vendor.toml").unlink(missing_ok=True)
+        shutil.rmtree(context / "vendor", ignore_errors=True)
     return context, dockerfile, context / "app"
 
 
-def own_context(spec: ImageSpec, workdir: Path, source: Path | None = None) -> tuple[Path, Path, Path]:
+def _fresh(spec: ImageSpec, workdir: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=workdir))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless ``path`` holds it already (its time stays, and BuildKit sends nothing)."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    path.write_text(text, encoding="utf-8")
+
+
+def own_context(
+    spec: ImageSpec, workdir: Path, source: Path | None = None, *, folder: Path | None = None
+) -> tuple[Path, Path, Path]:
     """The context of the ``dockerfile`` strategy, as :func:`prepare` returns it.
 
     Without vendoring: the crate's folder itself. In vendored mode: a fresh folder in ``workdir`` with
@@ -444,6 +475,7 @@ def own_context(spec: ImageSpec, workdir: Path, source: Path | None = None) -> t
     adds ``vendor/``. The Dockerfile stays where it is (a ``.dockerignore`` may leave it out).
     """
     assert spec.dockerfile is not None
+    target = folder
     folder = spec.crate.manifest_path.parent
     dockerfile = spec.dockerfile
     if source is not None:  # a copy of the workspace root (the cache probe's edited copy)
@@ -453,8 +485,8 @@ def own_context(spec: ImageSpec, workdir: Path, source: Path | None = None) -> t
             dockerfile = source / dockerfile.resolve().relative_to(root)
     if not spec.vendor:
         return folder, dockerfile, folder
-    context = Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=workdir))
-    copy_tree(folder, context)
+    context = target or _fresh(spec, workdir)
+    copy_tree(folder, context, keep=("vendor",))
     (context / ".dockerignore").unlink(missing_ok=True)
     cargo = context / ".cargo"
     # cargo reads .cargo/config (no extension) in preference to config.toml when both are there
@@ -465,5 +497,5 @@ def own_context(spec: ImageSpec, workdir: Path, source: Path | None = None) -> t
     merged = vendored_cargo_config(existing, where=str(where))
     legacy.unlink(missing_ok=True)
     cargo.mkdir(exist_ok=True)
-    current.write_text(merged, encoding="utf-8")
+    _write_if_changed(current, merged)
     return context, dockerfile, context

@@ -9,6 +9,7 @@ The engines are the :class:`EnginePool`'s, the cache probe the :class:`CacheProb
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.build import oci
-from pytest_rustimage.build.context import digest_inputs, prepare, vendor_context
+from pytest_rustimage.build.context import digest_inputs, prepare, stable_folder, vendor_context
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
@@ -27,7 +28,16 @@ from pytest_rustimage.build.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest, LineSink
 from pytest_rustimage.errors import BuildFailed, RustImageError, tail
-from pytest_rustimage.locks import exclusive, failure_of, last_run, lock_folder, lock_path, record_failure, record_run
+from pytest_rustimage.locks import (
+    exclusive,
+    failure_of,
+    held_if_free,
+    last_run,
+    lock_folder,
+    lock_path,
+    record_failure,
+    record_run,
+)
 from pytest_rustimage.names import BUILT_LABEL, INPUTS_LABEL, PLUGIN_LABEL, RUN_LABEL, SESSION_LABEL, build_tag
 
 Say = Callable[[str], None]
@@ -95,8 +105,25 @@ class ImageFactory:
 
     def _make(self, spec: ImageSpec) -> RustImage:
         engine = self.engine(spec.engine)
+        with contextlib.ExitStack() as stack:
+            folder = self._stable_context(spec, stack)
+            return self._make_in(spec, engine, prepare(spec, self._workdir, folder=folder))
+
+    def _stable_context(self, spec: ImageSpec, stack: contextlib.ExitStack) -> Path | None:
+        """The context folder kept for ``spec`` between runs, held for this build; None (a fresh folder)
+        when another process is using it, or when the context is the crate's folder itself."""
+        if not (spec.traits.generated or spec.vendor):
+            return None
+        try:
+            folder = stable_folder(spec)
+            held = stack.enter_context(held_if_free(lock_path(self._lock_dir or lock_folder(), "context", str(folder))))
+        except RustImageError:  # no usable cache folder: a fresh one, as without it
+            return None
+        return folder if held else None
+
+    def _make_in(self, spec: ImageSpec, engine: Engine, prepared: tuple[Path, Path, Path]) -> RustImage:
         what = spec.what
-        context, dockerfile, source_root = prepare(spec, self._workdir)
+        context, dockerfile, source_root = prepared
         base_ids = {ref: engine.image_id(ref) or ref for ref in (spec.builder_image, spec.runtime_image)}
         oci_labels = self._oci_labels(spec)
         digest = digest_inputs(

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pytest_rustimage.build.tree import files_of, sync
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path
 
@@ -71,7 +72,6 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
 
 
 def _restore(entry: Path, app: Path, vendor_dir: Path) -> None:
-    shutil.rmtree(vendor_dir, ignore_errors=True)
-    shutil.copytree(entry / "vendor", vendor_dir, symlinks=True)
+    sync(files_of(entry / "vendor"), vendor_dir)  # in place: a context kept between runs copies nothing
     if (entry / "Cargo.lock").is_file():
         shutil.copy2(entry / "Cargo.lock", app / "Cargo.lock")

@@ -764,3 +764,34 @@ def test_a_generated_strategy_vendors_with_the_lock_brought_up_to_date(tmp_path:
     vendor_context(spec, context)
     assert (context / "vendor" / "itoa").is_dir()
     assert 'name = "itoa"' in (context / "app" / "Cargo.lock").read_text()
+
+
+# --- contexts kept between runs ---------------------------------------------------------------
+
+
+def test_a_kept_context_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_rustimage.build.context import stable_folder
+
+    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(tmp_path / "cache"))
+    crate = tmp_path / "hello"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "sample_crates" / "hello", crate)
+    spec = resolve(Settings(rootdir=tmp_path), read_crate(crate, use_cargo=False), "chef", "docker")
+    folder = stable_folder(spec)
+    assert folder.parent == tmp_path / "cache" / "contexts" and folder.name.startswith("hello-chef-docker-")
+    other = resolve(Settings(rootdir=tmp_path), read_crate(crate, use_cargo=False), "static", "docker")
+    assert stable_folder(other) != folder
+
+    context, dockerfile, app = prepare(spec, tmp_path / "work", folder=folder)
+    assert context == folder and app == folder / "app"
+    manifest, written = (app / "Cargo.toml").stat(), dockerfile.stat().st_mtime_ns
+    (crate / "src" / "main.rs").write_text('fn main() { println!("changed"); }\n')
+    (crate / "notes.txt").write_text("new")
+    context, dockerfile, app = prepare(spec, tmp_path / "work", folder=folder)
+    assert (app / "src" / "main.rs").read_text() == 'fn main() { println!("changed"); }\n'
+    assert (app / "notes.txt").read_text() == "new"
+    assert (app / "Cargo.toml").stat().st_ino == manifest.st_ino  # unchanged files are not copied again
+    assert dockerfile.stat().st_mtime_ns == written
+    (crate / "notes.txt").unlink()
+    prepare(spec, tmp_path / "work", folder=folder)
+    assert not (app / "notes.txt").exists()
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # no fresh folder made

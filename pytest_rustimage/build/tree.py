@@ -1,0 +1,110 @@
+"""Making a folder hold exactly a given set of files, copying only what differs.
+
+Build contexts are kept in stable folders and updated in place, so BuildKit, which remembers what it
+received from a folder, sends only what changed, and nothing is copied twice. A file is the same when
+its size, modification time (copies keep it) and mode are; a link when its target is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable, Collection, Iterable, Iterator
+from pathlib import Path
+
+
+def files_of(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file and link under ``root`` (links not followed), as (relative path, path)."""
+    for folder, dirs, names in os.walk(root):
+        base = Path(folder)
+        for name in names + [d for d in dirs if (base / d).is_symlink()]:
+            path = base / name
+            yield path.relative_to(root).as_posix(), path
+
+
+def sync(
+    entries: Iterable[tuple[str, Path]],
+    dest: Path,
+    *,
+    keep: Collection[str] = (),
+    on_error: Callable[[str, OSError], Exception] | None = None,
+) -> int:
+    """Make ``dest`` hold exactly ``entries`` (relative path, source) and the top-level names in
+    ``keep``; returns how many files it copied. ``on_error`` turns a failed copy into the error to raise."""
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted: set[str] = set()
+    copied = 0
+    for rel, source in entries:
+        wanted.add(rel)
+        target = dest / rel
+        try:
+            if _same(source, target):
+                continue
+            _remove(target)
+            _make_parents(dest, target)
+            if source.is_symlink():
+                target.symlink_to(os.readlink(source))
+            else:
+                shutil.copy2(source, target)
+            copied += 1
+        except OSError as exc:
+            if on_error is None:
+                raise
+            raise on_error(rel, exc) from exc
+    _prune(dest, wanted, set(keep))
+    return copied
+
+
+def _make_parents(dest: Path, target: Path) -> None:
+    """The folders above ``target``, replacing a file or link that stands where one must be."""
+    for parent in reversed(target.relative_to(dest).parents):
+        folder = dest / parent
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+        folder.mkdir(exist_ok=True)
+
+
+def _same(source: Path, target: Path) -> bool:
+    try:
+        there = target.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    here = source.lstat()
+    if stat.S_ISLNK(here.st_mode) or stat.S_ISLNK(there.st_mode):
+        return stat.S_ISLNK(here.st_mode) and stat.S_ISLNK(there.st_mode) and os.readlink(source) == os.readlink(target)
+    return (
+        stat.S_ISREG(there.st_mode)
+        and here.st_size == there.st_size
+        and here.st_mtime_ns == there.st_mtime_ns
+        and stat.S_IMODE(here.st_mode) == stat.S_IMODE(there.st_mode)
+    )
+
+
+def _remove(target: Path) -> None:
+    if not os.path.lexists(target.parent):
+        return
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+
+
+def _prune(dest: Path, wanted: set[str], keep: set[str]) -> None:
+    """Remove what ``dest`` holds beyond ``wanted`` (and its folders), leaving the names in ``keep``."""
+    folders = {rel.rsplit("/", 1)[0] for rel in wanted if "/" in rel}
+    folders |= {"/".join(f.split("/")[:i]) for f in set(folders) for i in range(1, f.count("/") + 1)}
+    for folder, dirs, names in os.walk(dest, topdown=True):
+        base = Path(folder)
+        for name in list(dirs) + names:
+            path = base / name
+            rel = path.relative_to(dest).as_posix()
+            if rel.split("/")[0] in keep:
+                if name in dirs and base == dest:
+                    dirs.remove(name)
+                continue
+            if rel in wanted or (name in dirs and rel in folders and not path.is_symlink()):
+                continue
+            if name in dirs:
+                dirs.remove(name)
+            _remove(path)
