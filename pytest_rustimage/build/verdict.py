@@ -126,9 +126,14 @@ class CacheReport:
 
     @property
     def skip_reason(self) -> str | None:
-        """Why there is nothing to prove: no step of either build compiled Rust."""
-        if self.baseline_compiled_rust or self.compiled:
+        """Why there is nothing to prove: nothing was compiled after the edit."""
+        if self.compiled:
             return None
+        if self.baseline_compiled_rust:
+            return (
+                "nothing was compiled after the edit: it reached no step that compiles Rust (is the edited "
+                "file left out by .dockerignore, or never copied into the build?)"
+            )
         return (
             "no step of the build compiled Rust, neither in the first build nor after the edit "
             "(the Dockerfile copies a binary in, or the edited file does not reach the build)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -169,6 +170,13 @@ def test_a_build_that_compiles_no_rust_has_nothing_to_prove() -> None:
     )
     assert report.ok and report.skip_reason is not None and "no step of the build compiled Rust" in report.skip_reason
     assert "first build not timed" in report.summary()
+
+
+def test_an_edit_that_reaches_no_compiling_step_has_nothing_to_prove() -> None:
+    report = verdict("buildkit", phase="warm", baseline="cold")
+    quiet = dataclasses.replace(report, compiled=())  # the rebuild compiled nothing
+    assert quiet.ok and quiet.skip_reason is not None
+    assert "nothing was compiled after the edit: it reached no step that compiles Rust" in quiet.skip_reason
 
 
 def test_a_cached_baseline_leaves_the_marked_step_to_name_the_dependencies() -> None:
