@@ -56,7 +56,7 @@ def build_tag(crate: str, strategy: str, digest: str) -> str:
 
 
 def probe_tag(crate: str, strategy: str, session: str) -> str:
-    """The stem of a cache probe's tags (the probe adds ``-cold``, ``-warm``, ``-deps``)."""
+    """The stem of a cache probe's tags (the probe adds ``-cold``, ``-base`` or ``-warm``)."""
     return f"{TAG_PREFIX}{tag_part(crate)}:{_PROBE}{strategy}-{session}"
 
 

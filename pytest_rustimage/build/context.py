@@ -129,22 +129,40 @@ def is_excluded(rel: str, patterns: Sequence[str]) -> bool:
     return excluded
 
 
-def context_files(root: Path, patterns: Sequence[str] | None = None) -> Iterator[tuple[str, Path]]:
-    """(relative posix path, path) of every file that goes into the context, sorted."""
+def context_files(
+    root: Path, patterns: Sequence[str] | None = None, *, as_engine: bool = False
+) -> Iterator[tuple[str, Path]]:
+    """(relative posix path, path) of every file that goes into the context, sorted. ``as_engine``:
+    what an engine sends of the folder, its ``.dockerignore`` alone (``target/``, ``.git`` and ``.env*``
+    go in unless it leaves them out)."""
     patterns = read_dockerignore(root) if patterns is None else patterns
+    excluded = _engine_excluded if as_engine else is_excluded
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         rel_dir = here.relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         dirs[:] = sorted(
-            d for d in dirs if not is_excluded(rel_dir + d, patterns) or _negated_below(rel_dir + d, patterns)
+            d
+            for d in dirs
+            if not excluded(rel_dir + d, patterns) or (not as_engine and _negated_below(rel_dir + d, patterns))
+            or (as_engine and any(p.startswith("!") for p in patterns))
         )
         links = [d for d in dirs if (here / d).is_symlink()]  # links to folders are entries, not walked
         dirs[:] = [d for d in dirs if d not in links]
         for name in sorted(files + links):
             rel = rel_dir + name
-            if not is_excluded(rel, patterns):
+            if not excluded(rel, patterns):
                 yield rel, here / name
+
+
+def _engine_excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Docker's own rule: the last ``.dockerignore`` pattern that matches decides."""
+    excluded = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        if _matches(pattern[1:] if negate else pattern, rel):
+            excluded = not negate
+    return excluded
 
 
 def _negated_below(rel_dir: str, patterns: Sequence[str]) -> bool:
@@ -191,21 +209,22 @@ def _check_kind(root: Path, rel: str, path: Path, *, links_inside: bool) -> None
             )
 
 
-def checked_files(root: Path, *, links_inside: bool = True) -> Iterator[tuple[str, Path]]:
+def checked_files(root: Path, *, links_inside: bool = True, as_engine: bool = False) -> Iterator[tuple[str, Path]]:
     """:func:`context_files`, each checked to be something a context can hold (see :func:`_check_kind`)."""
-    for rel, path in context_files(root):
+    for rel, path in context_files(root, as_engine=as_engine):
         _check_kind(root, rel, path, links_inside=links_inside)
         yield rel, path
 
 
-def copy_tree(root: Path, dest: Path, *, keep: Collection[str] = ()) -> list[str]:
+def copy_tree(root: Path, dest: Path, *, keep: Collection[str] = (), as_engine: bool = False) -> list[str]:
     """Make ``dest`` hold the context files of ``root`` (links kept as links, as ``COPY`` keeps them),
     copying only what differs and removing what ``root`` no longer has, except the top-level names in
-    ``keep``; refuse links that leave ``root`` and special files. Returns the files' relative paths."""
+    ``keep``; refuse links that leave ``root`` and special files. Returns the files' relative paths.
+    ``as_engine``: the files an engine would send of ``root`` (see :func:`context_files`)."""
     listed: list[str] = []
 
     def entries() -> Iterator[tuple[str, Path]]:
-        for rel, path in checked_files(root):
+        for rel, path in checked_files(root, as_engine=as_engine):
             listed.append(rel)
             yield rel, path
 
@@ -421,6 +440,9 @@ def prepare(
 ) -> tuple[Path, Path, Path]:
     """The build context of ``spec``: (context folder, Dockerfile, folder whose files are build inputs).
 
+    The build inputs are the crate's own files (``source``'s, when given), never the context's copy of
+    them: the image's tag is their digest, so a copy that missed a change can never pass for it.
+
     A generated strategy's context has the workspace (``source``, default: the crate's) under ``app/``,
     its Dockerfile and, in vendored mode, the cargo config. The ``dockerfile`` strategy builds the
     crate's folder (in ``source``, a copy of the workspace, when given) as it is, or in vendored mode a
@@ -446,7 +468,7 @@ def prepare(
     else:  # left from a vendored build in this folder
         (context / "cargo-vendor.toml").unlink(missing_ok=True)
         shutil.rmtree(context / "vendor", ignore_errors=True)
-    return context, dockerfile, context / "app"
+    return context, dockerfile, source or spec.crate.root
 
 
 def _fresh(spec: ImageSpec, workdir: Path) -> Path:
@@ -498,4 +520,4 @@ def own_context(
     legacy.unlink(missing_ok=True)
     cargo.mkdir(exist_ok=True)
     _write_if_changed(current, merged)
-    return context, dockerfile, context
+    return context, dockerfile, folder

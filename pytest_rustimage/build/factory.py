@@ -133,6 +133,7 @@ class ImageFactory:
                 "engine": engine.name,
                 "builder": engine.builder,
                 "dockerfile": dockerfile.read_text(),
+                "vendored": str(spec.vendor),  # a crate's own Dockerfile gets vendor/ and .cargo/ when vendored
                 **{f"base:{ref}": ident for ref, ident in base_ids.items()},
                 **{f"arg:{k}": v for k, v in spec.build_args.items()},
                 "secrets": ",".join(spec.secret_build_args),  # names only: a value is no input

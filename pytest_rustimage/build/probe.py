@@ -19,6 +19,7 @@ once per run (xdist workers of a run share a lock and the stored report).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -34,7 +35,7 @@ from pytest_rustimage.build.spec import ImageSpec, secret_values
 from pytest_rustimage.build.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, LineSink
-from pytest_rustimage.errors import BuildFailed
+from pytest_rustimage.errors import BuildFailed, RustImageError
 from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path, write_private
 from pytest_rustimage.names import probe_tag
 
@@ -77,18 +78,24 @@ class CacheProbe:
             return self.reports[spec.key]
         engine = self._engines.get(spec.engine)
         default = comment_edit(self._main(spec), uuid.uuid4().hex[:8])
-        stored_at = self._stored_path(engine, image, getattr(default, "__name__", ""))
+        try:
+            stored_at: Path | None = self._stored_path(engine, image, getattr(default, "__name__", ""))
+        except RustImageError:  # no usable cache folder: probe, and keep the verdict for this session only
+            stored_at = None
         lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag}")
-        bound = 2 * spec.build_timeout + 900  # the holder's builds are bounded by the same timeout
+        # the holder's builds (up to two, each after a Podman build's turn, and vendoring) are bounded
+        bound = 3 * spec.build_timeout + 1800
         with exclusive(lock, what=f"the cache probe of {spec.what}", timeout=bound, say=self._say):
-            found = _load(stored_at)
+            found = _load(stored_at) if stored_at is not None else None
             if found is not None and (not spec.rebuild or found[1] == self._run_id):
                 report = found[0]
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.measured_at))
                 self._say(f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when}")
             else:
                 report = self._measure(image, default)
-                _save(stored_at, report, self._run_id)
+                if stored_at is not None:
+                    with contextlib.suppress(RustImageError):  # a verdict that cannot be kept is only not kept
+                        _save(stored_at, report, self._run_id)
         self.reports[spec.key] = report
         return report
 
@@ -97,7 +104,9 @@ class CacheProbe:
         engine = self._engines.get(spec.engine)
         what = spec.what
         source = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir)) / "crate"
-        copy_tree(spec.crate.root, source)
+        # what the image's own build read: the engine's view of the crate's folder for a crate's own
+        # Dockerfile built from that folder (target/, .git go in unless its .dockerignore says not)
+        copy_tree(spec.crate.root, source, as_engine=not (spec.traits.generated or spec.vendor))
         tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
         made: list[str] = []
         try:

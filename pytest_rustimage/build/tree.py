@@ -2,7 +2,10 @@
 
 Build contexts are kept in stable folders and updated in place, so BuildKit, which remembers what it
 received from a folder, sends only what changed, and nothing is copied twice. A file is the same when
-its size, modification time (copies keep it) and mode are; a link when its target is.
+its size, modification time (copies keep it) and mode are; a link when its target is. As git does
+with its index, a file modified around or after the previous update is copied whatever its time
+says: an edit in the same clock tick as that update would otherwise look unchanged. When that
+update was is kept beside the folder (``.NAME.synced``).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
+
+RACY_MARGIN = 2.0  # seconds: file systems whose times are coarse (2 s on FAT) still count
 
 
 def files_of(root: Path) -> Iterator[tuple[str, Path]]:
@@ -32,6 +38,12 @@ def sync(
 ) -> int:
     """Make ``dest`` hold exactly ``entries`` (relative path, source) and the top-level names in
     ``keep``; returns how many files it copied. ``on_error`` turns a failed copy into the error to raise."""
+    stamp = dest.parent / f".{dest.name}.synced"
+    started = time.time()
+    try:
+        racy = stamp.stat().st_mtime - RACY_MARGIN  # files changed since then may look the same
+    except OSError:
+        racy = None
     dest.mkdir(parents=True, exist_ok=True)
     wanted: set[str] = set()
     copied = 0
@@ -39,7 +51,7 @@ def sync(
         wanted.add(rel)
         target = dest / rel
         try:
-            if _same(source, target):
+            if _same(source, target) and (racy is None or source.is_symlink() or source.lstat().st_mtime < racy):
                 continue
             _remove(target)
             _make_parents(dest, target)
@@ -53,6 +65,8 @@ def sync(
                 raise
             raise on_error(rel, exc) from exc
     _prune(dest, wanted, set(keep))
+    stamp.touch()
+    os.utime(stamp, (started, started))
     return copied
 
 

@@ -34,7 +34,11 @@ def inputs_digest(app: Path, *, locked: bool) -> str:
 
 
 def _inputs(app: Path) -> Iterator[Path]:
+    """The manifests, lockfile and cargo configs of the workspace: not those of the vendored sources or
+    of ``target/`` (a kept context holds ``vendor/`` from its last build)."""
     for path in app.rglob("*"):
+        if path.relative_to(app).parts[0] in ("vendor", "target"):
+            continue
         name, parent = path.name, path.parent.name
         if path.is_file() and not path.is_symlink() and (
             name in ("Cargo.toml", "Cargo.lock") or (parent == ".cargo" and name in ("config", "config.toml"))
@@ -61,7 +65,11 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
         work = folder / f"{key}.partial"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(mode=0o700)
-        vendor(app, work / "vendor", locked=locked, what=what)
+        try:
+            vendor(app, work / "vendor", locked=locked, what=what)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
         if (app / "Cargo.lock").is_file():
             shutil.copy2(app / "Cargo.lock", work / "Cargo.lock")
         (work / "complete").write_text(key)

@@ -21,13 +21,17 @@ ENGINES = ("docker", "podman")
 ARGS = ("--rust-image-engine=all", "--rust-image-strategy=dockerfile", "--rust-image-rebuild", "-v")
 
 
-def run_recipe(project: Project, recipe: str) -> pytest.RunResult:
-    """``pytest --rust-image recipes`` on a copy whose ``dockerfile =`` picks ``Dockerfile.RECIPE``."""
+def run_recipe(project: Project, recipe: str, *, again: bool = False) -> list[pytest.RunResult]:
+    """``pytest --rust-image recipes`` on a copy whose ``dockerfile =`` picks ``Dockerfile.RECIPE``;
+    ``again``: then once more with the same inputs (no rebuild asked). The results, in order."""
     crate = project.copy("recipes")
     project.set_metadata(crate, dockerfile=f'"Dockerfile.{recipe}"')
     report = project.path / "report.json"
     try:
-        return project.run("recipes", *ARGS, f"--rust-image-report={report}")  # run() requires the engines
+        results = [project.run("recipes", *ARGS, f"--rust-image-report={report}")]  # run() requires the engines
+        if again:
+            results.append(project.run("recipes", *ARGS[:-2], "-v", f"--rust-image-report={report}"))
+        return results
     finally:
         remove_reported_images(report)
 
@@ -49,16 +53,61 @@ def failure(result: pytest.RunResult, item: str) -> str:
 
 
 def test_chef_recipe_builds_offline_and_keeps_the_dependencies_cached(project: Project) -> None:
-    result = run_recipe(project, "chef")
+    result, again = run_recipe(project, "chef", again=True)
     for engine in ENGINES:
         for check in ("build", "runs", "size", "linkage", "cache"):
             result.stdout.fnmatch_lines([line_of(f"{check}[dockerfile-{engine}]", "PASSED")])
         result.stdout.fnmatch_lines([f"*vendoring dependencies of recipes (dockerfile-{engine})*"])
+        result.stdout.fnmatch_lines(
+            [
+                f"*cache probe for recipes (dockerfile-{engine}): appended a comment to src/main.rs: "
+                "dependency layer reused; recompiled 0 third-party and 1 own crate(s); first build *"
+            ]
+        )
     result.assert_outcomes(passed=11)  # five checks per engine and parity[dockerfile]
+    # the same inputs again: the vendored copy digests as before, the images and the verdicts are reused
+    again.assert_outcomes(passed=11)
+    assert not [line for line in again.outlines if "building" in line or "vendoring" in line], again.outlines
+    for engine in ENGINES:
+        reused = f"*reusing pytest-rustimage/recipes:dockerfile-* (dockerfile-{engine}) (inputs unchanged)*"
+        again.stdout.fnmatch_lines([reused])
+        again.stdout.fnmatch_lines(
+            [f"*cache probe for recipes (dockerfile-{engine}): inputs unchanged, reporting the verdict of 20*"]
+        )
+
+
+BINARY_COPIED_IN = """ARG RUNTIME_IMAGE=debian:bookworm-slim
+FROM ${RUNTIME_IMAGE}
+COPY target/release/recipes /usr/local/bin/recipes
+ENTRYPOINT ["/usr/local/bin/recipes"]
+"""
+
+
+def test_a_dockerfile_that_compiles_no_rust_gets_the_cache_check_skipped(project: Project) -> None:
+    """Without vendoring the context is the crate's folder as the engine sends it, target/ included: the
+    probe's copy is the same, so its rebuild works and shows that no step compiles Rust."""
+    crate = project.copy("recipes")
+    (crate / "Dockerfile.prebuilt").write_text(BINARY_COPIED_IN)
+    (crate / "target" / "release").mkdir(parents=True)
+    (crate / "target" / "release" / "recipes").write_text("#!/bin/sh\necho recipes 0.1.0\n")
+    (crate / "target" / "release" / "recipes").chmod(0o755)
+    project.set_metadata(crate, dockerfile='"Dockerfile.prebuilt"')
+    (project.path / "pytest.ini").write_text((project.path / "pytest.ini").read_text().replace(
+        "rust_image_vendor = true", "rust_image_vendor = false"))  # fmt: skip
+    report = project.path / "report.json"
+    try:
+        result = project.run(
+            "recipes", "--rust-image-strategy=dockerfile", "--rust-image-checks=build,cache",
+            f"--rust-image-report={report}", "-rs",
+        )  # fmt: skip
+    finally:
+        remove_reported_images(report)
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*SKIPPED*nothing to prove: no step of the build compiled Rust*"])
 
 
 def test_naive_recipe_fails_the_cache_check_naming_itoa_and_the_step(project: Project) -> None:
-    result = run_recipe(project, "naive")
+    (result,) = run_recipe(project, "naive")
     for engine in ENGINES:
         item = f"cache[dockerfile-{engine}]"
         result.stdout.fnmatch_lines([line_of(item, "FAILED")])
@@ -71,7 +120,7 @@ def test_naive_recipe_fails_the_cache_check_naming_itoa_and_the_step(project: Pr
 
 
 def test_dummy_recipe_keeps_the_dependencies_cached_but_ships_the_placeholder(project: Project) -> None:
-    result = run_recipe(project, "dummy")
+    (result,) = run_recipe(project, "dummy")
     for engine in ENGINES:
         result.stdout.fnmatch_lines([line_of(f"cache[dockerfile-{engine}]", "PASSED")])
         item = f"runs[dockerfile-{engine}]"

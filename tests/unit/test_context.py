@@ -643,7 +643,7 @@ def test_vendored_context_is_a_copy_with_the_cargo_config_and_no_dockerignore(tm
     spec = own_spec(tmp_path, OWN, vendored=True)
     (tmp_path / "work").mkdir()
     context, dockerfile, inputs = prepare(spec, tmp_path / "work")
-    assert context.parent == tmp_path / "work" and inputs == context
+    assert context.parent == tmp_path / "work" and inputs == tmp_path / "crate"  # its digest reads the crate
     assert dockerfile == tmp_path / "crate" / "Dockerfile.chef"  # its .dockerignore leaves it out of the copy
     # the exclusions applied, then the .dockerignore itself left out: the engine must send .cargo/ and vendor/
     assert sorted(rel for rel, _ in context_files(context)) == [
@@ -686,14 +686,19 @@ def test_vendored_context_refuses_another_replacement_naming_the_crates_config(t
         prepare(spec, tmp_path / "work")
 
 
-def test_the_digest_of_a_vendored_context_covers_the_cargo_config(tmp_path: Path) -> None:
+def test_the_digest_of_a_vendored_context_reads_the_crate_not_the_copy(tmp_path: Path) -> None:
+    """The tag is the digest of the crate's own files (the copy's .cargo/config.toml and vendor/ follow
+    from them and from the vendored flag, which the factory adds), so a kept copy cannot change it."""
     plain = own_spec(tmp_path / "a", OWN, vendored=False)
     vendored = own_spec(tmp_path / "b", OWN, vendored=True)
     (tmp_path / "work").mkdir()
     _, _, plain_inputs = prepare(plain, tmp_path / "work")
-    _, _, vendored_inputs = prepare(vendored, tmp_path / "work")
-    assert (vendored_inputs / ".cargo/config.toml").is_file()
-    assert digest_inputs(plain_inputs, EXTRA) != digest_inputs(vendored_inputs, EXTRA)
+    context, _, vendored_inputs = prepare(vendored, tmp_path / "work")
+    assert (context / ".cargo/config.toml").is_file() and not (vendored_inputs / ".cargo").exists()
+    before = digest_inputs(vendored_inputs, EXTRA)
+    (context / "vendor").mkdir()
+    (context / "vendor" / "Cargo.toml").write_text("[package]\n")  # what vendoring adds to the copy
+    assert digest_inputs(vendored_inputs, EXTRA) == before == digest_inputs(plain_inputs, EXTRA)
 
 
 def test_vendoring_a_lock_that_does_not_match_names_the_crate_and_gives_cargos_message(tmp_path: Path) -> None:
@@ -781,12 +786,17 @@ def test_a_kept_context_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.
     other = resolve(Settings(rootdir=tmp_path), read_crate(crate, use_cargo=False), "static", "docker")
     assert stable_folder(other) != folder
 
-    context, dockerfile, app = prepare(spec, tmp_path / "work", folder=folder)
-    assert context == folder and app == folder / "app"
+    for path in crate.rglob("*"):  # files last changed a while ago, as a crate's files usually are
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    context, dockerfile, inputs = prepare(spec, tmp_path / "work", folder=folder)
+    assert context == folder and inputs == crate  # the tag's digest reads the crate, not the copy
+    app = folder / "app"
+    stamp = folder / ".app.synced"
+    os.utime(stamp, (1_700_000_100, 1_700_000_100))  # that update, too, was a while ago
     manifest, written = (app / "Cargo.toml").stat(), dockerfile.stat().st_mtime_ns
     (crate / "src" / "main.rs").write_text('fn main() { println!("changed"); }\n')
     (crate / "notes.txt").write_text("new")
-    context, dockerfile, app = prepare(spec, tmp_path / "work", folder=folder)
+    context, dockerfile, _ = prepare(spec, tmp_path / "work", folder=folder)
     assert (app / "src" / "main.rs").read_text() == 'fn main() { println!("changed"); }\n'
     assert (app / "notes.txt").read_text() == "new"
     assert (app / "Cargo.toml").stat().st_ino == manifest.st_ino  # unchanged files are not copied again

@@ -49,6 +49,16 @@ def test_the_same_manifests_are_vendored_once_and_copied_after(cache: Path, tmp_
     assert (second / "Cargo.lock").read_bytes() == (first / "Cargo.lock").read_bytes()
 
 
+def test_vendored_sources_in_the_folder_are_no_input(cache: Path, tmp_path: Path) -> None:
+    app = copy("hello", tmp_path / "h")
+    before = inputs_digest(app, locked=True)
+    (app / "vendor" / "itoa").mkdir(parents=True)
+    (app / "vendor" / "itoa" / "Cargo.toml").write_text("[package]\nname = 'itoa'\n")
+    (app / "target").mkdir()
+    (app / "target" / "Cargo.lock").write_text("")
+    assert inputs_digest(app, locked=True) == before
+
+
 def test_another_lockfile_or_locking_is_another_entry(cache: Path, tmp_path: Path) -> None:
     app = copy("hello", tmp_path / "h")
     before = inputs_digest(app, locked=False)
@@ -71,4 +81,4 @@ def test_a_failed_vendoring_is_not_kept(cache: Path, tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError):
         vendor_cached(app, tmp_path / "v", vendor=failing, what="hello")
-    assert not [p for p in (cache / "vendor").iterdir() if (p / "complete").exists()]
+    assert not list((cache / "vendor").iterdir())  # neither a complete entry nor a partial one is left
