@@ -126,23 +126,26 @@ def read_archive(
     ``known(diff_id)`` may give a layer's content measured before (a layer is named by its diff id,
     the digest of its tar, so the same id is the same content): its tar is then passed over without
     being read. Which member holds which diff id is told by the member's name where the engine names
-    layers by digest (Podman, OCI layouts), else by the order of the config's ``diff_ids`` once the
-    config came first (Docker), checked against the manifest at the end (:class:`StaleGuess` when
-    wrong). Every layer read here is put in ``learned`` by diff id.
+    layers by digest (Podman, OCI layouts); Docker 20.10 names them by v1 ids in no useful order, so
+    there a layer's place comes from its ``json`` (read just before it): no parent makes it the first
+    layer, the image's config makes it the last, a parent of known place the next one; any other is
+    read. Places are checked against the manifest at the end (:class:`StaleGuess` when one was
+    wrong). Every layer read here is put in ``learned`` by its diff id, as the manifest tells it.
     """
     contents: dict[str, LayerContent] = {}
     small: dict[str, bytes] = {}
-    guessed: dict[str, str] = {}  # member name -> the diff id it was taken for (by order)
+    guessed: dict[str, str] = {}  # member name -> the diff id it was taken for
     skipped: set[str] = set()  # members passed over as known
-    diff_ids: list[str] = []
+    places = _Places()
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
             if not member.isreg():
                 continue
             name = member.name.removeprefix("./")
-            diff_id = _diff_id_of(name, diff_ids, guessed)
+            diff_id = _diff_id_of(name, places)
             cached = known(diff_id) if diff_id else None
             if cached is not None:
+                guessed[name] = diff_id
                 contents[name] = cached  # its bytes are passed over, not read
                 skipped.add(name)
                 continue
@@ -155,32 +158,67 @@ def read_archive(
                     contents[name] = read_layer(io.BytesIO(data))
                 else:
                     small[name] = data
-                    diff_ids = diff_ids or _config_diff_ids(name, data)
+                    places.diff_ids = places.diff_ids or _config_diff_ids(name, data)
+                    places.note(name, data)
             else:
                 contents[name] = read_layer(handle)
-            if diff_id and learned is not None and name in contents:
-                learned[diff_id] = contents[name]
     facts = _assemble(contents, small)
     order = _layer_names(small)
     for name, diff_id in guessed.items():
         actual = facts.layers[order.index(name)].diff_id if name in order else ""
-        if actual == diff_id:
-            continue
-        if name in skipped:
+        if actual != diff_id:
             raise StaleGuess(f"layer {name} is {actual or 'unknown'}, not {diff_id}")
-        if learned is not None and learned.pop(diff_id, None) is not None and actual:
-            learned[actual] = contents[name]
+    if learned is not None:
+        for name, layer in zip(order, facts.layers, strict=False):
+            if name in contents and name not in skipped and layer.diff_id:
+                learned[layer.diff_id] = contents[name]
     return facts
 
 
-def _diff_id_of(name: str, diff_ids: list[str], guessed: dict[str, str]) -> str:
-    """The diff id a member holds: from its name, or (Docker) from its place among the layer members."""
+class _Places:
+    """Docker 20.10's layer members by their v1 id: where each stands among the config's diff ids."""
+
+    def __init__(self) -> None:
+        self.diff_ids: list[str] = []
+        self.parent: dict[str, str] = {}  # v1 id -> its parent's v1 id ("" for the first layer)
+        self.last: set[str] = set()  # the v1 id whose json carries the image's config
+
+    def note(self, name: str, data: bytes) -> None:
+        """A ``V1ID/json`` member: its parent, and whether it is the image's own (last) layer."""
+        folder, _, leaf = name.partition("/")
+        if leaf != "json":
+            return
+        try:
+            v1 = json.loads(data)
+        except ValueError:
+            return
+        if isinstance(v1, dict):
+            self.parent[folder] = str(v1.get("parent") or "")
+            if "config" in v1:
+                self.last.add(folder)
+
+    def index(self, v1_id: str, depth: int = 0) -> int | None:
+        if v1_id in self.last:
+            return len(self.diff_ids) - 1
+        if v1_id not in self.parent or depth > len(self.diff_ids):
+            return None
+        parent = self.parent[v1_id]
+        if not parent:
+            return 0
+        above = self.index(parent, depth + 1)
+        return None if above is None else above + 1
+
+
+def _diff_id_of(name: str, places: _Places) -> str:
+    """The diff id a member holds: from its name, or (Docker) from its place, when it is known."""
     match = _DIGEST_TAR.match(name)
     if match:
         return f"sha256:{match.group(1)}"
-    if name.endswith("/layer.tar") and len(guessed) < len(diff_ids):
-        guessed[name] = diff_ids[len(guessed)]
-        return guessed[name]
+    folder, _, leaf = name.partition("/")
+    if leaf == "layer.tar" and places.diff_ids:
+        index = places.index(folder)
+        if index is not None and 0 <= index < len(places.diff_ids):
+            return places.diff_ids[index]
     return ""
 
 

@@ -162,21 +162,33 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def engine_archive(layers: list[bytes], engine: str, order: list[int] | None = None) -> bytes:
-    """An archive laid out as ``docker save`` (config first, ``V1/layer.tar``, manifest last) or
-    ``podman save`` (``DIFFID.tar`` first, then the config, links, manifest) writes it."""
+def engine_archive(layers: list[bytes], engine: str, v1_ids: list[str] | None = None, lie: bool = False) -> bytes:
+    """An archive laid out as ``docker save`` 20.10 writes it (the config first, then a folder per layer
+    named by its v1 id, in the order of those ids: ``VERSION``, ``json`` naming its parent, ``layer.tar``;
+    the manifest last) or as ``podman save`` does (``DIFFID.tar`` first, then the config, the manifest).
+    ``lie``: every layer's json claims to have no parent (a layout this reader does not know)."""
     diff_ids = [f"sha256:{_digest(data)}" for data in layers]
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": diff_ids}, "history": []}).encode()
     config_name = f"{_digest(config)}.json"
-    names = [f"{i:064x}/layer.tar" if engine == "docker" else f"{_digest(d)}.tar" for i, d in enumerate(layers)]
+    v1 = v1_ids or [f"{i:064x}" for i in range(len(layers))]
+    names = [f"{v1[i]}/layer.tar" if engine == "docker" else f"{_digest(d)}.tar" for i, d in enumerate(layers)]
     manifest = json.dumps([{"Config": config_name, "RepoTags": ["x:1"], "Layers": names}]).encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         if engine == "docker":
             _add(tar, config_name, config)
-        for index in order or range(len(layers)):
-            _add(tar, names[index], layers[index])
-        if engine == "podman":
+            for i in sorted(range(len(layers)), key=lambda i: v1[i]):
+                meta: dict[str, object] = {"id": v1[i]}
+                if i and not lie:
+                    meta["parent"] = v1[i - 1]
+                if i == len(layers) - 1 and not lie:
+                    meta["config"] = {}
+                _add(tar, f"{v1[i]}/VERSION", b"1.0")
+                _add(tar, f"{v1[i]}/json", json.dumps(meta).encode())
+                _add(tar, names[i], layers[i])
+        else:
+            for i, data in enumerate(layers):
+                _add(tar, names[i], data)
             _add(tar, config_name, config)
         _add(tar, "manifest.json", manifest)
     return buffer.getvalue()
@@ -186,9 +198,13 @@ BASE = layer_tar({"usr/lib/libc.so": b"c" * 3000, "etc/passwd": b"root"})
 APP = layer_tar({"usr/local/bin/app": b"a" * 500, "etc/passwd": b"root:x:0"})
 
 
-@pytest.mark.parametrize("engine", ["docker", "podman"])
-def test_a_known_layer_is_passed_over_and_the_others_are_learned(engine: str) -> None:
-    full = read_archive(io.BytesIO(engine_archive([BASE, APP], engine)))
+@pytest.mark.parametrize(
+    ("engine", "v1_ids"),
+    [("docker", ["a" * 64, "b" * 64]), ("docker", ["f" * 64, "0" * 64]), ("podman", None)],
+    ids=["docker-base-first", "docker-top-first", "podman"],
+)
+def test_a_known_layer_is_passed_over_and_the_others_are_learned(engine: str, v1_ids: list[str] | None) -> None:
+    full = read_archive(io.BytesIO(engine_archive([BASE, APP], engine, v1_ids)))
     base_id, app_id = (layer.diff_id for layer in full.layers)
     asked: list[str] = []
     learned: dict[str, LayerContent] = {}
@@ -198,11 +214,11 @@ def test_a_known_layer_is_passed_over_and_the_others_are_learned(engine: str) ->
         asked.append(diff_id)
         return base_content if diff_id == base_id else None
 
-    again = read_archive(io.BytesIO(engine_archive([BASE, APP], engine)), known, learned)
+    again = read_archive(io.BytesIO(engine_archive([BASE, APP], engine, v1_ids)), known, learned)
     assert again == full  # the same sizes and waste (etc/passwd of the base is overwritten by APP)
     assert again.layers[0].wasted == len(b"root")
-    assert asked == [base_id, app_id]
-    assert set(learned) == {app_id}
+    assert sorted(asked) == sorted([base_id, app_id])
+    assert set(learned) == {app_id} and learned[app_id] == read_layer(io.BytesIO(APP))
 
 
 def test_a_known_layer_is_never_read_even_when_its_bytes_are_garbage() -> None:
@@ -217,15 +233,31 @@ def test_a_known_layer_is_never_read_even_when_its_bytes_are_garbage() -> None:
 
 
 def test_a_docker_layer_taken_for_a_known_one_by_its_place_is_found_out() -> None:
-    # the layer members come in another order than the config's diff ids: the guess by place is wrong
-    data = engine_archive([BASE, APP], "docker", order=[1, 0])
+    # both layers' json claim to be the first: the top one, whose folder comes first, is taken for the base
+    data = engine_archive([BASE, APP], "docker", ["f" * 64, "0" * 64], lie=True)
     full = read_archive(io.BytesIO(engine_archive([BASE, APP], "docker")))
     base_id = full.layers[0].diff_id
-    learned: dict[str, LayerContent] = {}
     with pytest.raises(StaleGuess):
-        read_archive(io.BytesIO(data), lambda d: read_layer(io.BytesIO(BASE)) if d == base_id else None, learned)
-    assert base_id not in learned
-    assert read_archive(io.BytesIO(data)) == full  # read without known layers, the order does not matter
+        read_archive(io.BytesIO(data), lambda d: read_layer(io.BytesIO(BASE)) if d == base_id else None)
+    learned: dict[str, LayerContent] = {}
+    assert read_archive(io.BytesIO(data), learned=learned) == full  # read without known layers: right
+    assert learned == {la.diff_id: read_layer(io.BytesIO(d)) for la, d in zip(full.layers, (BASE, APP), strict=True)}
+
+
+def test_a_middle_layer_of_unknown_place_is_read() -> None:
+    mid = layer_tar({"usr/share/x": b"m" * 40})
+    layers = [BASE, mid, APP]
+    full = read_archive(io.BytesIO(engine_archive(layers, "docker")))
+    ids = [la.diff_id for la in full.layers]
+    asked: list[str] = []
+
+    def known(diff_id: str) -> LayerContent | None:
+        asked.append(diff_id)
+        return None
+
+    # the middle layer's folder comes before its parent's: its place is not known when it is met
+    assert read_archive(io.BytesIO(engine_archive(layers, "docker", ["b" * 64, "a" * 64, "c" * 64])), known) == full
+    assert ids[1] not in asked and {ids[0], ids[2]} <= set(asked)
 
 
 def test_a_layer_survives_being_stored() -> None:
