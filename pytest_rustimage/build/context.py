@@ -34,24 +34,15 @@ import os
 import re
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from pytest_rustimage.build.cargo_config import vendored_cargo_config
 from pytest_rustimage.build.dockerfile import Recipe, render, vendor_config
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.tree import sync
-from pytest_rustimage.build.vendored import vendor_cached
-from pytest_rustimage.errors import BuildFailed, CrateError
+from pytest_rustimage.errors import CrateError
 from pytest_rustimage.locks import cache_folder
 from pytest_rustimage.names import tag_part
 
@@ -255,176 +246,6 @@ def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
             raise _unreadable(root, rel, exc) from exc
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def vendor(app: Path, vendor_dir: Path, *, locked: bool = False, what: str = "", timeout: float = 900) -> str:
-    """Run ``cargo vendor`` on the host for the copy in ``app``; returns its output.
-
-    ``locked`` (with a ``Cargo.lock`` in ``app``) runs it ``--locked``: a lockfile that does not match
-    the manifests fails here with cargo's message rather than being rewritten in the copy. Without it
-    cargo brings the copy's lockfile up to date, as a generated Dockerfile's build needs after an edit
-    that adds a dependency. ``what`` names the crate in errors, whose log is cargo's own output.
-    """
-    who = f" for {what}" if what else ""
-    if shutil.which("cargo") is None:
-        raise BuildFailed(f"vendored mode needs cargo on the host to run `cargo vendor`{who}", "")
-    flags = ["--locked"] if locked and (app / "Cargo.lock").is_file() else []
-    try:
-        done = subprocess.run(
-            ["cargo", "vendor", *flags, "--manifest-path", str(app / "Cargo.toml"), str(vendor_dir)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BuildFailed(f"`cargo vendor`{who} did not finish within {timeout:g}s", str(exc.stderr or "")) from exc
-    if done.returncode != 0:
-        message = _first_error(done.stderr)
-        command = " ".join(["cargo vendor", *flags])
-        raise BuildFailed(
-            f"`{command}`{who} failed with exit code {done.returncode}" + (f": {message}" if message else ""),
-            done.stderr,
-        )
-    vendor_dir.mkdir(exist_ok=True)  # a crate without dependencies gets an empty folder
-    return done.stderr
-
-
-def _first_error(stderr: str) -> str:
-    """Cargo's first ``error:`` line, without the prefix, and the last of its ``Caused by:`` lines
-    (the root cause; the whole output stays in the log)."""
-    lines = stderr.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
-    if first is None:
-        return ""
-    message = lines[first].removeprefix("error:").strip()
-    causes = [lines[i + 1].strip() for i in range(first, len(lines) - 1) if lines[i].strip() == "Caused by:"]
-    return f"{message}: {causes[-1]}" if causes and causes[-1] else message
-
-
-def vendor_context(spec: ImageSpec, context: Path) -> None:
-    """Vendor the dependencies of a context :func:`prepare` made for ``spec`` (in vendored mode).
-
-    The ``dockerfile`` strategy's context must be the crate's own: its ``Cargo.lock`` is vendored
-    ``--locked``, never rewritten.
-    """
-    if not spec.vendor:
-        return
-    what = f"crate {spec.crate.name} ({spec.crate.manifest_path})"
-    if spec.traits.generated:
-        vendor_cached(context / "app", context / "vendor", vendor=vendor, what=what)
-    else:
-        vendor_cached(context, context / "vendor", vendor=vendor, locked=True, what=what)
-
-
-# --- the cargo config of a vendored dockerfile context ------------------------------------------
-
-VENDORED_SOURCE = "vendored-sources"
-CONTEXT_VENDOR_DIR = "vendor"  # relative: cargo resolves it against the folder that holds .cargo/
-
-
-def vendored_cargo_config(existing: str | None, *, where: str = ".cargo/config.toml") -> str:
-    """The text of a cargo config: ``existing`` (a config's TOML, or None) with crates.io replaced by
-    the vendored sources in ``vendor/`` and ``[net] offline = true``; every other setting kept.
-
-    Refuses (:class:`CrateError`, naming ``where``) a config that already replaces crates.io, or
-    defines ``vendored-sources``, differently: two replacements cannot both hold.
-    """
-    try:
-        config: dict[str, Any] = tomllib.loads(existing) if existing else {}
-    except tomllib.TOMLDecodeError as exc:
-        raise CrateError(f"not valid TOML: {exc}", Path(where)) from exc
-    source = _table(config, "source", where)
-    crates_io = _table(source, "crates-io", where, "source.")
-    wanted = {"directory": CONTEXT_VENDOR_DIR}
-    replaced = crates_io.get("replace-with")
-    if replaced is not None and replaced != VENDORED_SOURCE:
-        raise CrateError(
-            f"[source.crates-io] already replaces crates.io with {replaced!r}; rust_image_vendor = true "
-            f'replaces it with the sources it vendors ("{VENDORED_SOURCE}", directory "{CONTEXT_VENDOR_DIR}"): '
-            "remove that replacement from the config, or set rust_image_vendor = false",
-            Path(where),
-        )
-    if VENDORED_SOURCE in source and source[VENDORED_SOURCE] != wanted:
-        raise CrateError(
-            f"[source.{VENDORED_SOURCE}] is already defined as {source[VENDORED_SOURCE]!r}; "
-            f'rust_image_vendor = true needs it to be {{ directory = "{CONTEXT_VENDOR_DIR}" }}: remove it '
-            "from the config, or set rust_image_vendor = false",
-            Path(where),
-        )
-    crates_io["replace-with"] = VENDORED_SOURCE
-    source[VENDORED_SOURCE] = wanted
-    _table(config, "net", where)["offline"] = True
-    header = "# written by pytest-rustimage (rust_image_vendor = true): build from vendored sources, offline\n"
-    if existing:
-        header += "# the crate's own settings are kept; its comments are not\n"
-    return header + "\n" + dump_toml(config)
-
-
-def _table(parent: dict[str, Any], key: str, where: str, prefix: str = "") -> dict[str, Any]:
-    found = parent.setdefault(key, {})
-    if not isinstance(found, dict):
-        raise CrateError(f"{prefix}{key} must be a table, got {found!r}", Path(where))
-    return found
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _string(key)
-
-
-def _string(text: str) -> str:
-    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-    out = []
-    for char in text:
-        if char in escapes:
-            out.append(escapes[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return "nan"
-        if value in (float("inf"), float("-inf")):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"not a TOML value: {value!r}")
-
-
-def dump_toml(document: Mapping[str, Any]) -> str:
-    """TOML text for a document as :mod:`tomllib` reads one (tables as ``[headers]``, arrays inline)."""
-    lines: list[str] = []
-
-    def table(path: tuple[str, ...], body: Mapping[str, Any]) -> None:
-        plain = [(k, v) for k, v in body.items() if not isinstance(v, dict)]
-        tables = [(k, v) for k, v in body.items() if isinstance(v, dict)]
-        if path and (plain or not tables):
-            lines.append(("\n" if lines else "") + "[" + ".".join(_key(part) for part in path) + "]")
-        lines.extend(f"{_key(k)} = {_value(v)}" for k, v in plain)
-        for key, sub in tables:
-            table((*path, key), sub)
-
-    table((), document)
-    return "\n".join(lines) + "\n"
 
 
 def stable_folder(spec: ImageSpec) -> Path:

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.build import oci
-from pytest_rustimage.build.context import digest_inputs, prepare, stable_folder, vendor_context
+from pytest_rustimage.build.context import digest_inputs, prepare, stable_folder
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
 from pytest_rustimage.build.spec import ImageSpec, secret_values
+from pytest_rustimage.build.vendored import vendor_context
 from pytest_rustimage.build.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest, LineSink

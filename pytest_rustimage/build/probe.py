@@ -28,10 +28,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_rustimage.build.context import copy_tree, prepare, vendor_context
+from pytest_rustimage.build.context import copy_tree, prepare
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.spec import ImageSpec, secret_values
+from pytest_rustimage.build.vendored import vendor_context
 from pytest_rustimage.build.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, LineSink

@@ -1,4 +1,5 @@
-"""Vendored sources made once per set of manifests: ``cargo vendor`` kept in the user's cache folder.
+"""Vendored mode: ``cargo vendor`` on the host (:func:`vendor`), for a build context
+(:func:`vendor_context`), made once per set of manifests and kept in the user's cache folder.
 
 Vendoring the same ``Cargo.lock`` twice gives the same files, so the result is kept under the digest
 of what decides it (the lockfile, every ``Cargo.toml`` and cargo config of the workspace, and whether
@@ -14,15 +15,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.tree import files_of, sync
-from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.errors import BuildFailed, RustImageError
 from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path
 
 FORMAT = 1
-Vendor = Callable[..., str]  # pytest_rustimage.build.context.vendor's shape
+Vendor = Callable[..., str]  # the shape of :func:`vendor`
 
 
 def inputs_digest(app: Path, *, locked: bool) -> str:
@@ -47,7 +50,7 @@ def _inputs(app: Path) -> Iterator[Path]:
 
 
 def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool = False, what: str = "") -> bool:
-    """Vendor the workspace at ``app`` into ``vendor_dir`` with ``vendor`` (``context.vendor``), or copy
+    """Vendor the workspace at ``app`` into ``vendor_dir`` with ``vendor`` (:func:`vendor`), or copy
     what an earlier call made for the same inputs; returns whether it was copied from the cache."""
     try:
         digest = inputs_digest(app, locked=locked)
@@ -83,3 +86,63 @@ def _restore(entry: Path, app: Path, vendor_dir: Path) -> None:
     sync(files_of(entry / "vendor"), vendor_dir)  # in place: a context kept between runs copies nothing
     if (entry / "Cargo.lock").is_file():
         shutil.copy2(entry / "Cargo.lock", app / "Cargo.lock")
+
+
+def vendor(app: Path, vendor_dir: Path, *, locked: bool = False, what: str = "", timeout: float = 900) -> str:
+    """Run ``cargo vendor`` on the host for the copy in ``app``; returns its output.
+
+    ``locked`` (with a ``Cargo.lock`` in ``app``) runs it ``--locked``: a lockfile that does not match
+    the manifests fails here with cargo's message rather than being rewritten in the copy. Without it
+    cargo brings the copy's lockfile up to date, as a generated Dockerfile's build needs after an edit
+    that adds a dependency. ``what`` names the crate in errors, whose log is cargo's own output.
+    """
+    who = f" for {what}" if what else ""
+    if shutil.which("cargo") is None:
+        raise BuildFailed(f"vendored mode needs cargo on the host to run `cargo vendor`{who}", "")
+    flags = ["--locked"] if locked and (app / "Cargo.lock").is_file() else []
+    try:
+        done = subprocess.run(
+            ["cargo", "vendor", *flags, "--manifest-path", str(app / "Cargo.toml"), str(vendor_dir)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildFailed(f"`cargo vendor`{who} did not finish within {timeout:g}s", str(exc.stderr or "")) from exc
+    if done.returncode != 0:
+        message = _first_error(done.stderr)
+        command = " ".join(["cargo vendor", *flags])
+        raise BuildFailed(
+            f"`{command}`{who} failed with exit code {done.returncode}" + (f": {message}" if message else ""),
+            done.stderr,
+        )
+    vendor_dir.mkdir(exist_ok=True)  # a crate without dependencies gets an empty folder
+    return done.stderr
+
+
+def _first_error(stderr: str) -> str:
+    """Cargo's first ``error:`` line, without the prefix, and the last of its ``Caused by:`` lines
+    (the root cause; the whole output stays in the log)."""
+    lines = stderr.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+    if first is None:
+        return ""
+    message = lines[first].removeprefix("error:").strip()
+    causes = [lines[i + 1].strip() for i in range(first, len(lines) - 1) if lines[i].strip() == "Caused by:"]
+    return f"{message}: {causes[-1]}" if causes and causes[-1] else message
+
+
+def vendor_context(spec: ImageSpec, context: Path) -> None:
+    """Vendor the dependencies of a context :func:`prepare` made for ``spec`` (in vendored mode).
+
+    The ``dockerfile`` strategy's context must be the crate's own: its ``Cargo.lock`` is vendored
+    ``--locked``, never rewritten.
+    """
+    if not spec.vendor:
+        return
+    what = f"crate {spec.crate.name} ({spec.crate.manifest_path})"
+    if spec.traits.generated:
+        vendor_cached(context / "app", context / "vendor", vendor=vendor, what=what)
+    else:
+        vendor_cached(context, context / "vendor", vendor=vendor, locked=True, what=what)

@@ -26,8 +26,9 @@ import uuid
 from pathlib import Path
 
 from pytest_rustimage import names
-from pytest_rustimage.build.context import prepare, vendor
+from pytest_rustimage.build.context import prepare
 from pytest_rustimage.build.factory import ImageFactory
+from pytest_rustimage.build.vendored import vendor
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest
 from pytest_rustimage.resolve import specs_for

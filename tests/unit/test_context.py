@@ -17,19 +17,17 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.build.cargo_config import dump_toml, vendored_cargo_config
 from pytest_rustimage.build.context import (
-    _first_error,
     context_files,
     copy_tree,
     digest_inputs,
-    dump_toml,
     is_excluded,
     prepare,
     read_dockerignore,
-    vendor_context,
-    vendored_cargo_config,
 )
 from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.vendored import _first_error, vendor_context
 from pytest_rustimage.crate import read_crate
 from pytest_rustimage.errors import BuildFailed, CrateError
 from pytest_rustimage.resolve import resolve

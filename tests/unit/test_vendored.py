@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_rustimage.build.context import vendor
-from pytest_rustimage.build.vendored import inputs_digest, vendor_cached
+from pytest_rustimage.build.vendored import inputs_digest, vendor, vendor_cached
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
 
