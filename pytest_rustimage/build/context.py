@@ -46,7 +46,7 @@ from pytest_rustimage.errors import CrateError
 from pytest_rustimage.locks import cache_folder
 from pytest_rustimage.names import tag_part
 
-ALWAYS_EXCLUDED = ("target", ".git")
+ALWAYS_EXCLUDED = ("target", ".git", ".pytest_cache")  # pytest rewrites its cache dir at every run
 SECRET_PREFIX = ".env"  # .env, .env.local, .envrc ...: left out at any depth unless a `!` pattern names them
 
 

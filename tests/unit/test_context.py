@@ -803,3 +803,11 @@ def test_a_kept_context_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.
     prepare(spec, tmp_path / "work", folder=folder)
     assert not (app / "notes.txt").exists()
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())  # no fresh folder made
+
+
+def test_pytests_own_cache_folder_is_never_an_input(tmp_path: Path) -> None:
+    (tmp_path / ".pytest_cache" / "v").mkdir(parents=True)
+    (tmp_path / ".pytest_cache" / "v" / "lastfailed").write_text("{}")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.rs").write_text("fn main() {}\n")
+    assert [rel for rel, _ in context_files(tmp_path)] == ["src/main.rs"]
