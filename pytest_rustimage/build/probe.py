@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 import uuid
@@ -132,6 +133,7 @@ class CacheProbe:
         finally:
             for ref in made:
                 engine.remove_image(ref)
+            shutil.rmtree(source.parent, ignore_errors=True)  # the copy and the contexts made from it
         report = assess(
             edit=description,
             strategy=spec.strategy,
@@ -153,7 +155,7 @@ class CacheProbe:
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
     ) -> tuple[BuildOutput, str]:
         """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
-        context, dockerfile, _ = prepare(spec, self._workdir, source)
+        context, dockerfile, _ = prepare(spec, source.parent, source)  # in the probe's folder, removed after
         vendor_context(spec, context)
         request = BuildRequest(
             context=context,
