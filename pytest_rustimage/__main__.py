@@ -67,6 +67,11 @@ def _add_prune(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument(
         "--bases", action="store_true", help="base images too: replaced ones (with --all: the current ones as well)"
     )
+    cmd.add_argument(
+        "--cache-mounts",
+        action="store_true",
+        help="the build cache mounts of the plugin's incremental strategy too (never other builds' cache)",
+    )
     cmd.add_argument("--keep", type=int, default=1, metavar="N", help="sessions kept per crate and strategy (1)")
     cmd.add_argument(
         "--grace",
@@ -106,6 +111,8 @@ def _prune(args: argparse.Namespace) -> int:
         answered += 1
         try:
             print(prune.describe(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
+            if args.cache_mounts:
+                print(prune.describe_mounts(prune.prune_cache_mounts(engine, dry_run=args.dry_run)))
         except RustImageError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)
             failed = True

@@ -17,7 +17,7 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.spec import ImageSpec
-from pytest_rustimage.errors import BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
+from pytest_rustimage.errors import BuilderUnsupported, BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.names import IMAGE_CHECKS
 from pytest_rustimage.report.baseline import baseline_key, judge
 from pytest_rustimage.report.parity import compare, observe
@@ -150,7 +150,7 @@ class _CheckBase(pytest.Item):
         if isinstance(error, BuildFailed):
             log = tail(error.log)
             return f"{self.label} did not build: {error.reason}\n--- last lines of the build log ---\n{log}"
-        if isinstance(error, CrateError):  # the crate's files could not make a build context
+        if isinstance(error, (CrateError, BuilderUnsupported)):  # no build context, or no builder for it
             return f"{self.label} did not build: {error}"
         if isinstance(error, RustImageError):
             return str(error)

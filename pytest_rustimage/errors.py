@@ -31,6 +31,10 @@ class CrateError(RustImageError):
         self.line = line
 
 
+class BuilderUnsupported(RustImageError):
+    """The engine's builder cannot build this strategy (it lacks a feature the Dockerfile needs)."""
+
+
 class NotAnElfError(RustImageError):
     """A file that should be an executable is not an ELF file."""
 

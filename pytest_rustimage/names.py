@@ -50,6 +50,20 @@ def tag_part(name: str) -> str:
     return cleaned or "crate"
 
 
+STEP_MARK = "RUST_IMAGE_STEP="  # opens the commands of the generated Dockerfiles' cargo steps
+CACHE_MOUNT_PREFIX = f"{REPOSITORY}-"  # the ids of the plugin's own build cache mounts start so
+REGISTRY_CACHE_MOUNT = f"{CACHE_MOUNT_PREFIX}cargo-registry"
+
+
+def cache_mount_id(crate: str, binary: str) -> str:
+    """The id of the ``incremental`` strategy's ``target/`` cache mount: one per crate and binary.
+
+    Not per checkout: two checkouts of one crate share it, and the build step's freshness rule (by
+    content, see :mod:`pytest_rustimage.build.dockerfile`) keeps them apart.
+    """
+    return f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}-{tag_part(binary)}"
+
+
 def build_tag(crate: str, strategy: str, digest: str) -> str:
     """The tag of a build of ``crate`` with ``strategy`` whose inputs have ``digest``."""
     return f"{TAG_PREFIX}{tag_part(crate)}:{strategy}-{digest[:DIGEST_DIGITS]}"

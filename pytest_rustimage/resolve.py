@@ -68,8 +68,7 @@ def _check_metadata(crate: Crate) -> Mapping[str, Any]:
     unknown = sorted(set(meta) - set(METADATA_KEYS))
     if unknown:
         raise ConfigError(
-            f"{_where(crate, unknown[0])}: unknown key(s) {', '.join(unknown)}; "
-            f"known keys: {', '.join(METADATA_KEYS)}"
+            f"{_where(crate, unknown[0])}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(METADATA_KEYS)}"
         )
     return meta
 

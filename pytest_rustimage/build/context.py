@@ -135,7 +135,8 @@ def context_files(
         dirs[:] = sorted(
             d
             for d in dirs
-            if not excluded(rel_dir + d, patterns) or (not as_engine and _negated_below(rel_dir + d, patterns))
+            if not excluded(rel_dir + d, patterns)
+            or (not as_engine and _negated_below(rel_dir + d, patterns))
             or (as_engine and any(p.startswith("!") for p in patterns))
         )
         links = [d for d in dirs if (here / d).is_symlink()]  # links to folders are entries, not walked
@@ -281,6 +282,7 @@ def prepare(
         locked=(context / "app" / "Cargo.lock").is_file(),
         vendored=spec.vendor,
         secrets=spec.secret_build_args,
+        crate=spec.crate.name,
     )
     dockerfile = context / "Dockerfile"
     _write_if_changed(dockerfile, render(recipe))

@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass
 
 from pytest_rustimage.build.strategies import SCRATCH, strategy
-from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME
+from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, REGISTRY_CACHE_MOUNT, STEP_MARK, cache_mount_id
 
 BINARY_DIR = "/usr/local/bin"
 DEFAULT_USER = "65532:65532"
@@ -48,6 +48,7 @@ class Recipe:
     vendored: bool = False
     user: str = DEFAULT_USER
     secrets: tuple[str, ...] = ()  # build secrets the cargo steps see as environment variables
+    crate: str = ""  # the crate's name: the ``incremental`` strategy's cache mount is named after it
 
 
 def binary_path(binary: str) -> str:
@@ -65,8 +66,8 @@ def vendor_config(vendor_dir: str = VENDOR_DIR) -> str:
     )
 
 
-DEPS_MARK = "RUST_IMAGE_STEP=deps"
-BUILD_MARK = "RUST_IMAGE_STEP=build"
+DEPS_MARK = f"{STEP_MARK}deps"
+BUILD_MARK = f"{STEP_MARK}build"
 
 
 def render(recipe: Recipe) -> str:
@@ -97,17 +98,18 @@ def render(recipe: Recipe) -> str:
     return "\n".join(header + body + runtime)
 
 
-def _run(recipe: Recipe, command: str) -> str:
-    """``RUN command``; with secrets, each mounted for this step only and exported under its own name
-    (a secret mount leaves no trace in the image, its history or its environment)."""
+def _run(recipe: Recipe, command: str, mounts: tuple[str, ...] = ()) -> str:
+    """``RUN command`` with ``mounts``; with secrets, each mounted for this step only and exported under
+    its own name (a secret mount leaves no trace in the image, its history or its environment)."""
+    mounts += tuple(f"--mount=type=secret,id={name}" for name in recipe.secrets)
+    head = "RUN " + "".join(f"{mount} " for mount in mounts)
     if not recipe.secrets:
-        return f"RUN {command}"
-    mounts = " ".join(f"--mount=type=secret,id={name}" for name in recipe.secrets)
+        return head + command
     exports = " ".join(f'{name}="$(cat /run/secrets/{name})"' for name in recipe.secrets)
     mark, _, rest = command.partition(" && ")
-    if mark.startswith("RUST_IMAGE_STEP="):
-        return f"RUN {mounts} {mark} && export {exports} && {rest}"
-    return f"RUN {mounts} export {exports} && {command}"
+    if mark.startswith(STEP_MARK):
+        return f"{head}{mark} && export {exports} && {rest}"
+    return f"{head}export {exports} && {command}"
 
 
 def _select(recipe: Recipe) -> str:
@@ -186,4 +188,76 @@ def _dummy_main(recipe: Recipe) -> list[str]:
     ]
 
 
-_BODIES = {"chef": _chef, "static": _chef, "naive": _naive, "dummy-main": _dummy_main}  # the generated strategies
+DEPS_DIR = "/rust-image-deps"  # incremental: the cooked target/ in the dependency layer
+REGISTRY_DIR = "/usr/local/cargo/registry"  # cargo's registry cache in the official images (CARGO_HOME)
+SUMS = ".rust-image-sums"  # in the target/ cache mount: the content of the sources it was last built from
+NOW_SUMS = "/tmp/rust-image-sums"  # the content of this build's sources
+COOKED = ".rust-image-cook"  # in the dependency layer and the mount: which cook the dependencies came from
+OLD_TIME = "200001010000"  # ``touch -t``: the time every unchanged source file is given
+
+# The build step's first part, in the mounted target/: (1) when the mount holds no dependencies, or
+# another cook's, replace its contents with the dependency layer's; (2) give every source file an old
+# time and the files whose content differs from the last build in this mount the current one. cargo
+# judges a workspace crate fresh by comparing file times with its last build, so it now recompiles
+# exactly the crates whose files changed (and those depending on them), whichever checkout or copy
+# of the crate built last: freshness by content, not by the times the build context happens to carry.
+_SEED = (
+    f"if ! cmp -s {DEPS_DIR}/{COOKED} target/{COOKED}; then "
+    f"echo 'rust-image: the target/ cache mount starts from the dependency layer'; "
+    f"find target -mindepth 1 -delete && cp -a {DEPS_DIR}/. target/; fi"
+)
+_SOURCES = "find . -path ./target -prune -o -type f -print"
+_FRESHEN = (
+    f"{_SOURCES} | LC_ALL=C sort | tr '\\n' '\\0' | xargs -0 -r sha256sum > {NOW_SUMS} && "
+    f"{_SOURCES} | tr '\\n' '\\0' | xargs -0 -r touch -t {OLD_TIME} && "
+    f"{{ if [ -f target/{SUMS} ]; then grep -vxFf target/{SUMS} {NOW_SUMS}; "
+    f"else cat {NOW_SUMS}; fi; }} | cut -c67- | tr '\\n' '\\0' | xargs -0 -r touch"
+)
+
+
+def _incremental(recipe: Recipe) -> list[str]:
+    """cargo-chef's stages; the build step compiles in a cache mount of ``target/`` kept between builds.
+
+    The dependencies stay in an image layer, as with ``chef`` (the cook step moves its ``target/`` to
+    :data:`DEPS_DIR`): the mount is a cache the builder may drop at any time, never the only home of
+    the dependency layer the cache check judges. The mount is locked while a build step uses it.
+    """
+    locked = " --locked" if recipe.locked else ""
+    target = f"--mount=type=cache,id={cache_mount_id(recipe.crate, recipe.binary)},target=/app/target,sharing=locked"
+    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={REGISTRY_DIR}"
+    cook = (
+        f"{DEPS_MARK} && cargo chef cook --release{locked} {_select(recipe)} --recipe-path recipe.json"
+        f" \\\n && mv target {DEPS_DIR} && {{ rustc -vV && cat recipe.json; }} | sha256sum > {DEPS_DIR}/{COOKED}"
+    )
+    build = (
+        f"{BUILD_MARK} && {_SEED} \\\n && {_FRESHEN} \\\n && cargo build --release{locked} {_select(recipe)}"
+        f" && cp {NOW_SUMS} target/{SUMS} && mkdir -p /rust-image-out"
+        f" && cp target/release/{shlex.quote(recipe.binary)} /rust-image-out/"
+    )
+    return [
+        "FROM ${BUILDER_IMAGE} AS chef",
+        "RUN command -v cargo-chef >/dev/null 2>&1 || cargo install cargo-chef --locked",
+        "WORKDIR /app",
+        "",
+        "FROM chef AS planner",
+        "COPY app/ ./",
+        "RUN cargo chef prepare --recipe-path recipe.json",
+        "",
+        "FROM chef AS cook",
+        *_vendor(recipe),
+        "COPY --from=planner /app/recipe.json recipe.json",
+        _run(recipe, cook, (registry,)),
+        "",
+        "FROM cook AS build",
+        "COPY app/ ./",
+        _run(recipe, build, (target, registry)),
+    ]
+
+
+_BODIES = {
+    "chef": _chef,
+    "static": _chef,
+    "incremental": _incremental,
+    "naive": _naive,
+    "dummy-main": _dummy_main,
+}  # the generated strategies

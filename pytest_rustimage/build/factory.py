@@ -28,7 +28,7 @@ from pytest_rustimage.build.vendored import vendor_context
 from pytest_rustimage.build.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest, LineSink
-from pytest_rustimage.errors import BuildFailed, RustImageError, tail
+from pytest_rustimage.errors import BuilderUnsupported, BuildFailed, RustImageError, tail
 from pytest_rustimage.locks import (
     exclusive,
     failure_of,
@@ -106,6 +106,9 @@ class ImageFactory:
 
     def _make(self, spec: ImageSpec) -> RustImage:
         engine = self.engine(spec.engine)
+        missing = engine.cache_mounts_missing() if spec.traits.cache_mounts else None
+        if missing is not None:
+            raise BuilderUnsupported(f"the {spec.strategy} strategy needs cache mounts, and {missing}")
         with contextlib.ExitStack() as stack:
             folder = self._stable_context(spec, stack)
             return self._make_in(spec, engine, prepare(spec, self._workdir, folder=folder))

@@ -29,6 +29,7 @@ class Strategy:
     default_linkage: str  # expect-linkage when the crate sets none: static, dynamic or any
     runtime: str  # what the final stage stands on: SCRATCH, RUNTIME_IMAGE or OWN
     control: bool = False  # a recipe kept to show what the cache check catches, not to ship
+    cache_mounts: bool = False  # its build steps use cache mounts (BuildKit or buildah, never the legacy builder)
 
     @property
     def target(self) -> str | None:
@@ -43,6 +44,9 @@ STRATEGIES: dict[str, Strategy] = {
                  "any", RUNTIME_IMAGE),
         Strategy("static", "cargo-chef's stages for a static target, the binary alone on scratch", True, "cook",
                  "25MiB", "static", SCRATCH),
+        Strategy("incremental", "cargo-chef's stages with a cache mount for target/: after an edit cargo "
+                 "recompiles only what it would on the host", True, "cook", "200MiB", "any", RUNTIME_IMAGE,
+                 cache_mounts=True),
         Strategy("naive", "copy everything, then build: every edit recompiles every dependency", True, None,
                  "200MiB", "any", RUNTIME_IMAGE, control=True),
         Strategy("dummy-main", "the manual trick: dependencies built against a placeholder main.rs", True, None,

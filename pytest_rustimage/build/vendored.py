@@ -43,8 +43,10 @@ def _inputs(app: Path) -> Iterator[Path]:
         if path.relative_to(app).parts[0] in ("vendor", "target"):
             continue
         name, parent = path.name, path.parent.name
-        if path.is_file() and not path.is_symlink() and (
-            name in ("Cargo.toml", "Cargo.lock") or (parent == ".cargo" and name in ("config", "config.toml"))
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and (name in ("Cargo.toml", "Cargo.lock") or (parent == ".cargo" and name in ("config", "config.toml")))
         ):
             yield path
 

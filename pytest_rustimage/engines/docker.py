@@ -26,6 +26,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from pytest_rustimage.engines.cache_mounts import buildkit_mount
 from pytest_rustimage.engines.common import (
     bind_address,
     container_entry,
@@ -37,7 +38,15 @@ from pytest_rustimage.engines.common import (
     run_build,
 )
 from pytest_rustimage.engines.docker_cli import DockerCli, docker_clis, probe_cli
-from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, ContainerEntry, ImageEntry, LineSink, RunResult
+from pytest_rustimage.engines.protocol import (
+    BuildOutput,
+    BuildRequest,
+    CacheMount,
+    ContainerEntry,
+    ImageEntry,
+    LineSink,
+    RunResult,
+)
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, EngineUnavailable, RunTimeout
 from pytest_rustimage.names import normalise_id
 
@@ -121,6 +130,15 @@ class DockerEngine:
     @property
     def builder(self) -> str:
         return "legacy" if self._get_cli().mode == "legacy" else "buildkit"
+
+    def cache_mounts_missing(self) -> str | None:
+        cli = self._get_cli()
+        if cli.mode != "legacy":
+            return None
+        return (
+            f"the legacy Docker builder has no cache mounts (the docker CLI {cli.path} has neither buildx nor "
+            "DOCKER_BUILDKIT support): install the buildx plugin, or put a docker CLI older than 23 first on PATH"
+        )
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -374,6 +392,19 @@ class DockerEngine:
     def list_containers(self, label: str) -> list[ContainerEntry]:
         items = self.client.api.containers(all=True, filters={"label": label})
         return [container_entry(item) for item in items]
+
+    @_api_call("list the build cache")
+    def cache_mounts(self) -> list[CacheMount]:
+        found: list[CacheMount] = []
+        for record in self.client.df().get("BuildCache") or []:
+            name = buildkit_mount(str(record.get("Description") or ""))
+            if record.get("Type") == "exec.cachemount" and name is not None:
+                found.append(CacheMount(name, int(record.get("Size") or 0), str(record["ID"])))
+        return found
+
+    @_api_call("remove a build cache mount")
+    def remove_cache_mount(self, mount: CacheMount) -> None:
+        self.client.api.prune_builds(filters={"id": mount.ref})
 
     @_api_call("remove unused image")
     def remove_unused_image(self, ref: str) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from pytest_rustimage.engines.cache_mounts import buildah_cache_folders, buildah_lacks_mounts, buildah_mounts
 from pytest_rustimage.engines.common import (
     bind_address,
     build_arguments,
@@ -33,7 +35,15 @@ from pytest_rustimage.engines.common import (
     run_build,
 )
 from pytest_rustimage.engines.podman_runtime import CRUN_HINT, CRUN_SIGNS, crun_hint, explain, stop_run_steps
-from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, ContainerEntry, ImageEntry, LineSink, RunResult
+from pytest_rustimage.engines.protocol import (
+    BuildOutput,
+    BuildRequest,
+    CacheMount,
+    ContainerEntry,
+    ImageEntry,
+    LineSink,
+    RunResult,
+)
 from pytest_rustimage.errors import (
     EngineError,
     EngineGone,
@@ -58,6 +68,7 @@ class PodmanEngine:
         self._cli = cli
         self._url = url or os.environ.get("CONTAINER_HOST") or None
         self._connection = connection or os.environ.get("CONTAINER_CONNECTION") or None
+        self._buildah: str | None = None
 
     @property
     def name(self) -> str:
@@ -75,6 +86,11 @@ class PodmanEngine:
     @property
     def builder(self) -> str:
         return "buildah"
+
+    def cache_mounts_missing(self) -> str | None:
+        if self._buildah is None:
+            self._buildah = self._run("info", "--format", "{{.Host.BuildahVersion}}", timeout=60).stdout.strip()
+        return buildah_lacks_mounts(self._buildah)
 
     @property
     def service_host(self) -> str:
@@ -376,6 +392,14 @@ class PodmanEngine:
         done = self._run("rmi", ref, check=False, timeout=300)
         if done.returncode != 0 and not _gone(done.stderr):
             raise EngineError(f"podman refused to remove {ref}: {explain(done.stderr)}")
+
+    def cache_mounts(self) -> list[CacheMount]:
+        if self._url or self._connection:  # a remote engine's folders are not ours to see
+            return []
+        return buildah_mounts(buildah_cache_folders())
+
+    def remove_cache_mount(self, mount: CacheMount) -> None:
+        shutil.rmtree(mount.ref, ignore_errors=True)
 
     def remove_stopped_container(self, container: str) -> None:
         done = self._run("rm", container, check=False)

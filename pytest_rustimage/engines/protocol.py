@@ -81,6 +81,15 @@ class ContainerEntry:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CacheMount:
+    """One of the plugin's build cache mounts (``RUN --mount=type=cache``) as the builder keeps it."""
+
+    name: str  # the mount's id when the builder shows it, else what it says of the mount
+    size: int  # bytes
+    ref: str  # what removes it: BuildKit's cache record id, or buildah's cache folder
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A container engine as the plugin uses it."""
@@ -100,6 +109,10 @@ class Engine(Protocol):
     @property
     def builder(self) -> str:
         """Which builder builds images: ``buildkit``, ``legacy`` or ``buildah``."""
+        ...
+
+    def cache_mounts_missing(self) -> str | None:
+        """Why this engine's builder cannot use locked cache mounts (``RUN --mount=type=cache``); None when it can."""
         ...
 
     @property
@@ -220,6 +233,14 @@ class Engine(Protocol):
     def remove_unused_image(self, ref: str) -> None:
         """Remove a tag (or an untagged image by id) without force: the image goes when no tag is left.
         No error when it is gone already; :class:`EngineError` when the engine refuses (in use)."""
+        ...
+
+    def cache_mounts(self) -> list[CacheMount]:
+        """The build cache mounts of the plugin's own builds (never other builds' cache)."""
+        ...
+
+    def remove_cache_mount(self, mount: CacheMount) -> None:
+        """Remove one of :meth:`cache_mounts`; no error when it is gone already."""
         ...
 
     def remove_stopped_container(self, container: str) -> None:

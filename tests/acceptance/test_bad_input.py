@@ -174,7 +174,7 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
     project.copy("hello")
     usage_error(
         project.run("hello", "--rust-image-strategy=nix"),
-        "unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile",
+        "unknown strategy 'nix'; choose from: chef, static, incremental, naive, dummy-main, dockerfile",
     )
 
 
@@ -183,7 +183,8 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
     [
         (
             "rust_image_strategy = static nix",
-            "rust_image_strategy: unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile",
+            "rust_image_strategy: unknown strategy 'nix'; choose from: "
+            "chef, static, incremental, naive, dummy-main, dockerfile",
         ),
         (
             "rust_image_engine = nerdctl",
@@ -220,7 +221,7 @@ def test_unknown_strategy_in_the_metadata(project: Project) -> None:
     failed_reading(
         project.run("hello"),
         f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown strategy 'nix'; choose from: "
-        "chef, static, naive, dummy-main, dockerfile",
+        "chef, static, incremental, naive, dummy-main, dockerfile",
     )
 
 

@@ -112,7 +112,7 @@ def test_two_runs_at_once_share_one_build(project: Project) -> None:
 
 
 def test_under_xdist_a_failing_build_is_tried_once_and_told_to_every_worker(project: Project) -> None:
-    project.fresh("xdistbroken", main_rs="fn main() { let x: u8 = \"not a number\"; }\n")
+    project.fresh("xdistbroken", main_rs='fn main() { let x: u8 = "not a number"; }\n')
     project.pytester.makepyfile(test_many=MANY.format(name="xdistbroken"))
     result = project.run("test_many.py", "-n", "2", "--rust-image-strategy=static")
     result.assert_outcomes(errors=6)

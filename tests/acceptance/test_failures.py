@@ -110,8 +110,6 @@ def test_unreachable_engine_skips_naming_the_socket(project: Project, monkeypatc
     failed.stdout.fnmatch_lines(["*docker engine not reachable at unix:///tmp/rust-image-nowhere.sock*"])
 
 
-
-
 def test_library_without_binary_is_refused(project: Project) -> None:
     crate = project.pytester.path / "onlylib"
     (crate / "src").mkdir(parents=True)
@@ -120,12 +118,6 @@ def test_library_without_binary_is_refused(project: Project) -> None:
     result = project.run("onlylib")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*{crate / 'Cargo.toml'}: no binary target*"])
-
-
-
-
-
-
 
 
 def test_unknown_check_is_a_usage_error(project: Project) -> None:

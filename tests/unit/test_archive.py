@@ -226,9 +226,7 @@ def test_a_known_layer_is_never_read_even_when_its_bytes_are_garbage() -> None:
     garbage = b"not a tar at all" * 100
     full_id = f"sha256:{_digest(garbage)}"
     stand_in = LayerContent({"usr/x": 7}, set(), set())
-    facts = read_archive(
-        io.BytesIO(engine_archive([garbage], "podman")), lambda d: stand_in if d == full_id else None
-    )
+    facts = read_archive(io.BytesIO(engine_archive([garbage], "podman")), lambda d: stand_in if d == full_id else None)
     assert facts.size == 7
 
 

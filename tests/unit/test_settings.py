@@ -330,11 +330,11 @@ def test_dockerfile_must_be_a_file_name(tmp_path: Path, settings: Settings, valu
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ([], "strategy names no strategy; choose from: chef, static, naive, dummy-main, dockerfile"),
+        ([], "strategy names no strategy; choose from: chef, static, incremental, naive, dummy-main, dockerfile"),
         (5, "strategy must be a name or a list of names, got 5"),
         (["static", 5], "strategy must be a name or a list of names, got ['static', 5]"),
         ({"a": 1}, "strategy must be a name or a list of names, got {'a': 1}"),
-        ("nix", "unknown strategy 'nix'; choose from: chef, static, naive, dummy-main, dockerfile"),
+        ("nix", "unknown strategy 'nix'; choose from: chef, static, incremental, naive, dummy-main, dockerfile"),
     ],
 )
 def test_strategy_setting_of_a_wrong_type(tmp_path: Path, settings: Settings, value: Any, message: str) -> None:
@@ -453,7 +453,8 @@ def test_strategies_precedence(
 def test_strategies_refuse_unknown(tmp_path: Path, settings: Settings, marker: str | None, meta: str | None) -> None:
     crate = make_crate(tmp_path, {"strategy": meta} if meta else {})
     with pytest.raises(
-        ConfigError, match=r"unknown strategy '.*'; choose from: chef, static, naive, dummy-main, dockerfile"
+        ConfigError,
+        match=r"unknown strategy '.*'; choose from: chef, static, incremental, naive, dummy-main, dockerfile",
     ):
         strategies_for(settings, crate, {"strategy": marker} if marker else {})
 
@@ -523,7 +524,10 @@ def test_split(values: list[str], expected: tuple[str, ...]) -> None:
 def test_split_refuses_unknown(values: list[str], bad: str) -> None:
     with pytest.raises(ConfigError) as info:
         strategy_list(values)
-    assert str(info.value) == f"unknown strategy {bad!r}; choose from: chef, static, naive, dummy-main, dockerfile"
+    assert (
+        str(info.value)
+        == f"unknown strategy {bad!r}; choose from: chef, static, incremental, naive, dummy-main, dockerfile"
+    )
 
 
 # --- Settings ----------------------------------------------------------------------------------

@@ -68,4 +68,3 @@ def test_a_change_that_looks_the_same_right_after_a_sync_is_copied(tmp_path: Pat
     os.utime(src / "a", (now, now))  # and the same time, as an edit within one clock tick shows
     assert sync(files_of(src), dest) == 1
     assert (dest / "a").read_text() == "two"
-
