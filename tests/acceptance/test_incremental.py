@@ -1,0 +1,126 @@
+"""The ``incremental`` strategy on real engines: after an edit cargo recompiles only what it must, and
+the target/ cache mount never hands out a stale or another copy's binary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.owned import own_crate, prune
+from tests.acceptance.project import Project
+
+MAIN = "crates/cli/src/main.rs"
+PRINTS = 'println!("{BIN_NAME} {VERSION}")'
+
+
+@pytest.fixture
+def name() -> Iterator[str]:
+    yield from own_crate("inc")
+    prune("--cache-mounts", "--crate", "none", "--grace", "0")  # the plugin's cache mounts: this test's own
+
+
+def own_recompiled(report: Path) -> dict[tuple[str, str], list[str]]:
+    """(strategy, engine) -> the workspace crates the cache probe's rebuild compiled, sorted."""
+    images = json.loads(report.read_text())["images"]
+    return {(i["strategy"], i["engine"]): sorted(i["cache"]["own_recompiled"]) for i in images}
+
+
+def prints(project: Project, crate: Path, words: str) -> None:
+    """Make the workspace's wsctl print ``words`` for --version, and expect it."""
+    main = crate / MAIN
+    main.write_text(main.read_text().replace(PRINTS, f'println!("{words}")'))
+    project.set_metadata(crate, expect_stdout=f'"{words}"')
+
+
+def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(project: Project, name: str) -> None:
+    crate = project.copy("workspace", name)
+    original = (crate / MAIN).read_bytes()
+    report = project.path / "first.json"
+    first = project.run(
+        name, "--rust-image-strategy=incremental,chef", "--rust-image-engine=all", f"--rust-image-report={report}"
+    )
+    first.assert_outcomes(passed=22)  # 5 checks x 2 strategies x 2 engines, and parity for each strategy
+    recompiled = own_recompiled(report)
+    for engine in ("docker", "podman"):
+        # what cargo recompiles on the host after an edit of wsctl's main: that package alone
+        assert recompiled[("incremental", engine)] == ["ws-cli v0.1.0"], recompiled
+        assert recompiled[("chef", engine)] == ["ws-cli v0.1.0", "ws-core v0.1.0"], recompiled  # skeletons
+    # a real edit: the image has it, although the probe's own edit was the last build in the mount
+    prints(project, crate, "wsctl edited")
+    incremental = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")
+    project.run(name, *incremental).assert_outcomes(passed=4)
+    # back to the original main.rs with an old file time, and an edit elsewhere (a package wsctl does not
+    # depend on) so that no build step comes from the layer cache: cargo alone would take the newer,
+    # edited build for fresh; the build step's content rule makes it recompile main.rs
+    (crate / MAIN).write_bytes(original)
+    prints(project, crate, "wsctl 0.1.0")
+    os.utime(crate / MAIN, (946_684_800, 946_684_800))  # 2000-01-01
+    daemon = crate / "crates" / "daemon" / "src" / "main.rs"
+    daemon.write_text(daemon.read_text() + "\n// edited\n")
+    project.run(name, *incremental).assert_outcomes(passed=4)
+
+
+TWO_RUNS = """
+import subprocess, sys
+runs = [
+    subprocess.Popen([sys.executable, "-m", "pytest", "--rust-image", folder, "-p", "no:cacheprovider",
+                      "--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-require-engine",
+                      "--rust-image-checks=build,runs"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for folder in ("one/{name}", "two/{name}")
+]
+for run in runs:
+    out, _ = run.communicate(timeout=1500)
+    print(out)
+    print("exit", run.returncode)
+"""
+
+
+def test_two_runs_sharing_one_cache_mount_at_once_each_get_their_own_binary(project: Project, name: str) -> None:
+    # two checkouts of one crate (same name, so the same target/ cache mount), with different sources
+    for checkout, words in (("one", "wsctl from one"), ("two", "wsctl from two")):
+        crate = project.copy("workspace", f"{checkout}/{name}")
+        prints(project, crate, words)
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_RUNS.format(name=name)],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+        env=os.environ,
+    )
+    assert done.stdout.count("exit 0") == 2, done.stdout + done.stderr
+    assert done.stdout.count("4 passed") == 2, done.stdout
+
+
+NO_BUILDKIT_CLI = Path("/usr/local/bin/docker")  # on this project's machines: a docker 28 client without buildx
+
+
+def test_the_legacy_builder_is_refused_in_one_line(
+    project: Project, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.copy("workspace", name)
+    assert NO_BUILDKIT_CLI.is_file(), (
+        f"this test needs a docker CLI of version 23 or later without buildx at {NO_BUILDKIT_CLI}"
+    )
+    legacy = tmp_path / "bin"  # a PATH whose only docker CLI has neither buildx nor DOCKER_BUILDKIT support
+    legacy.mkdir()
+    (legacy / "docker").symlink_to(NO_BUILDKIT_CLI)
+    tools = [str(Path(tool).parent) for tool in (sys.executable, shutil.which("cargo") or "cargo")]
+    with monkeypatch.context() as patch:  # for this run only: the cleanup afterwards needs the real PATH
+        patch.setenv("PATH", os.pathsep.join([str(legacy), *tools]))
+        result = project.run(name, "--rust-image-strategy=incremental", "--rust-image-engine=docker", "-v")
+    result.assert_outcomes(failed=1, skipped=4)
+    result.stdout.fnmatch_lines(
+        [
+            f"{name} (incremental-docker) did not build: the incremental strategy needs cache mounts, and the "
+            "legacy Docker builder has no cache mounts (the docker CLI */bin/docker has neither buildx nor "
+            "DOCKER_BUILDKIT support): install the buildx plugin, or put a docker CLI older than 23 first on PATH"
+        ]
+    )
