@@ -70,7 +70,8 @@ def _add_prune(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument(
         "--cache-mounts",
         action="store_true",
-        help="the build cache mounts of the plugin's incremental strategy too (never other builds' cache)",
+        help="the build cache mounts of the plugin's incremental strategy too (with --crate: those crates' "
+        "target/ mounts); never other builds' cache",
     )
     cmd.add_argument("--keep", type=int, default=1, metavar="N", help="sessions kept per crate and strategy (1)")
     cmd.add_argument(
@@ -112,7 +113,9 @@ def _prune(args: argparse.Namespace) -> int:
         try:
             print(prune.describe(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
             if args.cache_mounts:
-                print(prune.describe_mounts(prune.prune_cache_mounts(engine, dry_run=args.dry_run)))
+                print(
+                    prune.describe_mounts(prune.prune_cache_mounts(engine, dry_run=args.dry_run, crates=policy.crates))
+                )
         except RustImageError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)
             failed = True

@@ -53,6 +53,8 @@ def tag_part(name: str) -> str:
 STEP_MARK = "RUST_IMAGE_STEP="  # opens the commands of the generated Dockerfiles' cargo steps
 CACHE_MOUNT_PREFIX = f"{REPOSITORY}-"  # the ids of the plugin's own build cache mounts start so
 REGISTRY_CACHE_MOUNT = f"{CACHE_MOUNT_PREFIX}cargo-registry"
+CARGO_REGISTRY_DIR = "/usr/local/cargo/registry"  # where that mount goes: cargo's registry cache in the official images
+MOUNT_MARK = "RUST_IMAGE_MOUNT="  # names the target/ cache mount's id in the build step's command
 
 
 def cache_mount_id(crate: str, binary: str) -> str:
@@ -61,7 +63,12 @@ def cache_mount_id(crate: str, binary: str) -> str:
     Not per checkout: two checkouts of one crate share it, and the build step's freshness rule (by
     content, see :mod:`pytest_rustimage.build.dockerfile`) keeps them apart.
     """
-    return f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}-{tag_part(binary)}"
+    return f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}--{tag_part(binary)}"
+
+
+def is_crate_mount(mount: str, crate: str) -> bool:
+    """Whether the cache mount called ``mount`` is one of ``crate``'s (from :func:`cache_mount_id`)."""
+    return mount.startswith(f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}--")
 
 
 def build_tag(crate: str, strategy: str, digest: str) -> str:

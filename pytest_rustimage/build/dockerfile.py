@@ -20,7 +20,15 @@ import shlex
 from dataclasses import dataclass
 
 from pytest_rustimage.build.strategies import SCRATCH, strategy
-from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, REGISTRY_CACHE_MOUNT, STEP_MARK, cache_mount_id
+from pytest_rustimage.names import (
+    CARGO_REGISTRY_DIR,
+    DEFAULT_BUILDER,
+    DEFAULT_RUNTIME,
+    MOUNT_MARK,
+    REGISTRY_CACHE_MOUNT,
+    STEP_MARK,
+    cache_mount_id,
+)
 
 BINARY_DIR = "/usr/local/bin"
 DEFAULT_USER = "65532:65532"
@@ -189,9 +197,8 @@ def _dummy_main(recipe: Recipe) -> list[str]:
 
 
 DEPS_DIR = "/rust-image-deps"  # incremental: the cooked target/ in the dependency layer
-REGISTRY_DIR = "/usr/local/cargo/registry"  # cargo's registry cache in the official images (CARGO_HOME)
 SUMS = ".rust-image-sums"  # in the target/ cache mount: the content of the sources it was last built from
-NOW_SUMS = "/tmp/rust-image-sums"  # the content of this build's sources
+NOW_SUMS = f"target/{SUMS}.new"  # the content of this build's sources, kept once it built
 COOKED = ".rust-image-cook"  # in the dependency layer and the mount: which cook the dependencies came from
 OLD_TIME = "200001010000"  # ``touch -t``: the time every unchanged source file is given
 
@@ -201,13 +208,13 @@ OLD_TIME = "200001010000"  # ``touch -t``: the time every unchanged source file 
 # judges a workspace crate fresh by comparing file times with its last build, so it now recompiles
 # exactly the crates whose files changed (and those depending on them), whichever checkout or copy
 # of the crate built last: freshness by content, not by the times the build context happens to carry.
-_SEED = (
+SEED = (
     f"if ! cmp -s {DEPS_DIR}/{COOKED} target/{COOKED}; then "
     f"echo 'rust-image: the target/ cache mount starts from the dependency layer'; "
     f"find target -mindepth 1 -delete && cp -a {DEPS_DIR}/. target/; fi"
 )
 _SOURCES = "find . -path ./target -prune -o -type f -print"
-_FRESHEN = (
+FRESHEN = (
     f"{_SOURCES} | LC_ALL=C sort | tr '\\n' '\\0' | xargs -0 -r sha256sum > {NOW_SUMS} && "
     f"{_SOURCES} | tr '\\n' '\\0' | xargs -0 -r touch -t {OLD_TIME} && "
     f"{{ if [ -f target/{SUMS} ]; then grep -vxFf target/{SUMS} {NOW_SUMS}; "
@@ -223,15 +230,17 @@ def _incremental(recipe: Recipe) -> list[str]:
     the dependency layer the cache check judges. The mount is locked while a build step uses it.
     """
     locked = " --locked" if recipe.locked else ""
-    target = f"--mount=type=cache,id={cache_mount_id(recipe.crate, recipe.binary)},target=/app/target,sharing=locked"
-    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={REGISTRY_DIR}"
+    mount = cache_mount_id(recipe.crate, recipe.binary)
+    target = f"--mount=type=cache,id={mount},target=/app/target,sharing=locked"
+    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={CARGO_REGISTRY_DIR}"
     cook = (
         f"{DEPS_MARK} && cargo chef cook --release{locked} {_select(recipe)} --recipe-path recipe.json"
         f" \\\n && mv target {DEPS_DIR} && {{ rustc -vV && cat recipe.json; }} | sha256sum > {DEPS_DIR}/{COOKED}"
     )
     build = (
-        f"{BUILD_MARK} && {_SEED} \\\n && {_FRESHEN} \\\n && cargo build --release{locked} {_select(recipe)}"
-        f" && cp {NOW_SUMS} target/{SUMS} && mkdir -p /rust-image-out"
+        f"{BUILD_MARK} && {MOUNT_MARK}{mount} && {SEED} \\\n && {FRESHEN} \\\n"
+        f" && cargo build --release{locked} {_select(recipe)}"
+        f" && mv {NOW_SUMS} target/{SUMS} && mkdir -p /rust-image-out"
         f" && cp target/release/{shlex.quote(recipe.binary)} /rust-image-out/"
     )
     return [

@@ -1,8 +1,10 @@
 """The builders' cache mounts (``RUN --mount=type=cache``): which builders have them, which are the plugin's.
 
-BuildKit keeps a cache mount as a build-cache record of type ``exec.cachemount``; the plugin's own
-are those made by the generated Dockerfiles' cargo steps (their command starts with the step marker)
-or, where BuildKit names the mount's id in its description, those whose id has the plugin's prefix.
+BuildKit keeps a cache mount as a build-cache record of type ``exec.cachemount``, described as
+``cached mount PATH from exec COMMAND`` (newer ones add ``with id "ID"``). The plugin's own are
+those whose id has the plugin's prefix, or, where the id is not shown, those made by the generated
+Dockerfiles' cargo steps (the command starts with the step marker): the ``target/`` mount's id is in
+its command (``RUST_IMAGE_MOUNT=ID``) and the registry mount is known by its path.
 buildah keeps one folder per id under ``$TMPDIR`` (default ``/var/tmp``): ``buildah-cache`` for
 root, ``buildah-cache-<uid>`` otherwise; the plugin's folders are those named with its prefix.
 """
@@ -14,11 +16,12 @@ import re
 from pathlib import Path
 
 from pytest_rustimage.engines.protocol import CacheMount
-from pytest_rustimage.names import CACHE_MOUNT_PREFIX, STEP_MARK
+from pytest_rustimage.names import CACHE_MOUNT_PREFIX, CARGO_REGISTRY_DIR, MOUNT_MARK, REGISTRY_CACHE_MOUNT, STEP_MARK
 
-BUILDAH_LOCKED_MOUNTS = (1, 25)  # buildah 1.25 (podman 4.1) added ``sharing=locked`` to persistent cache mounts
+BUILDAH_LOCKED_MOUNTS = (1, 25)  # buildah 1.25 added ``sharing=locked`` to its persistent cache mounts
 _WITH_ID = re.compile(r'with id "(?:[^"]*/)?([^"/]+)"')
 _MOUNTED_AT = re.compile(r"^cached mount (\S+) from exec")
+_MOUNT_VAR = re.compile(rf"{MOUNT_MARK}([\w.-]+)")
 
 
 def buildkit_mount(description: str) -> str | None:
@@ -29,7 +32,12 @@ def buildkit_mount(description: str) -> str | None:
     if f"/bin/sh -c {STEP_MARK}" not in description:
         return None
     place = _MOUNTED_AT.match(description)
-    return f"{place.group(1) if place else 'a folder'} of a plugin build step (this BuildKit does not show mount ids)"
+    if place and place.group(1) == CARGO_REGISTRY_DIR:
+        return REGISTRY_CACHE_MOUNT
+    named = _MOUNT_VAR.search(description)
+    if place and place.group(1) == "/app/target" and named:
+        return named.group(1)
+    return f"{place.group(1) if place else 'a folder'} of a plugin build step"
 
 
 def buildah_version(text: str) -> tuple[int, ...] | None:
@@ -46,7 +54,7 @@ def buildah_lacks_mounts(version: str) -> str | None:
     shown = version.strip() or "of unknown version"
     return (
         f"buildah {shown} (Podman's builder) has no locked cache mounts (`RUN --mount=type=cache,sharing=locked`, "
-        "buildah 1.25 and later, Podman 4.1 and later): upgrade Podman, or use the Docker engine with BuildKit"
+        "buildah 1.25 and later): upgrade Podman, or use the Docker engine with BuildKit"
     )
 
 

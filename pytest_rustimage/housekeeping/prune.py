@@ -31,6 +31,7 @@ from pytest_rustimage.names import (
     TAG_PREFIX,
     PluginTag,
     bare,
+    is_crate_mount,
     parse_tag,
 )
 from pytest_rustimage.units import format_size
@@ -372,10 +373,13 @@ class MountOutcome:
         return sum(mount.size for mount in self.removed)
 
 
-def prune_cache_mounts(engine: Engine, *, dry_run: bool) -> MountOutcome:
-    """Remove (unless ``dry_run``) the build cache mounts of the plugin's own builds on one engine."""
+def prune_cache_mounts(engine: Engine, *, dry_run: bool, crates: Sequence[str] = ()) -> MountOutcome:
+    """Remove (unless ``dry_run``) the build cache mounts of the plugin's own builds on one engine: with
+    ``crates``, only the ``target/`` mounts of those crates (the shared registry mount stays)."""
     outcome = MountOutcome(engine.name, engine.endpoint, dry_run)
     for mount in engine.cache_mounts():
+        if crates and not any(is_crate_mount(mount.name, crate) for crate in crates):
+            continue
         try:
             if not dry_run:
                 engine.remove_cache_mount(mount)

@@ -22,8 +22,18 @@ PRINTS = 'println!("{BIN_NAME} {VERSION}")'
 
 @pytest.fixture
 def name() -> Iterator[str]:
-    yield from own_crate("inc")
-    prune("--cache-mounts", "--crate", "none", "--grace", "0")  # the plugin's cache mounts: this test's own
+    for made in own_crate("inc"):
+        yield made
+        removed = prune("--cache-mounts", "--crate", made, "--grace", "0")  # the test's own target/ mounts
+        assert removed.returncode == 0, removed.stderr
+        assert mounts_of(made) == [], removed.stdout
+
+
+def mounts_of(crate: str) -> list[str]:
+    """The lines of ``prune --cache-mounts --dry-run`` that name a cache mount of ``crate``."""
+    listed = prune("--cache-mounts", "--crate", crate, "--grace", "0", "--dry-run")
+    assert listed.returncode == 0, listed.stderr
+    return [line.strip() for line in listed.stdout.splitlines() if "would remove cache mount" in line]
 
 
 def own_recompiled(report: Path) -> dict[tuple[str, str], list[str]]:
@@ -52,6 +62,9 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
         # what cargo recompiles on the host after an edit of wsctl's main: that package alone
         assert recompiled[("incremental", engine)] == ["ws-cli v0.1.0"], recompiled
         assert recompiled[("chef", engine)] == ["ws-cli v0.1.0", "ws-core v0.1.0"], recompiled  # skeletons
+    # one target/ mount per engine, named for the crate and binary, which prune finds
+    mounts = mounts_of(name)
+    assert len(mounts) == 2 and all(f"pytest-rustimage-target-{name}--wsctl (" in line for line in mounts), mounts
     # a real edit: the image has it, although the probe's own edit was the last build in the mount
     prints(project, crate, "wsctl edited")
     incremental = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")

@@ -85,6 +85,33 @@ def test_ratios_are_per_strategy_and_missing_numbers_give_none() -> None:
     assert got["[chef] plugin after edit / chef recipe after edit"].verdict == ""
 
 
+def test_the_incremental_image_rebuild_is_measured_against_the_host_rebuild() -> None:
+    medians = full_medians("incremental")
+    medians[host_key("edit")] = 4.0
+    medians[plugin_key("incremental", "base", bench.IMAGE_BUILD)] = 5.0
+    got = by_name(ratios(medians, ["incremental"]))
+    rebuild = got["[incremental] image rebuild after edit / host after edit"]
+    assert (rebuild.value, rebuild.target, rebuild.verdict) == (pytest.approx(1.25), 1.3, "met")
+    medians[plugin_key("incremental", "base", bench.IMAGE_BUILD)] = 6.0
+    assert by_name(ratios(medians, ["incremental"]))[rebuild.name].verdict == "missed"
+    chef = by_name(ratios(full_medians(), ["chef"]))["[chef] image rebuild after edit / host after edit"]
+    assert chef.target is None  # the target is the incremental strategy's
+
+
+@pytest.mark.parametrize(
+    ("report", "seconds"),
+    [
+        ({"images": [{"build": {"reused": False, "seconds": 4.25}}]}, 4.25),
+        ({"images": [{"build": {"reused": True, "seconds": 0.0}}]}, None),  # nothing was built
+        ({"images": []}, None),
+        ({}, None),
+        ({"images": [{"build": {"seconds": 1.0}}, {"build": {"seconds": 2.0}}]}, None),  # which one?
+    ],
+)
+def test_build_seconds_from_the_plugins_report(report: dict[str, object], seconds: float | None) -> None:
+    assert bench.build_seconds(report) == seconds
+
+
 def test_table_shows_median_runs_failures_and_targets() -> None:
     keys = [host_key("cold"), recipe_key("chef", "edit"), plugin_key("chef", "cache", "warm")]
     measured = {host_key("cold"): [3.0, 1.0, 2.0], recipe_key("chef", "edit"): [5.25]}
@@ -110,7 +137,8 @@ def test_measurement_keys_cover_every_part_per_strategy() -> None:
     keys = measurement_keys(["chef", "incremental"])
     assert keys[:2] == [host_key("cold"), host_key("edit")]
     assert plugin_key("incremental", "cache", "edit") in keys
-    assert len(keys) == 2 + 4 + 1 + 2 * 2 * 3
+    assert plugin_key("incremental", "base", bench.IMAGE_BUILD) in keys
+    assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1)
     assert all(bench.label_of(k) != k for k in keys)
 
 
