@@ -51,6 +51,7 @@ from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone, Engine
 from pytest_rustimage.names import normalise_id
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+DF_TIMEOUT = 900.0  # seconds the disk-usage listing may take
 P = ParamSpec("P")
 R = TypeVar("R")
 Method = Callable[Concatenate["DockerEngine", P], R]
@@ -396,7 +397,11 @@ class DockerEngine:
     @_api_call("list the build cache")
     def cache_mounts(self) -> list[CacheMount]:
         found: list[CacheMount] = []
-        for record in self.client.df().get("BuildCache") or []:
+        # Docker 20.10 (API 1.41) cannot ask for the build cache alone: /system/df sizes every image,
+        # container and volume too, which takes minutes on a busy daemon; so a long timeout of its own
+        api = self.client.api
+        usage = api._result(api._get(api._url("/system/df"), timeout=DF_TIMEOUT), True)
+        for record in usage.get("BuildCache") or []:
             name = buildkit_mount(str(record.get("Description") or ""))
             if record.get("Type") == "exec.cachemount" and name is not None:
                 found.append(CacheMount(name, int(record.get("Size") or 0), str(record["ID"])))
