@@ -161,7 +161,12 @@ def _nothing_to_check(config: pytest.Config) -> str | None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
-    if not config.stash[STATE].settings.enabled or session.items or hasattr(config, "workerinput"):
+    state = config.stash[STATE]
+    if state.settings.enabled and session.items and not hasattr(config, "workerinput"):
+        missing = state.missing_local_bases()
+        if missing is not None:
+            raise pytest.UsageError(missing)
+    if not state.settings.enabled or session.items or hasattr(config, "workerinput"):
         return  # an xdist worker's usage error would not reach the user: the controller says it
     problem = _nothing_to_check(config)
     if problem is not None:
