@@ -231,8 +231,9 @@ class CrateFile(pytest.File):
                 if check in wanted:
                     yield CheckItem.from_parent(self, name=f"{check}[{spec.variant}]", spec=spec, check=check)
         by_strategy: dict[str, list[ImageSpec]] = {}
-        for spec in specs:
-            by_strategy.setdefault(spec.strategy, []).append(spec)
-        for strategy, group in by_strategy.items():
+        for spec in specs:  # per strategy, and per binary when several are checked
+            name = f"{spec.strategy}-{spec.binary.name}" if spec.named_binary else spec.strategy
+            by_strategy.setdefault(name, []).append(spec)
+        for group_name, group in by_strategy.items():
             if len(group) > 1 and "parity" in wanted:
-                yield ParityItem.from_parent(self, name=f"parity[{strategy}]", specs=group)
+                yield ParityItem.from_parent(self, name=f"parity[{group_name}]", specs=group)

@@ -18,6 +18,7 @@ BASELINE_NAME = "rust-image-baseline.json"
 DEFAULT_ENGINE = "docker"
 DEFAULT_BUILD_TIMEOUT = 1800.0
 DEFAULT_RUN_TIMEOUT = 60.0
+BASES_CHOICES = ("official", "local")
 
 INI: tuple[tuple[str, str, str, Any], ...] = (
     # (name, type, help, default)
@@ -26,6 +27,12 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_checks", "args", f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})", []),
     ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)}, or {ALL})", DEFAULT_ENGINE),
     ("rust_image_require_engine", "bool", "fail, not skip, when the engine is unreachable", False),
+    (
+        "rust_image_bases",
+        "string",
+        "official (rust:1-bookworm, debian:bookworm-slim) or local (made by bases)",
+        "official",
+    ),
     ("rust_image_builder", "string", "builder base image", DEFAULT_BUILDER),
     ("rust_image_runtime", "string", "runtime base image (chef strategy)", DEFAULT_RUNTIME),
     ("rust_image_vendor", "bool", "vendor dependencies on the host (builds need no network)", False),
@@ -96,5 +103,11 @@ def add_options(parser: pytest.Parser) -> None:
         help=f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
     )
     group.addoption("--rust-image-bin", default=None, metavar="NAME", help="the binary to check")
+    group.addoption(
+        "--rust-image-bases",
+        default=None,
+        choices=BASES_CHOICES,
+        help="official base images, or the local ones `python -m pytest_rustimage bases` makes (no registry)",
+    )
     for name, kind, help_text, default in INI:
         parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]

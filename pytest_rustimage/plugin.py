@@ -19,7 +19,7 @@ from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.options import add_options
 from pytest_rustimage.report import baseline, html, records, summary
-from pytest_rustimage.resolve import crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.resolve import binaries_for, crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.settings import Settings
 from pytest_rustimage.state import STATE, State
 
@@ -122,20 +122,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = marker_kwargs(metafunc.definition)
     try:
         crate = state.crate(crate_path(state.settings, marker))
+        binaries, named = binaries_for(state.settings, crate, marker)
         variants = [
-            (s, e) for s in strategies_for(state.settings, crate, marker) for e in engines_for(state.settings, marker)
+            (s, e, b)
+            for b in binaries
+            for s in strategies_for(state.settings, crate, marker)
+            for e in engines_for(state.settings, marker)
         ]
     except RustImageError as exc:
         metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
         return
     # each variant's spec, resolved here once (or the error resolving it, which its test reports)
     specs: list[ImageSpec | RustImageError] = []
-    for strategy, engine in variants:
+    for strategy, engine, binary in variants:
         try:
-            specs.append(resolve(state.settings, crate, strategy, engine, marker))
+            specs.append(resolve(state.settings, crate, strategy, engine, marker, binary=binary, named=named))
         except RustImageError as exc:
             specs.append(exc)
-    metafunc.parametrize("rust_image", specs, ids=[f"{s}-{e}" for s, e in variants], indirect=True)
+    ids = [f"{s}-{e}-{b}" if named else f"{s}-{e}" for s, e, b in variants]
+    metafunc.parametrize("rust_image", specs, ids=ids, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -161,7 +166,12 @@ def _nothing_to_check(config: pytest.Config) -> str | None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
-    if not config.stash[STATE].settings.enabled or session.items or hasattr(config, "workerinput"):
+    state = config.stash[STATE]
+    if state.settings.enabled and session.items and not hasattr(config, "workerinput"):
+        missing = state.missing_local_bases()
+        if missing is not None:
+            raise pytest.UsageError(missing)
+    if not state.settings.enabled or session.items or hasattr(config, "workerinput"):
         return  # an xdist worker's usage error would not reach the user: the controller says it
     problem = _nothing_to_check(config)
     if problem is not None:

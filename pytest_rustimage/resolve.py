@@ -120,17 +120,61 @@ def crate_path(settings: Settings, marker: Mapping[str, Any]) -> Path:
     )
 
 
+ALL_BINARIES = "*"
+
+
+def binaries_for(
+    settings: Settings, crate: Crate, marker: Mapping[str, Any] | None = None
+) -> tuple[tuple[str | None, ...], bool]:
+    """The binaries to check and whether they are named one by one in the ids.
+
+    ``bin`` unset: ``(None,)`` (the crate's one binary, or its ``default-run``); a name: that one;
+    ``"*"``: every binary of the crate or workspace; a list (``--rust-image-bin=a,b``): those, each
+    checked to exist. With ``"*"`` or a list every item id names its binary.
+    """
+    marker = marker or {}
+    meta = _check_metadata(crate)
+    value = settings.cli_bin or marker.get("bin") or meta.get("bin")
+    where = (
+        "--rust-image-bin" if settings.cli_bin else "rust_image marker" if marker.get("bin") else _where(crate, "bin")
+    )
+    if isinstance(value, str) and "," in value:
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if value is None:
+        return (None,), False
+    if value == ALL_BINARIES:
+        names = tuple(binary.name for binary in crate.binaries)
+        if not names:
+            crate.select_binary(None)  # the crate's own "no binary target" error
+        return names, True
+    if isinstance(value, str):
+        return (value,), False
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        for name in value:
+            crate.select_binary(name)  # an unknown one: the list of known binaries
+        return tuple(dict.fromkeys(value)), True
+    raise ConfigError(f'{where}: bin must be the name of a binary, "*" or a list of names, got {value!r}')
+
+
 def resolve(
-    settings: Settings, crate: Crate, strategy: str, engine: str, marker: Mapping[str, Any] | None = None
+    settings: Settings,
+    crate: Crate,
+    strategy: str,
+    engine: str,
+    marker: Mapping[str, Any] | None = None,
+    *,
+    binary: str | None = None,
+    named: bool = False,
 ) -> ImageSpec:
-    """The spec of one image: ``crate`` built with ``strategy`` on ``engine``."""
+    """The spec of one image: ``crate`` built with ``strategy`` on ``engine`` (``binary``: the one of
+    :func:`binaries_for` to check, ``named``: whether its ids name it)."""
     marker = marker or {}
     _check_marker(marker)
     meta = _check_metadata(crate)
-    bin_name = settings.cli_bin or marker.get("bin") or meta.get("bin")
-    if bin_name is not None and not isinstance(bin_name, str):
+    bin_name = binary or settings.cli_bin or marker.get("bin") or meta.get("bin")
+    if (bin_name is not None and not isinstance(bin_name, str)) or bin_name == ALL_BINARIES:
         where = _where(crate, "bin") if "bin" in meta and not marker.get("bin") else "rust_image marker"
-        raise ConfigError(f"{where}: bin must be the name of a binary in a string, got {bin_name!r}")
+        raise ConfigError(f"{where}: bin must be the name of one binary here, got {bin_name!r}")
     args = meta.get("args", list(DEFAULT_ARGS))
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         raise ConfigError(f"{_where(crate, 'args')}: args must be a list of strings, got {args!r}")
@@ -186,6 +230,7 @@ def resolve(
         ),
         rebuild=settings.rebuild,
         cold_probe=settings.cold_probe,
+        named_binary=named,
     )
 
 
@@ -255,11 +300,13 @@ def _find_dockerfile(crate: Crate, configured: Any) -> Path:
 
 
 def specs_for(settings: Settings, crate: Crate | Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:
-    """Every (strategy, engine) spec for ``crate`` (a crate read already, or the path of one)."""
+    """Every (strategy, engine, binary) spec for ``crate`` (a crate read already, or the path of one)."""
     marker = marker or {}
     crate = read_crate(crate) if isinstance(crate, Path) else crate
+    binaries, named = binaries_for(settings, crate, marker)
     return [
-        resolve(settings, crate, strategy, engine, marker)
+        resolve(settings, crate, strategy, engine, marker, binary=binary, named=named)
+        for binary in binaries
         for strategy in strategies_for(settings, crate, marker)
         for engine in engines_for(settings, marker)
     ]

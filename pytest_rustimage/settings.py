@@ -19,8 +19,14 @@ import pytest
 from pytest_rustimage.build.strategies import strategy
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.names import CHECK_NAMES, DEFAULT_BUILDER, DEFAULT_RUNTIME
-from pytest_rustimage.options import BASELINE_NAME, DEFAULT_BUILD_TIMEOUT, DEFAULT_ENGINE, DEFAULT_RUN_TIMEOUT
+from pytest_rustimage.names import CHECK_NAMES, DEFAULT_BUILDER, DEFAULT_RUNTIME, LOCAL_BUILDER, LOCAL_RUNTIME
+from pytest_rustimage.options import (
+    BASELINE_NAME,
+    BASES_CHOICES,
+    DEFAULT_BUILD_TIMEOUT,
+    DEFAULT_ENGINE,
+    DEFAULT_RUN_TIMEOUT,
+)
 from pytest_rustimage.report.baseline import Tolerance
 from pytest_rustimage.report.parity import DEFAULT_TOLERANCE
 from pytest_rustimage.units import parse_size, parse_tolerance
@@ -59,6 +65,13 @@ def _checks(values: Sequence[str]) -> tuple[str, ...]:
     return names or CHECK_NAMES
 
 
+def _bases(value: Any) -> str:
+    text = str(value).strip() or "official"
+    if text not in BASES_CHOICES:
+        raise ConfigError(f"unknown bases {text!r}; choose from: {', '.join(BASES_CHOICES)}")
+    return text
+
+
 def engine_choice(name: str) -> str:
     """An engine name, or ``all``."""
     if name not in (*ENGINE_NAMES, ALL):
@@ -85,6 +98,7 @@ class Settings:
     cold_probe: bool = False
     checks: tuple[str, ...] = CHECK_NAMES
     cli_bin: str | None = None
+    bases: str = "official"  # official images, or the local ones `bases` makes (rust_image_bases = local)
     builder_image: str = DEFAULT_BUILDER
     runtime_image: str = DEFAULT_RUNTIME
     vendor: bool = False
@@ -121,6 +135,8 @@ class Settings:
         baseline = option("rust_image_baseline") or str(config.getini("rust_image_baseline")).strip()
         report = option("rust_image_report")
         cli_checks = option("rust_image_checks")
+        bases = option("rust_image_bases") or ini("rust_image_bases", _bases)
+        local = bases == "local"
         return cls(
             enabled=bool(config.getini("rust_image")) if enabled is None else True,
             cli_strategies=strategy_list(option("rust_image_strategy") or ()),
@@ -132,8 +148,11 @@ class Settings:
             cold_probe=bool(option("rust_image_cold_probe")) or bool(config.getini("rust_image_cold_probe")),
             checks=_checks([cli_checks]) if cli_checks else ini("rust_image_checks", _checks),
             cli_bin=option("rust_image_bin"),
-            builder_image=str(config.getini("rust_image_builder")).strip() or DEFAULT_BUILDER,
-            runtime_image=str(config.getini("rust_image_runtime")).strip() or DEFAULT_RUNTIME,
+            bases=bases,
+            builder_image=str(config.getini("rust_image_builder")).strip()
+            or (LOCAL_BUILDER if local else DEFAULT_BUILDER),
+            runtime_image=str(config.getini("rust_image_runtime")).strip()
+            or (LOCAL_RUNTIME if local else DEFAULT_RUNTIME),
             vendor=bool(config.getini("rust_image_vendor")),
             default_crate=(rootdir / crate) if crate else None,
             build_timeout=parse_seconds(
@@ -169,6 +188,7 @@ class Settings:
             "cold_probe",
             "checks",
             "cli_bin",
+            "bases",
             "builder_image",
             "runtime_image",
             "vendor",

@@ -9,9 +9,11 @@ import pytest
 
 from pytest_rustimage.build.factory import ImageFactory
 from pytest_rustimage.crate import Crate, read_crate
+from pytest_rustimage.errors import EngineUnavailable
+from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME
 from pytest_rustimage.report import records, summary
 from pytest_rustimage.report.baseline import SizeVerdict, load
-from pytest_rustimage.settings import Settings
+from pytest_rustimage.settings import Settings, engines_of
 
 
 class State:
@@ -51,6 +53,29 @@ class State:
         if self._factory is None:
             self._factory = self._make_factory()
         return self._factory
+
+    def missing_local_bases(self) -> str | None:
+        """With ``rust_image_bases = local``: why the local base images cannot be used (missing on an
+        engine that answers), else None. Engines that do not answer are their checks' business."""
+        settings = self.settings
+        wanted = [
+            ref for ref in (settings.builder_image, settings.runtime_image) if ref in (LOCAL_BUILDER, LOCAL_RUNTIME)
+        ]
+        if settings.bases != "local" or not wanted:
+            return None
+        missing = []
+        for name in engines_of(settings.cli_engine or settings.ini_engine):
+            try:
+                engine = self.factory().engine(name)
+            except EngineUnavailable:
+                continue
+            missing += [f"{ref} on {name}" for ref in wanted if engine.image_id(ref) is None]
+        if not missing:
+            return None
+        return (
+            f"rust_image_bases = local, but the local base images are missing ({', '.join(missing)}): make them "
+            "with `python -m pytest_rustimage bases` (`--engine docker --engine podman` for both engines)"
+        )
 
     def snapshot(self) -> summary.Snapshot:
         """What this session saw, as plain data (measures images not measured yet)."""

@@ -294,6 +294,14 @@ def prepare(
     return context, dockerfile, source or spec.crate.root
 
 
+def compiles_c(lock: Path) -> bool:
+    """Whether the lockfile has the ``cc`` crate (a dependency compiles C); False without a lockfile."""
+    try:
+        return re.search(r'^name = "cc"$', lock.read_text(errors="replace"), re.M) is not None
+    except OSError:
+        return False
+
+
 def _fresh(spec: ImageSpec, workdir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{tag_part(spec.crate.name)}-{spec.strategy}-", dir=workdir))
 

@@ -7,11 +7,12 @@ the same Dockerfile serves the official images and local ones.
 
 Both generated strategies use cargo-chef's three stages (planner, cook,
 build). ``static`` cooks and builds for a static target and copies the
-binary onto ``scratch``: ``x86_64-unknown-linux-musl`` when the builder's
-toolchain has it, else ``x86_64-unknown-linux-gnu`` with
-``-C target-feature=+crt-static``. The choice is made inside the builder at
-build time (the same shell test in cook and build); the binary's ELF tells
-afterwards which one was used.
+binary onto ``scratch``: the musl target of the builder's architecture (its
+host triple, from ``rustc -vV``) when the toolchain has it or ``rustup`` can
+add it, else the host's own gnu target with ``-C target-feature=+crt-static``.
+The choice is made once inside the builder at build time, in the chef stage,
+and read by cook and build; the binary's ELF tells afterwards which one was
+used.
 """
 
 from __future__ import annotations
@@ -34,14 +35,27 @@ BINARY_DIR = "/usr/local/bin"
 DEFAULT_USER = "65532:65532"
 VENDOR_DIR = "/opt/rust-image/vendor"
 
+TARGET_FILE = "/rust-image-target"  # the static target chosen in the chef stage, read by cook and build
+# The static target, chosen once in the builder: the musl target of the builder's own architecture
+# (its host triple from `rustc -vV`, `-gnu` made `-musl`) when the toolchain has it or rustup can add
+# it, else the host's gnu target itself, built with `+crt-static`.
 _PICK_TARGET = (
-    'sysroot="$(rustc --print sysroot)"; '
-    'if [ -d "$sysroot/lib/rustlib/x86_64-unknown-linux-musl" ]; '
-    "then echo x86_64-unknown-linux-musl; else echo x86_64-unknown-linux-gnu; fi > /rust-image-target"
+    'host="$(rustc -vV | sed -n "s/^host: //p")"; musl="$(echo "$host" | sed "s/-gnu/-musl/")"; '
+    'if [ -d "$(rustc --print sysroot)/lib/rustlib/$musl" ]; then target="$musl"; '
+    'elif command -v rustup >/dev/null 2>&1 && rustup target add "$musl"; then target="$musl"; '
+    'else target="$host"; fi; '
+    f'echo "$target" > {TARGET_FILE}; echo "rust-image: static target $target (builder host $host)"'
+)
+# a musl target needs a musl C compiler for crates that build C (the `cc` crate); Debian has one
+_MUSL_TOOLS = (
+    f'target="$(cat {TARGET_FILE})"; case "$target" in *-musl*) '
+    "if ! command -v musl-gcc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then "
+    "apt-get update && apt-get install -y --no-install-recommends musl-tools && rm -rf /var/lib/apt/lists/*; "
+    "fi;; esac"
 )
 _TARGET_ENV = (
-    "target=$(cat /rust-image-target); "
-    'if [ "$target" = x86_64-unknown-linux-gnu ]; then export RUSTFLAGS="-C target-feature=+crt-static"; fi; '
+    f"target=$(cat {TARGET_FILE}); "
+    'case "$target" in *-musl*) ;; *) export RUSTFLAGS="-C target-feature=+crt-static";; esac; '
 )
 
 
@@ -56,6 +70,7 @@ class Recipe:
     vendored: bool = False
     user: str = DEFAULT_USER
     secrets: tuple[str, ...] = ()  # build secrets the cargo steps see as environment variables
+    needs_c: bool = False  # a dependency compiles C (the `cc` crate): static musl builds need musl-gcc
     crate: str = ""  # the crate's name: the ``incremental`` strategy's cache mount is named after it
 
 
@@ -151,6 +166,8 @@ def _chef(recipe: Recipe) -> list[str]:
     ]
     if static:
         lines.append(f"RUN {_PICK_TARGET}")
+        if recipe.needs_c:
+            lines.append(f"RUN {_MUSL_TOOLS}")
     cook_args = f"{_select(recipe)} --recipe-path recipe.json"
     return [
         *lines,

@@ -23,6 +23,7 @@ from pytest_rustimage.build.context import digest_inputs, prepare, stable_folder
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
+from pytest_rustimage.build.pulls import pull_failure
 from pytest_rustimage.build.spec import ImageSpec, secret_values
 from pytest_rustimage.build.vendored import vendor_context
 from pytest_rustimage.build.verdict import CacheReport
@@ -208,6 +209,11 @@ class ImageFactory:
         started = time.monotonic()
         try:
             output = engine.build(request, on_line=self._progress())
+        except BuildFailed as exc:
+            pulled = pull_failure(exc.log, request.build_args)
+            if pulled is None:
+                raise
+            raise BuildFailed(pulled.advice(), exc.log, timed_out=exc.timed_out) from exc
         finally:
             self._say(f"rust-image: {what} build ended after {time.monotonic() - started:.1f}s")
         return BuildRecord(

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pytest_rustimage.build.dockerfile import binary_path
 from pytest_rustimage.build.measure import measure
@@ -20,8 +21,12 @@ from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.verdict import CacheReport, Edit
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
+from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
+
+if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
+    from testcontainers.core.container import DockerContainer
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,26 @@ class RustImage:
             wait=wait,
             timeout=timeout,
         )
+
+    def testcontainer(self, *args: str) -> DockerContainer:
+        """A testcontainers ``DockerContainer`` of this image: the checked binary as its entrypoint with
+        ``args``, the plugin's labels (so the session's cleanup and ``prune`` know it), talking to this
+        image's engine (Podman: the session's API service). Chain testcontainers' own API on it
+        (``with_exposed_ports``, ``with_env``, wait strategies) and use it as a context manager.
+        Needs the extra: ``pip install 'pytest-rustimage[testcontainers]'``."""
+        try:
+            from testcontainers.core.container import DockerContainer
+        except ImportError as exc:
+            raise RustImageError(
+                "rust_image.testcontainer() needs testcontainers: pip install 'pytest-rustimage[testcontainers]'"
+            ) from exc
+        container = DockerContainer(
+            self.id, docker_client_kw={"environment": {"DOCKER_HOST": self.engine.api_endpoint()}}
+        )
+        container.with_kwargs(entrypoint=[self.binary_path], labels=dict(self._labels))
+        if args:
+            container.with_command(list(args))
+        return container
 
     def rebuild_after(self, edit: Edit | None = None) -> CacheReport:
         """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?

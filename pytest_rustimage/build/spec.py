@@ -42,11 +42,14 @@ class ImageSpec:
     run_timeout: float
     rebuild: bool
     cold_probe: bool = False  # the cache probe's baseline: a --no-cache build instead of the image's own
+    named_binary: bool = False  # one of several binaries checked in one run (bin = "*" or a list): ids name it
 
     @property
     def variant(self) -> str:
-        """``STRATEGY-ENGINE``, as item ids show it (``runs[chef-docker]``)."""
-        return f"{self.strategy}-{self.engine}"
+        """``STRATEGY-ENGINE``, as item ids show it (``runs[chef-docker]``); ``STRATEGY-ENGINE-BINARY``
+        when several binaries are checked (``runs[chef-docker-rw-cli]``)."""
+        base = f"{self.strategy}-{self.engine}"
+        return f"{base}-{self.binary.name}" if self.named_binary else base
 
     @property
     def traits(self) -> Strategy:

@@ -92,7 +92,8 @@ class Crate:
         raise CrateError(
             f'several binaries and none chosen: {choices}. Choose one with `bin = "NAME"` under '
             f"[package.metadata.{METADATA_KEY}] (or [workspace.metadata.{METADATA_KEY}]), "
-            "the marker's bin=, or --rust-image-bin",
+            'the marker\'s bin=, or --rust-image-bin; or check every one with `bin = "*"` '
+            '(--rust-image-bin=\'*\') or a list, `bin = ["a", "b"]`',
             self.manifest_path,
         )
 

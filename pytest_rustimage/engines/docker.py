@@ -429,6 +429,9 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise EngineError(f"docker refused to remove container {container[:12]}: {exc.explanation or exc}") from exc
 
+    def api_endpoint(self) -> str:
+        return self._base_url
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -35,6 +35,7 @@ from pytest_rustimage.engines.common import (
     run_build,
 )
 from pytest_rustimage.engines.podman_runtime import CRUN_HINT, CRUN_SIGNS, crun_hint, explain, stop_run_steps
+from pytest_rustimage.engines.podman_service import PodmanService
 from pytest_rustimage.engines.protocol import (
     BuildOutput,
     BuildRequest,
@@ -69,6 +70,7 @@ class PodmanEngine:
         self._url = url or os.environ.get("CONTAINER_HOST") or None
         self._connection = connection or os.environ.get("CONTAINER_CONNECTION") or None
         self._buildah: str | None = None
+        self._service = PodmanService(self._base())
 
     @property
     def name(self) -> str:
@@ -406,8 +408,17 @@ class PodmanEngine:
         if done.returncode != 0 and not _gone(done.stderr):
             raise EngineError(f"podman refused to remove container {container[:12]}: {explain(done.stderr)}")
 
+    def api_endpoint(self) -> str:
+        if self._url:  # a remote engine is reached at an API service already: the same one
+            return self._url
+        if self._connection:
+            raise EngineError(
+                f"podman connection {self._connection}: other tools need its API URL; set CONTAINER_HOST to it"
+            )
+        return self._service.url()
+
     def close(self) -> None:
-        pass
+        self._service.stop()
 
 
 def _gone(stderr: str) -> bool:

@@ -247,6 +247,11 @@ class Engine(Protocol):
         """Remove a container that is not running, without force; no error when it is gone already."""
         ...
 
+    def api_endpoint(self) -> str:
+        """A Docker-API URL at which other tools (testcontainers, docker-py) reach this engine; Podman
+        starts an API service for it, stopped by :meth:`close`."""
+        ...
+
     def close(self) -> None:
         """Let go of the engine (its connection, if it keeps one); the object may connect again later."""
         ...

@@ -35,7 +35,8 @@ def key(crate: str, strategy: str, engine: str) -> str:
 
 def baseline_key(spec: ImageSpec) -> str:
     """The entry of the image ``spec`` describes."""
-    return key(spec.crate.name, spec.strategy, spec.engine)
+    crate = f"{spec.crate.name}:{spec.binary.name}" if spec.named_binary else spec.crate.name
+    return key(crate, spec.strategy, spec.engine)
 
 
 @dataclass(frozen=True)

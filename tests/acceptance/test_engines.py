@@ -84,6 +84,19 @@ def test_waits_for_a_log_line_and_the_port(rust_image):
         assert urllib.request.urlopen(service.url("/"), timeout=5).read() == b"hello from server"
 
 
+@pytest.mark.rust_image(crate="server", strategy="static", engine="all")
+def test_through_testcontainers(rust_image):
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    container = rust_image.testcontainer("--listen", "0.0.0.0:7070").with_exposed_ports(7070)
+    with container.waiting_for(LogMessageWaitStrategy("listening on 0.0.0.0:7070")) as running:
+        host, port = running.get_container_host_ip(), running.get_exposed_port(7070)
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=5) as response:
+            assert (response.status, response.read()) == (200, b"ok")
+        labels = running.get_wrapped_container().labels  # the plugin's: its session cleanup knows the container
+        assert "io.github.pytest-rustimage" in labels and "io.github.pytest-rustimage.session" in labels
+
+
 @pytest.mark.rust_image(crate="hello", strategy="static", engine="all")
 def test_a_service_that_exits_fails_the_wait(rust_image):
     with pytest.raises(Exception, match="exited with code 0 before it was ready"):
@@ -97,14 +110,16 @@ def test_left_running_by_a_failing_test(rust_image):
 """
 
 
-def test_service_containers_on_both_engines(project: Project) -> None:
+def test_service_containers_on_both_engines(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")  # no registry here for the reaper's image
     project.copy("server")
     project.copy("hello")
     project.pytester.makepyfile(test_service=SERVICE_TEST)
     result = project.run("test_service.py", "-v")
-    result.assert_outcomes(passed=6, failed=2)
+    result.assert_outcomes(passed=8, failed=2)
     for engine in ("docker", "podman"):
         result.stdout.fnmatch_lines([f"*test_health[[]static-{engine}[]] PASSED*"])
+        result.stdout.fnmatch_lines([f"*test_through_testcontainers[[]static-{engine}[]] PASSED*"])
         result.stdout.fnmatch_lines([f"*test_left_running_by_a_failing_test[[]static-{engine}[]] FAILED*"])
     # nothing_left_behind (autouse) asserts the still-running services were removed at session end
 

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_rustimage.crate import Binary, Crate, Package, read_crate
 from pytest_rustimage.errors import ConfigError, CrateError
-from pytest_rustimage.resolve import METADATA_KEYS, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.resolve import METADATA_KEYS, crate_path, engines_for, resolve, specs_for, strategies_for
 from pytest_rustimage.settings import Settings, strategy_list
 
 MIB = 1024 * 1024
@@ -298,15 +298,17 @@ def test_build_arg_values_must_be_strings_or_numbers(tmp_path: Path, settings: S
     assert str(info.value).endswith(f"build-args.B must be a string or a number, got {value!r}")
 
 
-@pytest.mark.parametrize("value", [7, ["a"], True])
-def test_bin_must_be_a_string(tmp_path: Path, settings: Settings, value: Any) -> None:
+@pytest.mark.parametrize("value", [7, [], [1], True])
+def test_bin_must_be_a_name_a_star_or_a_list_of_names(tmp_path: Path, settings: Settings, value: Any) -> None:
     with pytest.raises(ConfigError) as info:
-        resolve(settings, make_crate(tmp_path, {"bin": value}), "chef", "docker")
+        specs_for(settings, make_crate(tmp_path, {"bin": value}))
     assert str(info.value) == (
-        f"{tmp_path / 'Cargo.toml'} [metadata.rust-image]: bin must be the name of a binary in a string, got {value!r}"
+        f"{tmp_path / 'Cargo.toml'} [metadata.rust-image]: bin must be the name of a binary, "
+        f'"*" or a list of names, got {value!r}'
     )
-    with pytest.raises(ConfigError, match="rust_image marker: bin must be the name of a binary"):
-        resolve(settings, make_crate(tmp_path), "chef", "docker", {"bin": value})
+    if value:  # an empty marker value is no value
+        with pytest.raises(ConfigError, match='rust_image marker: bin must be the name of a binary, "\\*" or a list'):
+            specs_for(settings, make_crate(tmp_path), {"bin": value})
 
 
 @pytest.mark.parametrize("value", ["app/p", 5, ""])
