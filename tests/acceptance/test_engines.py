@@ -112,6 +112,9 @@ def test_left_running_by_a_failing_test(rust_image):
 
 def test_service_containers_on_both_engines(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")  # no registry here for the reaper's image
+    # these tests run in a container (/.dockerenv) beside the engines, where testcontainers would guess
+    # Docker-in-Docker and look for a gateway: the engines publish on this machine's own loopback
+    monkeypatch.setenv("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
     project.copy("server")
     project.copy("hello")
     project.pytester.makepyfile(test_service=SERVICE_TEST)
