@@ -25,6 +25,7 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
         "strategy": spec.strategy,
         "engine": spec.engine,
         "binary": spec.binary.name,
+        "variant": spec.variant,  # as item ids name the image: STRATEGY-ENGINE[-BINARY]
         "baseline_key": baseline_key(spec),
         "tag": image.tag,
         "id": image.id,

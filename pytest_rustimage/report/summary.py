@@ -104,9 +104,11 @@ def lines(snap: Snapshot) -> list[str]:
         layers = str(len(record["layers"])) if "layers" in record else "?"
         verdict = verdicts.get(record.get("baseline_key", ""))
         change = verdict.change_text() if verdict else "-"
+        named = str(record.get("variant", "")).endswith(f"-{record.get('binary')}")  # one of several binaries
+        crate = f"{record['crate']}:{record['binary']}" if named else str(record["crate"])
         out.append(
             ROW.format(
-                str(record["crate"])[:12],
+                crate[:20] if named else crate[:12],
                 record["strategy"],
                 record["engine"],
                 size,
@@ -122,7 +124,8 @@ def lines(snap: Snapshot) -> list[str]:
     for record in images:
         wasted = record.get("wasted") or 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""
-        out.append(f"image {record['tag']} ({record['strategy']}-{record['engine']}){waste}")
+        variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
+        out.append(f"image {record['tag']} ({variant}){waste}")
     out += snap.get("engines", [])
     out += snap.get("notes", [])
     return out

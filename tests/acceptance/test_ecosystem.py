@@ -15,6 +15,7 @@ def test_every_binary_of_a_workspace_in_one_run(project: Project) -> None:
         for engine in ("docker", "podman"):
             result.stdout.fnmatch_lines([f"*::build[[]static-{engine}-{binary}[]] PASSED*"])
         result.stdout.fnmatch_lines([f"*::parity[[]static-{binary}[]] PASSED*"])
+        result.stdout.fnmatch_lines([f"workspace:{binary}*static*docker*", f"image *(static-podman-{binary})"])
 
 
 def test_a_bin_list_naming_an_unknown_binary_lists_the_known_ones(project: Project) -> None:
