@@ -46,6 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[STATE] = State(settings, lambda: _make_factory(config))
+    if settings.enabled:
+        try:
+            config.stash[STATE].baseline()  # a hand-edited file that cannot be read is a usage error, now
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from exc
 
 
 def _make_factory(config: pytest.Config) -> ImageFactory:

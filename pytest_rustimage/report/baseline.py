@@ -13,6 +13,7 @@ reported. An image without an entry passes and says so.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,24 +106,51 @@ def judge(image_key: str, size: int, baseline: Mapping[str, int], tolerance: Tol
     return SizeVerdict(image_key, size, before, None if before is None else tolerance.allowed(before))
 
 
+FILE_KEYS = ("format", "images")
+ENTRY_KEYS = ("size",)
+
+
 def load(path: Path) -> dict[str, int]:
-    """The sizes in a baseline file; an absent file is an empty baseline."""
+    """The sizes in a baseline file; an absent file is an empty baseline.
+
+    Hand edits are checked: invalid JSON is refused with its line, a key the plugin does not know
+    (in the file or in an entry) is refused by name, since writing the file back would drop it.
+    """
     if not path.exists():
         return {}
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            "fix the file by hand or delete it and record the sizes again with --rust-image-update-baseline"
+        ) from exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{path}: not a readable baseline file: {exc}") from exc
     images = data.get("images") if isinstance(data, dict) else None
     if not isinstance(images, dict):
         raise ConfigError(f'{path}: a baseline file is {{"format": {FORMAT}, "images": {{...}}}}')
+    _known(path, "the file", data, FILE_KEYS)
+    written = data.get("format", FORMAT)
+    if not isinstance(written, int) or isinstance(written, bool) or written > FORMAT:
+        raise ConfigError(f"{path}: baseline format {written!r} is not one this plugin reads (it reads 1 to {FORMAT})")
     sizes: dict[str, int] = {}
     for name, entry in images.items():
         size = entry.get("size") if isinstance(entry, dict) else None
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ConfigError(f"{path}: entry {name!r} has no size in bytes")
+        _known(path, f"entry {name!r}", entry, ENTRY_KEYS)
         sizes[str(name)] = size
     return sizes
+
+
+def _known(path: Path, where: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    unknown = sorted(str(k) for k in data if k not in keys)
+    if unknown:
+        raise ConfigError(
+            f"{path}: {where} has unknown key(s) {', '.join(map(repr, unknown))}; known keys: {', '.join(keys)} "
+            "(the file is not rewritten while it holds keys the plugin would drop)"
+        )
 
 
 def dump(sizes: Mapping[str, int]) -> str:
@@ -132,7 +160,14 @@ def dump(sizes: Mapping[str, int]) -> str:
 
 
 def update(path: Path, measured: Mapping[str, int]) -> dict[str, int]:
-    """Write ``measured`` over the entries already in ``path``; returns the whole new baseline."""
+    """Write ``measured`` over the entries already in ``path``; returns the whole new baseline.
+
+    The file is never left holding less than it did: a file that cannot be read is not written
+    (:func:`load` raises first), entries this run did not measure stay, and the new text replaces the
+    old in one rename, so an interrupted write leaves the old file whole.
+    """
     sizes = {**load(path), **measured}
-    path.write_text(dump(sizes), encoding="utf-8")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(dump(sizes), encoding="utf-8")
+    os.replace(temporary, path)
     return sizes

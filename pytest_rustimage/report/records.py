@@ -51,7 +51,8 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
             "path": facts.path,
             "size": facts.size,
             "sha256": facts.sha256,
-            **{k: v for k, v in dataclasses.asdict(facts.elf).items()},
+            **{k: v for k, v in dataclasses.asdict(facts.elf).items()},  # sections among them
+            "debug_bytes": facts.debug_size,
         }
     if verdict is not None:
         record["baseline"] = {"size": verdict.baseline, "change": verdict.change, "status": verdict.status}

@@ -167,3 +167,34 @@ def test_waste_is_measured_and_gated(project: Project) -> None:
         ]
     )
     result.stdout.fnmatch_lines(["image pytest-rustimage/hello:dockerfile-* (dockerfile-docker), wasted 1.0 MiB"])
+
+
+def test_an_image_over_budget_says_what_debug_info_costs(project: Project) -> None:
+    crate = project.copy("hello", "hello-debug")
+    manifest = crate / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('name = "hello"', 'name = "hello-debug"'))
+    (crate / "Cargo.lock").unlink()
+    with manifest.open("a") as out:
+        out.write("\n[profile.release]\ndebug = true\n")
+    project.fresh_names.append("hello-debug")
+    project.set_metadata(crate, max_size='"1MiB"')
+    report = project.path / "report.json"
+    result = project.run(
+        "hello-debug", "--rust-image-strategy=static", "--rust-image-checks=build,size", f"--rust-image-report={report}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    facts = json.loads(report.read_text())["images"][0]["binary_facts"]
+    debug = facts["debug_bytes"]
+    assert debug == sum(
+        n for name, n in facts["sections"].items() if name.startswith(".debug_") or name in (".symtab", ".strtab")
+    )
+    assert debug > facts["size"] // 2 and facts["stripped"] is False
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-rustimage/hello-debug:static-* is * MiB (* bytes), over its budget of 1.0 MiB *",
+            "*Largest layers:",
+            "* MiB  *",
+            f"*/usr/local/bin/hello-debug (* MiB) carries * MiB ({debug} bytes, *%) of debug info and symbols: "
+            "`strip = true` (or `debug = 0`) under [profile.release] in Cargo.toml would save about that much.",
+        ]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,52 @@ def test_bad_files_are_refused_naming_the_file(tmp_path: Path, text: str) -> Non
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"rust-image-baseline\.json"):
         load(path)
+
+
+def test_invalid_json_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "rust-image-baseline.json"
+    path.write_text('{\n  "format": 1,\n  "images": {\n    "a/chef/docker": {"size": 1,}\n  }\n}\n')
+    with pytest.raises(ConfigError, match=r"rust-image-baseline\.json:4: not valid JSON .*line 4, column"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            '{"format": 1, "images": {"a/chef/docker": {"size": 1, "sise": 2}}}',
+            "entry 'a/chef/docker' has unknown key(s) 'sise'",
+        ),
+        ('{"format": 1, "images": {}, "comment": "hi"}', "the file has unknown key(s) 'comment'"),
+    ],
+)
+def test_unknown_keys_are_refused_by_name(tmp_path: Path, text: str, named: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        load(path)
+
+
+def test_a_newer_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text('{"format": 99, "images": {}}')
+    with pytest.raises(ConfigError, match="baseline format 99 is not one this plugin reads"):
+        load(path)
+
+
+@pytest.mark.parametrize("text", ['{"images": {"a": {"size": 1,}}}', '{"images": {"a": {"size": 1, "x": 2}}}'])
+def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        update(path, {"b/chef/docker": 5})
+    assert path.read_text() == text
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left either
+
+
+def test_update_keeps_what_it_did_not_measure_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text('{"images": {"old/chef/docker": {"size": 7}}}')  # no format: read as format 1
+    update(path, {"new/static/docker": 3})
+    assert load(path) == {"old/chef/docker": 7, "new/static/docker": 3}
+    assert list(tmp_path.iterdir()) == [path]
