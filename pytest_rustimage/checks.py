@@ -20,7 +20,7 @@ from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.inspect.facts import BinaryFacts
 from pytest_rustimage.names import IMAGE_CHECKS
-from pytest_rustimage.report.baseline import baseline_key, judge
+from pytest_rustimage.report.baseline import baseline_key, entry_of, judge
 from pytest_rustimage.report.parity import compare, observe
 from pytest_rustimage.resolve import specs_for
 from pytest_rustimage.state import STATE, State
@@ -98,7 +98,11 @@ def check_size(image: RustImage, state: State) -> str:
             f"overwrite, more than max-wasted {format_size(spec.max_wasted)}.\nLayers whose bytes are wasted:\n"
             f"{lines}\nDelete files in the same step that makes them, or copy only what the image needs."
         )
-    verdict = judge(baseline_key(spec), size, state.baseline(), state.settings.size_tolerance)
+    base = image.base
+    measured = entry_of(size, image.own_size, base.name, base.id)
+    verdict = judge(
+        baseline_key(spec), measured, state.baseline(), state.settings.size_tolerance, state.settings.gate_base
+    )
     state.verdicts[verdict.key] = verdict
     if verdict.failed and not state.settings.update_baseline:
         raise CheckFailed(f"{verdict.message()}\nbaseline file: {state.settings.baseline_path}")

@@ -220,7 +220,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     settings = state.settings
     verdicts = summary.verdicts_of(run)
     if settings.update_baseline and verdicts:
-        baseline.update(settings.baseline_path, {v.key: v.size for v in verdicts})
+        baseline.update(settings.baseline_path, {v.key: v.measured() for v in verdicts})
         run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
     for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
         if path is not None:

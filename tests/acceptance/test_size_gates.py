@@ -7,6 +7,7 @@ import os
 import subprocess
 import xml.etree.ElementTree as ET
 
+from pytest_rustimage import names
 from tests.acceptance.project import NO_CACHE, Project, static_libc, static_linkages
 
 BLOB_MAIN = """\
@@ -198,3 +199,33 @@ def test_an_image_over_budget_says_what_debug_info_costs(project: Project) -> No
             "`strip = true` (or `debug = 0`) under [profile.release] in Cargo.toml would save about that much.",
         ]
     )
+
+
+def test_a_chef_binary_that_grows_fails_the_own_bytes_gate_and_an_old_baseline_is_upgraded(project: Project) -> None:
+    crate = project.fresh("ownbytes")
+    args = ("ownbytes", "--rust-image-strategy=chef", "--rust-image-checks=build,size")
+    baseline = project.path / "rust-image-baseline.json"
+    project.run(*args, "--rust-image-update-baseline").assert_outcomes(passed=2)
+    entry = json.loads(baseline.read_text())["images"]["ownbytes/chef/docker"]
+    assert entry["base"]["name"] == names.LOCAL_RUNTIME and entry["base"]["id"].startswith("sha256:")
+    assert entry["size"] == entry["own"] + entry["base"]["size"] and 0 < entry["own"] < entry["size"] // 10
+
+    # a format-1 file (a size alone) is read and gated on the whole image, then upgraded when written
+    baseline.write_text(json.dumps({"format": 1, "images": {"ownbytes/chef/docker": {"size": entry["size"]}}}))
+    project.run(*args).assert_outcomes(passed=2)
+    assert json.loads(baseline.read_text())["format"] == 1  # read, not written
+    project.run(*args, "--rust-image-update-baseline").assert_outcomes(passed=2)
+    assert json.loads(baseline.read_text()) == {"format": 2, "images": {"ownbytes/chef/docker": entry}}
+
+    # the binary grows by 3 MiB: over the own bytes' tolerance, well within 5% of the whole image
+    (crate / "blob.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    (crate / "src" / "main.rs").write_text(BLOB_MAIN.replace("hello 0.1.0", "ownbytes 0.1.0"))
+    grown = project.run(*args)
+    grown.assert_outcomes(passed=1, failed=1)
+    grown.stdout.fnmatch_lines(
+        [
+            "*ownbytes/chef/docker: own bytes (above the base) * MiB (* bytes) against a baseline of * KiB "
+            "(* bytes): +3.0 MiB (+*%); the whole image * MiB: +3.0 MiB (+2.*%), more than the 512.0 KiB allowed.*",
+        ]
+    )
+    grown.stdout.fnmatch_lines(["ownbytes*chef*docker* +3.0 MiB (+*%)*"])  # the summary's change: own bytes
