@@ -196,7 +196,7 @@ def test_an_image_over_budget_says_what_debug_info_costs(project: Project) -> No
             "*Largest layers:",
             "* MiB  *",
             f"*/usr/local/bin/hello-debug (* MiB) carries * MiB ({debug} bytes, *%) of debug info and symbols: "
-            "`strip = true` (or `debug = 0`) under [profile.release] in Cargo.toml would save about that much.",
+            "`strip = true` (or `debug = 0`) under [[]profile.release] in Cargo.toml would save about that much.",
         ]
     )
 
