@@ -116,7 +116,10 @@ def test_html_report_renders_its_charts_in_headless_chromium(project: Project) -
     project.run(*args).assert_outcomes(passed=4)  # now with a baseline to draw
     text = html.read_text()
     assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert text.count('class="bar"') == 3  # one layer, then baseline and now
+    # one layer; the binary's 8 largest sections and the rest in one bar; then baseline and now
+    assert text.count('class="bar"') == 1 + 9 + 2
+    assert text.count('<table class="overview">') == 1 and 'href="#image-hello-static-docker-hello"' in text
+    assert '<section id="image-hello-static-docker-hello">' in text and "<h3>Sections of /usr/local/bin/hello" in text
     shot = project.path / "report.png"
     done = subprocess.run(
         [
