@@ -81,7 +81,12 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     facts = image["binary_facts"]
     assert facts["linkage"] in static_linkages() and facts["libc"] == static_libc()  # as the builder decides
     assert image["baseline"] == {"size": None, "own": None, "change": None, "status": "new", "base_changed": None}
-    assert image["own_bytes"] == image["size"] and image["base"] == {"name": "scratch", "id": "", "layers": 0, "size": 0}
+    assert image["own_bytes"] == image["size"] and image["base"] == {
+        "name": "scratch",
+        "id": "",
+        "layers": 0,
+        "size": 0,
+    }
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
