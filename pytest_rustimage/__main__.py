@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             engine.ping()
         bases.ensure_runtime(engines, sources=sources, force=args.force)
         bases.ensure_builder(engines, sources=sources, force=args.force)
+        bases.ensure_cc_runtime(engines, sources=sources, force=args.force)
     except RustImageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

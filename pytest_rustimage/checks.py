@@ -18,8 +18,9 @@ from _pytest._code.code import ExceptionInfo, TerminalRepr
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import BuilderUnsupported, BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
+from pytest_rustimage.inspect.facts import BinaryFacts
 from pytest_rustimage.names import IMAGE_CHECKS
-from pytest_rustimage.report.baseline import baseline_key, judge
+from pytest_rustimage.report.baseline import baseline_key, entry_of, judge
 from pytest_rustimage.report.parity import compare, observe
 from pytest_rustimage.resolve import specs_for
 from pytest_rustimage.state import STATE, State
@@ -53,6 +54,29 @@ def check_runs(image: RustImage, state: State) -> str:
     return f"exit {result.exit_code} in {result.duration:.2f}s: {result.stdout.strip()[:200]}"
 
 
+DEBUG_SHARE = 0.10  # debug info and symbols above this share of the binary are worth a line in the message
+
+
+def debug_advice(facts: BinaryFacts) -> str | None:
+    """What stripping would save, when debug info and symbols are more than a tenth of the binary."""
+    debug = facts.debug_size
+    if not facts.size or debug <= DEBUG_SHARE * facts.size:
+        return None
+    return (
+        f"{facts.path} ({format_size(facts.size)}) carries {format_size(debug)} ({debug} bytes, "
+        f"{100 * debug / facts.size:.0f}%) of debug info and symbols: `strip = true` (or `debug = 0`) under "
+        "[profile.release] in Cargo.toml would save about that much."
+    )
+
+
+def _binary_advice(image: RustImage) -> str:
+    try:
+        advice = debug_advice(image.binary())
+    except RustImageError:  # a Dockerfile's image whose binary is elsewhere: the layers still tell
+        return ""
+    return f"{advice}\n" if advice else ""
+
+
 def check_size(image: RustImage, state: State) -> str:
     spec = image.spec
     size = image.size
@@ -62,7 +86,7 @@ def check_size(image: RustImage, state: State) -> str:
         raise CheckFailed(
             f"{image.tag} is {format_size(size)} ({size} bytes), over its budget of "
             f"{format_size(spec.max_size)} ({spec.max_size} bytes) by {size - spec.max_size} bytes.\n"
-            f"Largest layers:\n{lines}\n"
+            f"Largest layers:\n{lines}\n{_binary_advice(image)}"
             "Make the image smaller, or raise max-size under [package.metadata.rust-image]."
         )
     wasted = image.info.wasted
@@ -74,7 +98,11 @@ def check_size(image: RustImage, state: State) -> str:
             f"overwrite, more than max-wasted {format_size(spec.max_wasted)}.\nLayers whose bytes are wasted:\n"
             f"{lines}\nDelete files in the same step that makes them, or copy only what the image needs."
         )
-    verdict = judge(baseline_key(spec), size, state.baseline(), state.settings.size_tolerance)
+    base = image.base
+    measured = entry_of(size, image.own_size, base.name, base.id)
+    verdict = judge(
+        baseline_key(spec), measured, state.baseline(), state.settings.size_tolerance, state.settings.gate_base
+    )
     state.verdicts[verdict.key] = verdict
     if verdict.failed and not state.settings.update_baseline:
         raise CheckFailed(f"{verdict.message()}\nbaseline file: {state.settings.baseline_path}")

@@ -42,6 +42,7 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_baseline", "string", "size baseline file (default: rust-image-baseline.json beside the config)", ""),
     ("rust_image_size_tolerance", "string", "how much an image may grow past its baseline", "5%"),
     ("rust_image_size_tolerance_floor", "string", "growth always allowed, however small the image", "512KiB"),
+    ("rust_image_gate_base", "bool", "gate a change of runtime base too (else it is shown apart)", False),
     ("rust_image_cold_probe", "bool", "the cache probe's baseline is a --no-cache build, not the image's own", False),
     ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", "1%"),
 )

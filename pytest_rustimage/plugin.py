@@ -46,6 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[STATE] = State(settings, lambda: _make_factory(config))
+    if settings.enabled:
+        try:
+            config.stash[STATE].baseline()  # a hand-edited file that cannot be read is a usage error, now
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from exc
 
 
 def _make_factory(config: pytest.Config) -> ImageFactory:
@@ -225,7 +230,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     settings = state.settings
     verdicts = summary.verdicts_of(run)
     if settings.update_baseline and verdicts:
-        baseline.update(settings.baseline_path, {v.key: v.size for v in verdicts})
+        baseline.update(settings.baseline_path, {v.key: v.measured() for v in verdicts})
         run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
     for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
         if path is not None:

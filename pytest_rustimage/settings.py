@@ -109,6 +109,7 @@ class Settings:
     baseline_path: Path = Path(BASELINE_NAME)
     update_baseline: bool = False
     size_tolerance: Tolerance = field(default_factory=Tolerance)
+    gate_base: bool = False  # rust_image_gate_base: a change of runtime base is gated too
     report_path: Path | None = None
     html_path: Path | None = None
     rootdir: Path = field(default_factory=Path.cwd)
@@ -169,6 +170,7 @@ class Settings:
                     what=f"{ini_file}rust_image_size_tolerance_floor",
                 ),
             ),
+            gate_base=bool(config.getini("rust_image_gate_base")),
             report_path=Path(report) if report else None,
             html_path=Path(option("rust_image_html")) if option("rust_image_html") else None,
             rootdir=rootdir,

@@ -12,7 +12,7 @@ from pytest_rustimage.crate import Crate, read_crate
 from pytest_rustimage.errors import EngineUnavailable
 from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME
 from pytest_rustimage.report import records, summary
-from pytest_rustimage.report.baseline import SizeVerdict, load
+from pytest_rustimage.report.baseline import Entry, SizeVerdict, load
 from pytest_rustimage.settings import Settings, engines_of
 
 
@@ -23,7 +23,7 @@ class State:
         self.settings = settings
         self._make_factory = make_factory
         self._factory: ImageFactory | None = None
-        self._baseline: dict[str, int] | None = None
+        self._baseline: dict[str, Entry] | None = None
         self._crates: dict[Path, Crate] = {}  # by resolved manifest folder or file, as asked
         self.verdicts: dict[str, SizeVerdict] = {}  # by baseline key, filled by the size checks
         self.notes: list[str] = []  # lines for the end-of-run summary
@@ -31,7 +31,7 @@ class State:
         self.final: summary.Snapshot | None = None  # the run's merged snapshot, once the session finished
         self.collected_by_workers: bool | None = None  # under xdist, whether any worker collected an item
 
-    def baseline(self) -> dict[str, int]:
+    def baseline(self) -> dict[str, Entry]:
         """The committed sizes, read once (an absent file is an empty baseline)."""
         if self._baseline is None:
             self._baseline = load(self.settings.baseline_path)

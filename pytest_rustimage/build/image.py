@@ -18,12 +18,15 @@ from pytest_rustimage.build.dockerfile import binary_path
 from pytest_rustimage.build.measure import measure
 from pytest_rustimage.build.services import Service, start_service
 from pytest_rustimage.build.spec import ImageSpec
+from pytest_rustimage.build.strategies import RUNTIME_IMAGE, SCRATCH
 from pytest_rustimage.build.verdict import CacheReport, Edit
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
 from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
+from pytest_rustimage.names import normalise_id
 
 if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
     from testcontainers.core.container import DockerContainer
@@ -93,6 +96,26 @@ class RustImage:
     def size(self) -> int:
         """Uncompressed sum of the image's layers, in bytes (the same definition on every engine)."""
         return self.info.size
+
+    @cached_property
+    def base(self) -> BaseFacts:
+        """The runtime base the image stands on and its layers in it (see :mod:`pytest_rustimage.inspect.base`).
+
+        ``scratch`` for the static strategy, the configured runtime image for the others the plugin
+        writes; for a crate's own Dockerfile the plugin does not know the base: ``(unknown)``, no layers.
+        """
+        runtime = self.spec.traits.runtime
+        if runtime == SCRATCH:
+            return split(SCRATCH, "", self.layers, ())
+        name = self.spec.runtime_image if runtime == RUNTIME_IMAGE else "(unknown)"
+        known = runtime == RUNTIME_IMAGE and self.engine.image_id(name) is not None
+        raw = self.engine.inspect_raw(name) if known else {}  # a base gone from the engine: no layer is its
+        return split(name, normalise_id(str(raw["Id"])) if raw else "", self.layers, base_diff_ids(raw))
+
+    @property
+    def own_size(self) -> int:
+        """The project's own bytes: the layers above the runtime base (the whole image on scratch)."""
+        return self.size - self.base.size
 
     @property
     def layers(self) -> tuple[Layer, ...]:

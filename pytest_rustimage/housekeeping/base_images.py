@@ -8,7 +8,10 @@ with mmdebstrap and loads them into the engine:
   (its ``bin/`` and ``lib/``, without docs or sources) under ``/usr/local/rust``
   and a cargo-chef built on the host in ``/usr/local/cargo/bin``;
 * the **runtime** (``pytest-rustimage/runtime:bookworm-slim``): Debian bookworm
-  minbase without docs, man pages and locales.
+  minbase without docs, man pages and locales;
+* the **small runtime** (``pytest-rustimage/runtime:cc-bookworm``): only glibc, libgcc_s, the CA
+  certificates and the 65532 non-root user's files, like distroless ``cc``
+  (see :mod:`pytest_rustimage.housekeeping.cc_base`).
 
 Each image carries a label with a digest of its recipe (the package lists,
 the toolchain version and the cargo-chef version); when the engine already
@@ -29,7 +32,8 @@ from pathlib import Path
 
 from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME, RECIPE_LABEL, normalise_id
+from pytest_rustimage.housekeeping import cc_base
+from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_CC_RUNTIME, LOCAL_RUNTIME, RECIPE_LABEL, normalise_id
 
 SUITE = "bookworm"
 DEFAULT_SOURCES = (
@@ -202,3 +206,24 @@ def ensure_builder(
     digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
     changes = [f"ENV PATH={BUILDER_PATH}", "ENV CARGO_HOME=/usr/local/cargo", 'CMD ["bash"]']
     return _ensure(engines, LOCAL_BUILDER, digest, make, changes, force=force, say=say)
+
+
+def ensure_cc_runtime(
+    engines: Sequence[Engine],
+    *,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> list[BaseImage]:
+    """The small runtime base: a minbase rootfs with ca-certificates, cut down by :func:`cc_base.cut`."""
+
+    def make(tarball: Path) -> None:
+        say(f"making {LOCAL_CC_RUNTIME} with mmdebstrap ...")
+        full = tarball.with_name("full-rootfs.tar")
+        _run(mmdebstrap_command(full, sources, include=("ca-certificates",)), "mmdebstrap (cc runtime)")
+        cc_base.cut(full, tarball)
+        full.unlink()
+
+    extra = {"packages": ",".join(cc_base.PACKAGES), "files": ",".join(cc_base.EXTRA_FILES), "cut": "1"}
+    digest = recipe_digest("cc-runtime", sources, extra)
+    return _ensure(engines, LOCAL_CC_RUNTIME, digest, make, [], force=force, say=say)

@@ -16,13 +16,20 @@ Classification:
 
 Program headers (segments) are read rather than section headers, because the
 loader only uses the former and ``strip``-like tools may drop the latter.
+
+**Anatomy.** Where a binary's bytes are is read from the section headers
+(:func:`section_sizes`): each section's bytes in the file, by name.
+:func:`debug_bytes` adds up what ``strip`` would remove: every ``.debug_*``
+(and compressed ``.zdebug_*``) section plus the symbol table ``.symtab`` and
+its string table ``.strtab``.
 """
 
 from __future__ import annotations
 
 import io
 import struct
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 # pyelftools ships inline types (py.typed) since 0.32; older releases have
@@ -72,6 +79,12 @@ class ElfFacts:
     libc: Libc
     stripped: bool
     build_id: str | None
+    sections: Mapping[str, int] = field(default_factory=dict)  # section name -> bytes in the file
+
+    @property
+    def debug_size(self) -> int:
+        """Bytes of debug info and symbols (see :func:`debug_bytes`)."""
+        return debug_bytes(self.sections)
 
 
 def inspect_elf(data: bytes, *, name: str = "binary") -> ElfFacts:
@@ -134,7 +147,33 @@ def _inspect(elf: ELFFile, data: bytes, name: str) -> ElfFacts:
         libc=libc,
         stripped=not any(True for _ in elf.iter_sections("SHT_SYMTAB")),
         build_id=build_id,
+        sections=section_sizes(elf),
     )
+
+
+def section_sizes(elf: ELFFile) -> dict[str, int]:
+    """Each section's bytes in the file, by name, in file order (sections of one name are added up).
+
+    Sections that take no room in the file (``SHT_NOBITS`` such as ``.bss``, and the null section)
+    are left out: they are not bytes of the image.
+    """
+    sizes: dict[str, int] = {}
+    for section in elf.iter_sections():
+        if section["sh_type"] in ("SHT_NULL", "SHT_NOBITS"):
+            continue
+        name = str(section.name) or "(unnamed)"
+        sizes[name] = sizes.get(name, 0) + int(section["sh_size"])
+    return sizes
+
+
+def is_debug_section(name: str) -> bool:
+    """Whether ``strip`` removes a section of this name: debug info (``.debug_*``, ``.zdebug_*``) or symbols."""
+    return name.startswith((".debug_", ".zdebug_")) or name in (".symtab", ".strtab")
+
+
+def debug_bytes(sections: Mapping[str, int]) -> int:
+    """The bytes of debug info and symbols among ``sections``: what ``strip`` would save."""
+    return sum(size for name, size in sections.items() if is_debug_section(name))
 
 
 def _dynamic_libc(interpreter: str | None, needed: list[str]) -> Libc:

@@ -95,6 +95,21 @@ class BinaryFacts:
         """The C library it was linked with, as far as the bytes tell: ``glibc``, ``musl`` or ``unknown``."""
         return self.elf.libc
 
+    @property
+    def sections(self) -> Mapping[str, int]:
+        """Its ELF sections by name, each with its bytes in the file (``.text``, ``.debug_info``, ...)."""
+        return self.elf.sections
+
+    @property
+    def debug_size(self) -> int:
+        """Bytes of debug info and symbols (all ``.debug_*`` sections, ``.symtab``, ``.strtab``): what strip saves."""
+        return self.elf.debug_size
+
+    @property
+    def stripped(self) -> bool:
+        """Whether it has no symbol table (``.symtab``)."""
+        return self.elf.stripped
+
 
 def _strings(value: Any) -> tuple[str, ...]:
     if value is None:

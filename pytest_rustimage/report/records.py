@@ -41,6 +41,8 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
         record["size"] = info.size
         record["wasted"] = info.wasted
         record["layers"] = [dataclasses.asdict(layer) for layer in info.layers]
+        record["own_bytes"] = image.own_size  # the layers above the runtime base
+        record["base"] = dataclasses.asdict(image.base)
         record["config"] = {
             k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(info.config).items()
         }
@@ -52,10 +54,17 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
             "path": facts.path,
             "size": facts.size,
             "sha256": facts.sha256,
-            **{k: v for k, v in dataclasses.asdict(facts.elf).items()},
+            **{k: v for k, v in dataclasses.asdict(facts.elf).items()},  # sections among them
+            "debug_bytes": facts.debug_size,
         }
     if verdict is not None:
-        record["baseline"] = {"size": verdict.baseline, "change": verdict.change, "status": verdict.status}
+        record["baseline"] = {
+            "size": verdict.baseline,
+            "own": verdict.baseline_own,
+            "change": verdict.change,  # of the own bytes (of the whole image for a format-1 entry)
+            "status": verdict.status,
+            "base_changed": verdict.base_text() or None,
+        }
     if cache is not None:
         record["cache"] = {
             "edit": cache.edit,

@@ -119,7 +119,7 @@ def lines(snap: Snapshot) -> list[str]:
             )
         )
     for verdict in verdicts.values():
-        if verdict.failed or verdict.status == "new":
+        if verdict.failed or verdict.status == "new" or verdict.base_changed:
             out.append(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
     for record in images:
         wasted = record.get("wasted") or 0

@@ -341,3 +341,19 @@ def test_link_out_of_the_context_is_refused(project: Project) -> None:
         ]
     )
     assert_clean(result)
+
+
+def test_a_hand_edited_baseline_is_a_usage_error_and_is_left_alone(pytester: pytest.Pytester) -> None:
+    """Needs no engine: the baseline is read when the session starts, before anything is built."""
+    baseline = pytester.path / "rust-image-baseline.json"
+    broken = '{\n  "format": 1,\n  "images": {\n    "hello/chef/docker": {"size": 1,}\n  }\n}\n'
+    baseline.write_text(broken)
+    pytester.makefile(".toml", Cargo='[package]\nname = "hello"\nversion = "0.1.0"\n')
+    result = pytester.runpytest_subprocess("--rust-image", "Cargo.toml", "--rust-image-update-baseline")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {baseline}:4: not valid JSON (*line 4, column *"])
+    assert baseline.read_text() == broken
+    baseline.write_text('{"format": 1, "images": {"hello/chef/docker": {"size": 1, "note": "x"}}}')
+    result = pytester.runpytest_subprocess("--rust-image", "Cargo.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {baseline}: entry 'hello/chef/docker' has unknown key(s) 'note'; *"])

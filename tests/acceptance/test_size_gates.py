@@ -7,6 +7,7 @@ import os
 import subprocess
 import xml.etree.ElementTree as ET
 
+from pytest_rustimage import names
 from tests.acceptance.project import NO_CACHE, Project, static_libc, static_linkages
 
 BLOB_MAIN = """\
@@ -79,7 +80,13 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     assert image["size"] == sum(layer["size"] for layer in image["layers"]) == image["binary_facts"]["size"]
     facts = image["binary_facts"]
     assert facts["linkage"] in static_linkages() and facts["libc"] == static_libc()  # as the builder decides
-    assert image["baseline"] == {"size": None, "change": None, "status": "new"}
+    assert image["baseline"] == {"size": None, "own": None, "change": None, "status": "new", "base_changed": None}
+    assert image["own_bytes"] == image["size"] and image["base"] == {
+        "name": "scratch",
+        "id": "",
+        "layers": 0,
+        "size": 0,
+    }
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
@@ -115,7 +122,10 @@ def test_html_report_renders_its_charts_in_headless_chromium(project: Project) -
     project.run(*args).assert_outcomes(passed=4)  # now with a baseline to draw
     text = html.read_text()
     assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert text.count('class="bar"') == 3  # one layer, then baseline and now
+    # one layer; the binary's 8 largest sections and the rest in one bar; then baseline and now
+    assert text.count('class="bar"') == 1 + 9 + 2
+    assert text.count('<table class="overview">') == 1 and 'href="#image-hello-static-docker-hello"' in text
+    assert '<section id="image-hello-static-docker-hello">' in text and "<h3>Sections of /usr/local/bin/hello" in text
     shot = project.path / "report.png"
     done = subprocess.run(
         [
@@ -167,3 +177,64 @@ def test_waste_is_measured_and_gated(project: Project) -> None:
         ]
     )
     result.stdout.fnmatch_lines(["image pytest-rustimage/hello:dockerfile-* (dockerfile-docker), wasted 1.0 MiB"])
+
+
+def test_an_image_over_budget_says_what_debug_info_costs(project: Project) -> None:
+    crate = project.copy("hello", "hello-debug")
+    manifest = crate / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('name = "hello"', 'name = "hello-debug"'))
+    (crate / "Cargo.lock").unlink()
+    with manifest.open("a") as out:
+        out.write("\n[profile.release]\ndebug = true\n")
+    project.fresh_names.append("hello-debug")
+    project.set_metadata(crate, max_size='"1MiB"')
+    report = project.path / "report.json"
+    result = project.run(
+        "hello-debug", "--rust-image-strategy=static", "--rust-image-checks=build,size", f"--rust-image-report={report}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    facts = json.loads(report.read_text())["images"][0]["binary_facts"]
+    debug = facts["debug_bytes"]
+    assert debug == sum(
+        n for name, n in facts["sections"].items() if name.startswith(".debug_") or name in (".symtab", ".strtab")
+    )
+    assert debug > facts["size"] // 2 and facts["stripped"] is False
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-rustimage/hello-debug:static-* is * MiB (* bytes), over its budget of 1.0 MiB *",
+            "*Largest layers:",
+            "* MiB  *",
+            f"*/usr/local/bin/hello-debug (* MiB) carries * MiB ({debug} bytes, *%) of debug info and symbols: "
+            "`strip = true` (or `debug = 0`) under [[]profile.release] in Cargo.toml would save about that much.",
+        ]
+    )
+
+
+def test_a_chef_binary_that_grows_fails_the_own_bytes_gate_and_an_old_baseline_is_upgraded(project: Project) -> None:
+    crate = project.fresh("ownbytes")
+    args = ("ownbytes", "--rust-image-strategy=chef", "--rust-image-checks=build,size")
+    baseline = project.path / "rust-image-baseline.json"
+    project.run(*args, "--rust-image-update-baseline").assert_outcomes(passed=2)
+    entry = json.loads(baseline.read_text())["images"]["ownbytes/chef/docker"]
+    assert entry["base"]["name"] == names.LOCAL_RUNTIME and entry["base"]["id"].startswith("sha256:")
+    assert entry["size"] == entry["own"] + entry["base"]["size"] and 0 < entry["own"] < entry["size"] // 10
+
+    # a format-1 file (a size alone) is read and gated on the whole image, then upgraded when written
+    baseline.write_text(json.dumps({"format": 1, "images": {"ownbytes/chef/docker": {"size": entry["size"]}}}))
+    project.run(*args).assert_outcomes(passed=2)
+    assert json.loads(baseline.read_text())["format"] == 1  # read, not written
+    project.run(*args, "--rust-image-update-baseline").assert_outcomes(passed=2)
+    assert json.loads(baseline.read_text()) == {"format": 2, "images": {"ownbytes/chef/docker": entry}}
+
+    # the binary grows by 3 MiB: over the own bytes' tolerance, well within 5% of the whole image
+    (crate / "blob.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    (crate / "src" / "main.rs").write_text(BLOB_MAIN.replace("hello 0.1.0", "ownbytes 0.1.0"))
+    grown = project.run(*args)
+    grown.assert_outcomes(passed=1, failed=1)
+    grown.stdout.fnmatch_lines(
+        [
+            "*ownbytes/chef/docker: own bytes (above the base) * MiB (* bytes) against a baseline of * KiB "
+            "(* bytes): +3.0 MiB (+*%); the whole image * MiB: +3.0 MiB (+2.*%), more than the 512.0 KiB allowed.*",
+        ]
+    )
+    grown.stdout.fnmatch_lines(["ownbytes*chef*docker* +3.0 MiB (+*%)*"])  # the summary's change: own bytes

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage.errors import NotAnElfError
-from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
+from pytest_rustimage.inspect.elf import ElfFacts, debug_bytes, inspect_elf, is_debug_section
 
 HELLO_C = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
 # strerror() pulls in libc's error table, whose texts differ between libcs.
@@ -44,6 +44,8 @@ BUILDS: dict[str, tuple[str, list[str], str]] = {
     "gcc-static-stripped": ("gcc", ["-static", "-no-pie", "-s"], "hello.c"),
     "rust-dynamic": ("rustc", ["-O"], "hello.rs"),
     "rust-crt-static": ("rustc", ["-O", "-Ctarget-feature=+crt-static"], "hello.rs"),
+    "rust-debug": ("rustc", ["-O", "-g"], "hello.rs"),
+    "rust-strip": ("rustc", ["-O", "-Cstrip=symbols"], "hello.rs"),
     "musl-dynamic": ("musl-gcc", [], "hello.c"),
     "musl-static": ("musl-gcc", ["-static"], "hello.c"),
     "musl-strerror": ("musl-gcc", ["-static", "-s"], "strerror.c"),
@@ -211,3 +213,43 @@ def test_object_file_is_not_an_executable(tmp_path: Path) -> None:
     expected = r"lib\.o is not an ELF executable: .*ET_REL"
     with pytest.raises(NotAnElfError, match=expected):
         inspect_elf(obj.read_bytes(), name="lib.o")
+
+
+def _readelf_sections(path: Path) -> dict[str, int]:
+    """Section name -> size as binutils' readelf prints them (``-W -S``), without NOBITS and NULL."""
+    out = subprocess.run(["readelf", "-W", "-S", str(path)], capture_output=True, text=True, check=True).stdout
+    sizes: dict[str, int] = {}
+    for line in out.splitlines():
+        match = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+        if match and "NULL" not in (match[1], match[2]) and match[2] != "NOBITS":
+            sizes[match[1]] = sizes.get(match[1], 0) + int(match[3], 16)
+    return sizes
+
+
+@pytest.mark.parametrize("name", ["rust-dynamic", "rust-debug", "rust-strip", "gcc-static-stripped"])
+def test_sections_are_what_readelf_says(binaries: dict[str, Built], name: str) -> None:
+    if shutil.which("readelf") is None:
+        pytest.skip("readelf is not on PATH (Debian: binutils)")
+    facts = binaries[name].facts()
+    path = binaries[name].path
+    assert path is not None
+    assert dict(facts.sections) == _readelf_sections(path)
+    assert ".text" in facts.sections and ".bss" not in facts.sections  # NOBITS takes no bytes of the file
+    assert sum(facts.sections.values()) < path.stat().st_size  # headers and padding are not sections
+
+
+def test_debug_info_and_symbols_are_counted(binaries: dict[str, Built]) -> None:
+    debug = binaries["rust-debug"].facts()
+    stripped = binaries["rust-strip"].facts()
+    assert debug.stripped is False and stripped.stripped is True
+    wanted = sum(size for name, size in debug.sections.items() if name.startswith(".debug_"))
+    wanted += debug.sections[".symtab"] + debug.sections[".strtab"]
+    assert debug.debug_size == wanted > 0
+    assert debug.debug_size > 0.3 * sum(debug.sections.values())  # -g: most of a small binary
+    assert stripped.debug_size == 0 and not any(is_debug_section(n) for n in stripped.sections)
+
+
+def test_debug_bytes_names() -> None:
+    sections = {".text": 100, ".debug_info": 10, ".zdebug_line": 5, ".symtab": 3, ".strtab": 2, ".dynstr": 7}
+    assert debug_bytes(sections) == 20  # .dynstr is needed by the loader: strip keeps it
+    assert debug_bytes({}) == 0
