@@ -160,17 +160,27 @@ def _chef(recipe: Recipe) -> list[str]:
     target = " --target $target" if static else ""
     env = _TARGET_ENV if static else ""
     locked = " --locked" if recipe.locked else ""
-    lines = [
+    setup = []  # the chef stage's own steps: the static target, chosen once
+    if static:
+        setup.append(f"RUN {_PICK_TARGET}")
+        if recipe.needs_c:
+            setup.append(f"RUN {_MUSL_TOOLS}")
+    cook_args = f"{_select(recipe)} --recipe-path recipe.json"
+    return _stages(
+        recipe,
+        setup,
+        _run(recipe, f"{DEPS_MARK} && {env}cargo chef cook --release{locked}{target} {cook_args}"),
+        _build(recipe, env, target, "target/$target/release" if static else "target/release"),
+    )
+
+
+def _stages(recipe: Recipe, setup: list[str], cook: str, build: list[str]) -> list[str]:
+    """cargo-chef's stages: the chef stage (with ``setup`` steps), planner, cook (``cook``: its RUN
+    line) and build (``build``: its lines after the sources are copied)."""
+    return [
         "FROM ${BUILDER_IMAGE} AS chef",
         "RUN command -v cargo-chef >/dev/null 2>&1 || cargo install cargo-chef --locked",
-    ]
-    if static:
-        lines.append(f"RUN {_PICK_TARGET}")
-        if recipe.needs_c:
-            lines.append(f"RUN {_MUSL_TOOLS}")
-    cook_args = f"{_select(recipe)} --recipe-path recipe.json"
-    return [
-        *lines,
+        *setup,
         "WORKDIR /app",
         "",
         "FROM chef AS planner",
@@ -180,11 +190,11 @@ def _chef(recipe: Recipe) -> list[str]:
         "FROM chef AS cook",
         *_vendor(recipe),
         "COPY --from=planner /app/recipe.json recipe.json",
-        _run(recipe, f"{DEPS_MARK} && {env}cargo chef cook --release{locked}{target} {cook_args}"),
+        cook,
         "",
         "FROM cook AS build",
         "COPY app/ ./",
-        *_build(recipe, env, target, "target/$target/release" if static else "target/release"),
+        *build,
     ]
 
 
@@ -260,24 +270,7 @@ def _incremental(recipe: Recipe) -> list[str]:
         f" && mv {NOW_SUMS} target/{SUMS} && mkdir -p /rust-image-out"
         f" && cp target/release/{shlex.quote(recipe.binary)} /rust-image-out/"
     )
-    return [
-        "FROM ${BUILDER_IMAGE} AS chef",
-        "RUN command -v cargo-chef >/dev/null 2>&1 || cargo install cargo-chef --locked",
-        "WORKDIR /app",
-        "",
-        "FROM chef AS planner",
-        "COPY app/ ./",
-        "RUN cargo chef prepare --recipe-path recipe.json",
-        "",
-        "FROM chef AS cook",
-        *_vendor(recipe),
-        "COPY --from=planner /app/recipe.json recipe.json",
-        _run(recipe, cook, (registry,)),
-        "",
-        "FROM cook AS build",
-        "COPY app/ ./",
-        _run(recipe, build, (target, registry)),
-    ]
+    return _stages(recipe, [], _run(recipe, cook, (registry,)), [_run(recipe, build, (target, registry))])
 
 
 _BODIES = {
