@@ -27,6 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LINE",
         help="an apt sources line for mmdebstrap (repeatable; default: deb.debian.org bookworm)",
     )
+    make.add_argument(
+        "--runtime-suite",
+        action="append",
+        dest="runtime_suites",
+        metavar="SUITE",
+        default=[],
+        help="also make a runtime base of another Debian release, tagged pytest-rustimage/runtime:SUITE-slim "
+        "(repeatable; e.g. bullseye: a runtime older than the builder)",
+    )
     _add_prune(commands)
     args = parser.parse_args(argv)
     if args.command == "prune":
@@ -40,13 +49,17 @@ def main(argv: list[str] | None = None) -> int:
         bases.ensure_runtime(engines, sources=sources, force=args.force)
         bases.ensure_builder(engines, sources=sources, force=args.force)
         bases.ensure_cc_runtime(engines, sources=sources, force=args.force)
+        for suite in dict.fromkeys(args.runtime_suites):
+            if suite != bases.SUITE:
+                bases.ensure_runtime(engines, sources=sources, force=args.force, suite=suite)
     except RustImageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         for engine in engines:
             engine.close()
-    print(f"builder: {names.LOCAL_BUILDER}\nruntime: {names.LOCAL_RUNTIME}")
+    others = "".join(f"\nruntime: {bases.runtime_tag(suite)}" for suite in dict.fromkeys(args.runtime_suites))
+    print(f"builder: {names.LOCAL_BUILDER}\nruntime: {names.LOCAL_RUNTIME}\nruntime: {names.LOCAL_CC_RUNTIME}{others}")
     return 0
 
 

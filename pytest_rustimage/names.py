@@ -30,6 +30,7 @@ DEFAULT_BUILDER = "rust:1-bookworm"  # the official images stay the defaults
 DEFAULT_RUNTIME = "debian:bookworm-slim"
 LOCAL_BUILDER = "pytest-rustimage/builder:bookworm"  # made by `python -m pytest_rustimage bases`
 LOCAL_RUNTIME = "pytest-rustimage/runtime:bookworm-slim"
+LOCAL_RUNTIME_TAG = "pytest-rustimage/runtime:{suite}-slim"  # `bases --runtime-suite SUITE`: another Debian release
 LOCAL_CC_RUNTIME = "pytest-rustimage/runtime:cc-bookworm"  # glibc, libgcc_s, CA certificates: like distroless cc
 
 # the built-in checks: one item per image for each of IMAGE_CHECKS, one per strategy for parity

@@ -34,7 +34,15 @@ from pytest_rustimage.engines.common import (
     read_following_links,
     run_build,
 )
-from pytest_rustimage.engines.podman_runtime import CRUN_HINT, CRUN_SIGNS, crun_hint, explain, stop_run_steps
+from pytest_rustimage.engines.podman_runtime import (
+    CRUN_HINT,
+    CRUN_SIGNS,
+    STORAGE_RACE_RETRIES,
+    crun_hint,
+    explain,
+    stop_run_steps,
+    storage_race,
+)
 from pytest_rustimage.engines.podman_service import PodmanService
 from pytest_rustimage.engines.protocol import (
     BuildOutput,
@@ -46,6 +54,7 @@ from pytest_rustimage.engines.protocol import (
     RunResult,
 )
 from pytest_rustimage.errors import (
+    BuildFailed,
     EngineError,
     EngineGone,
     EngineUnavailable,
@@ -141,9 +150,26 @@ class PodmanEngine:
         # builds on one Podman storage take turns, so that what a stopped build leaves behind is known
         # to be its own (see _clean_stopped_build); no bound on the wait: each holder's build is bounded
         # by its own timeout, and a holder that dies lets go
-        turn = lock_path(lock_folder(), self.endpoint, "podman builds")
-        with exclusive(turn, what=f"on this Podman storage before {request.tag}"):
-            return self._build(request, on_line)
+        # Removals of images take the same turn (see _storage_turn), so buildah's storage race with them
+        # (storage_race) is left only to removals made outside the plugin; those get the build again.
+        for attempt in range(STORAGE_RACE_RETRIES + 1):
+            with self._storage_turn(f"on this Podman storage before {request.tag}"):
+                try:
+                    return self._build(request, on_line)
+                except BuildFailed as exc:
+                    if attempt == STORAGE_RACE_RETRIES or exc.timed_out or not storage_race(exc.log):
+                        raise
+            if on_line is not None:
+                on_line(
+                    "rust-image: buildah lost a layer to an image removed meanwhile (containers/buildah#5674); "
+                    f"building again ({attempt + 2} of {STORAGE_RACE_RETRIES + 1})"
+                )
+        raise AssertionError("unreachable")
+
+    def _storage_turn(self, what: str) -> contextlib.AbstractContextManager[bool]:
+        """The turn on this Podman storage that builds and the plugin's image removals take: buildah
+        before 1.43 fails a build whose cache lookup meets an image removed meanwhile."""
+        return exclusive(lock_path(lock_folder(), self.endpoint, "podman builds"), what=what)
 
     def _build(self, request: BuildRequest, on_line: LineSink | None) -> BuildOutput:
         # buildah 1.28 hands a file secret over empty when the environment has a variable of its name
@@ -331,7 +357,8 @@ class PodmanEngine:
         return imported_image_id(self.image_id(tag), tarball, tag)
 
     def remove_image(self, ref: str) -> None:
-        self._run("rmi", "-f", ref, check=False)
+        with self._storage_turn(f"before removing {ref}"):
+            self._run("rmi", "-f", ref, check=False)
 
     def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
         # buildah leaves each build's non-target stages behind as untagged images; they carry the
@@ -341,7 +368,8 @@ class PodmanEngine:
             args += ["--filter", f"label={key}={value}"]
         ids = sorted(set(self._run(*args).stdout.split()))
         if ids:
-            self._run("rmi", "-f", *ids, check=False, timeout=300)
+            with self._storage_turn("before removing build leftovers"):
+                self._run("rmi", "-f", *ids, check=False, timeout=300)
         return len(ids)
 
     def list_images(self, label: str) -> list[ImageEntry]:
@@ -391,7 +419,8 @@ class PodmanEngine:
         raise EngineError(f"`podman {' '.join(args[:2])}` failed: {explain(done.stderr)}")
 
     def remove_unused_image(self, ref: str) -> None:
-        done = self._run("rmi", ref, check=False, timeout=300)
+        with self._storage_turn(f"before removing {ref}"):
+            done = self._run("rmi", ref, check=False, timeout=300)
         if done.returncode != 0 and not _gone(done.stderr):
             raise EngineError(f"podman refused to remove {ref}: {explain(done.stderr)}")
 

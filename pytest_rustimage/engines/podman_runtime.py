@@ -1,5 +1,5 @@
 """Podman's OCI runtime on hosts like this project's machines: the known failures of crun and what
-to change, and the RUN steps a stopped build leaves running."""
+to change, buildah's storage race, and the RUN steps a stopped build leaves running."""
 
 from __future__ import annotations
 
@@ -29,6 +29,27 @@ def explain(stderr: str) -> str:
 def crun_hint(log: str) -> str:
     """What a failed build's message adds when its log shows one of the known runtime failures."""
     return f"\n{CRUN_HINT}" if any(sign in log for sign in CRUN_SIGNS) else ""
+
+
+# buildah before 1.43 (containers/buildah#5674, fixed by #6688) fails a build when an image it is
+# looking at as a possible cache hit, or committing onto, loses its layer to a removal meanwhile
+STORAGE_RACE_SIGNS = (
+    "checking if cached image exists from a previous build: getting top layer info: layer not known",
+    "committing the finished image: creating image",
+)
+STORAGE_RACE_RETRIES = 2
+
+
+def storage_race(log: str) -> bool:
+    """Whether a failed build's log ends in buildah's storage race, which building again gets past.
+
+    Only the last lines count: a step's own output that quotes the message is not the race."""
+    tail = log.strip().splitlines()[-3:]
+    return any(
+        sign in line and (sign != STORAGE_RACE_SIGNS[1] or "layer not known" in line)
+        for line in tail
+        for sign in STORAGE_RACE_SIGNS
+    )
 
 
 def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun")) -> int:

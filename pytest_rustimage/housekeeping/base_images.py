@@ -11,7 +11,10 @@ with mmdebstrap and loads them into the engine:
   minbase without docs, man pages and locales;
 * the **small runtime** (``pytest-rustimage/runtime:cc-bookworm``): only glibc, libgcc_s, the CA
   certificates and the 65532 non-root user's files, like distroless ``cc``
-  (see :mod:`pytest_rustimage.housekeeping.cc_base`).
+  (see :mod:`pytest_rustimage.housekeeping.cc_base`);
+* on request (``--runtime-suite bullseye``), a runtime from another Debian release
+  (``pytest-rustimage/runtime:bullseye-slim``), made like the bookworm one from the same apt sources
+  with the release's name in place of ``bookworm``: what a builder newer than the runtime looks like.
 
 Each image carries a label with a digest of its recipe (the package lists,
 the toolchain version and the cargo-chef version); when the engine already
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -33,7 +37,14 @@ from pathlib import Path
 from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.housekeeping import cc_base
-from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_CC_RUNTIME, LOCAL_RUNTIME, RECIPE_LABEL, normalise_id
+from pytest_rustimage.names import (
+    LOCAL_BUILDER,
+    LOCAL_CC_RUNTIME,
+    LOCAL_RUNTIME,
+    LOCAL_RUNTIME_TAG,
+    RECIPE_LABEL,
+    normalise_id,
+)
 
 SUITE = "bookworm"
 DEFAULT_SOURCES = (
@@ -88,12 +99,34 @@ def host_toolchain() -> Toolchain:
     )
 
 
-def recipe_digest(kind: str, sources: tuple[str, ...], extra: dict[str, str]) -> str:
+_SUITE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+
+
+def suite_sources(suite: str, sources: tuple[str, ...] = DEFAULT_SOURCES) -> tuple[str, ...]:
+    """The apt sources lines for another Debian release: ``sources`` with ``bookworm`` (as a word, also in
+    ``bookworm-updates``/``bookworm-security``) replaced by ``suite``; a mirror stays the mirror.
+
+    ``ValueError`` for a name that is not a Debian suite or codename's shape, or sources that name no
+    ``bookworm`` to replace."""
+    if not _SUITE_NAME.match(suite):
+        raise ValueError(f"{suite!r} is not a Debian release name (such as bullseye or trixie)")
+    replaced = tuple(re.sub(rf"(?<![\w.-]){SUITE}(?=[-\s]|$)", suite, line) for line in sources)
+    if replaced == sources and suite != SUITE:
+        raise ValueError(f"the apt sources name no {SUITE} to replace with {suite}: {'; '.join(sources)}")
+    return replaced
+
+
+def runtime_tag(suite: str = SUITE) -> str:
+    """The local runtime base's tag for a Debian release."""
+    return LOCAL_RUNTIME if suite == SUITE else LOCAL_RUNTIME_TAG.format(suite=suite)
+
+
+def recipe_digest(kind: str, sources: tuple[str, ...], extra: dict[str, str], suite: str = SUITE) -> str:
     text = json.dumps(
         {
             "kind": kind,
             "v": RECIPE_VERSION,
-            "suite": SUITE,
+            "suite": suite,
             "sources": sources,
             "excludes": EXCLUDES,
             "packages": BUILDER_PACKAGES if kind == "builder" else (),
@@ -105,14 +138,19 @@ def recipe_digest(kind: str, sources: tuple[str, ...], extra: dict[str, str]) ->
 
 
 def mmdebstrap_command(
-    output: Path, sources: tuple[str, ...], *, include: tuple[str, ...] = (), hooks: tuple[str, ...] = ()
+    output: Path,
+    sources: tuple[str, ...],
+    *,
+    include: tuple[str, ...] = (),
+    hooks: tuple[str, ...] = (),
+    suite: str = SUITE,
 ) -> list[str]:
     cmd = ["mmdebstrap", "--variant=minbase", "--quiet"]
     cmd += [f"--dpkgopt=path-exclude={pattern}" for pattern in EXCLUDES]
     if include:
         cmd.append("--include=" + ",".join(include))
     cmd += [f"--customize-hook={hook}" for hook in hooks]
-    cmd += [SUITE, str(output), *sources]
+    cmd += [suite, str(output), *sources]
     return cmd
 
 
@@ -175,13 +213,23 @@ def ensure_runtime(
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,
     say: Callable[[str], None] = print,
+    suite: str = SUITE,
 ) -> list[BaseImage]:
-    def make(tarball: Path) -> None:
-        say(f"making {LOCAL_RUNTIME} with mmdebstrap ...")
-        _run(mmdebstrap_command(tarball, sources), "mmdebstrap (runtime)")
+    """The runtime base of Debian ``suite`` (bookworm unless told): ``sources`` are bookworm's, and
+    another suite's are made from them (:func:`suite_sources`)."""
+    tag = runtime_tag(suite)
+    if suite != SUITE:
+        try:
+            sources = suite_sources(suite, sources)
+        except ValueError as exc:
+            raise RustImageError(f"--runtime-suite {suite}: {exc}") from exc
 
-    digest = recipe_digest("runtime", sources, {})
-    return _ensure(engines, LOCAL_RUNTIME, digest, make, ['CMD ["bash"]'], force=force, say=say)
+    def make(tarball: Path) -> None:
+        say(f"making {tag} with mmdebstrap ...")
+        _run(mmdebstrap_command(tarball, sources, suite=suite), f"mmdebstrap (runtime, {suite})")
+
+    digest = recipe_digest("runtime", sources, {}, suite=suite)
+    return _ensure(engines, tag, digest, make, ['CMD ["bash"]'], force=force, say=say)
 
 
 def ensure_builder(

@@ -31,7 +31,7 @@ from pytest_rustimage.engines.common import (
 )
 from pytest_rustimage.engines.docker import DockerEngine
 from pytest_rustimage.engines.docker_cli import DockerCli
-from pytest_rustimage.engines.podman_runtime import CRUN_HINT, crun_hint
+from pytest_rustimage.engines.podman_runtime import CRUN_HINT, crun_hint, storage_race
 from pytest_rustimage.engines.protocol import BuildRequest, ContainerEntry, ImageEntry
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone
 
@@ -116,6 +116,38 @@ def test_the_hint_is_added_to_a_failure_when_the_log_shows_a_runtime_failure(tmp
         built_image_id("podman build", REQUEST, (125, log, False), tmp_path / "iid", hint=crun_hint)
     assert caught.value.reason == f"`podman build` exited with code 125\n{CRUN_HINT}"
     assert crun_hint("error[E0425]: cannot find value") == ""
+
+
+# the last lines of real buildah 1.28 failures (a CI run with two sessions building on one storage)
+RACE_LOOKUP = (
+    "[5/5] STEP 2/12: COPY --from=build /rust-image-out/wsctl /usr/local/bin/wsctl\n"
+    "Error: checking if cached image exists from a previous build: getting top layer info: layer not known\n"
+)
+RACE_COMMIT = (
+    "COMMIT c1\nError: committing container for step {Env:[PATH=/usr/bin] Command:run Args:[echo hi]}: "
+    'copying layers and metadata for container "a8d0": committing the finished image: creating image "4177": '
+    "layer not known\n"
+)
+
+
+@pytest.mark.parametrize("log", [RACE_LOOKUP, RACE_COMMIT])
+def test_buildahs_storage_race_is_told_from_its_last_lines(log: str) -> None:
+    assert storage_race(log)
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        'error[E0425]: cannot find value `x`\nError: building at STEP "RUN cargo build": exit status 101\n',
+        # a step that prints the words, then fails for its own reason much later
+        RACE_LOOKUP + "\n".join(f"   Compiling crate{i}" for i in range(10)) + "\nError: exit status 101\n",
+        # committing failed for another reason
+        "Error: committing container for step {}: committing the finished image: no space left on device\n",
+        "",
+    ],
+)
+def test_other_build_failures_are_not_the_storage_race(log: str) -> None:
+    assert not storage_race(log)
 
 
 def test_the_id_is_as_the_builder_wrote_it(tmp_path: Path) -> None:
