@@ -19,6 +19,7 @@ from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import BuilderUnsupported, BuildFailed, CrateError, EngineUnavailable, RustImageError, tail
 from pytest_rustimage.inspect.facts import BinaryFacts
+from pytest_rustimage.inspect.loader import fixes_for
 from pytest_rustimage.names import IMAGE_CHECKS
 from pytest_rustimage.report.baseline import baseline_key, entry_of, judge
 from pytest_rustimage.report.parity import compare, observe
@@ -127,7 +128,22 @@ def check_linkage(image: RustImage, state: State) -> str:
             f"but {wanted} linkage is expected ({image.spec.strategy} strategy). "
             + ("Use the static strategy, or build with a static target." if wanted == "static" else "")
         )
-    return f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}"
+    if facts.loads is not True:
+        raise CheckFailed(load_failure(image, facts))
+    loaded = f"; loads: {len(facts.resolved)} libraries found in the image" if facts.resolved else ""
+    return f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}{loaded}"
+
+
+def load_failure(image: RustImage, facts: BinaryFacts) -> str:
+    """What a binary that would not load lacks, where the loader looked, and what to do."""
+    problems = facts.loading.problems if facts.loading is not None else ()
+    packages = image.packages_for([p.library for p in problems if p.kind == "missing"])
+    lines = [f"{facts.path} in {image.tag} would not load ({image.spec.variant}):"]
+    lines += [f"  - {problem.text()}" for problem in problems]
+    fixes = fixes_for(problems, packages=packages, runtime=image.spec.runtime_image)
+    if fixes:
+        lines += ["what to do:", *(f"  - {fix}" for fix in fixes)]
+    return "\n".join(lines)
 
 
 def check_cache(image: RustImage, state: State) -> str:

@@ -15,7 +15,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pytest_rustimage.build.dockerfile import binary_path
-from pytest_rustimage.build.measure import measure
+from pytest_rustimage.build.measure import measure, read_files
+from pytest_rustimage.build.packages import builder_image, package_hints
 from pytest_rustimage.build.services import Service, start_service
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.strategies import RUNTIME_IMAGE, SCRATCH
@@ -26,6 +27,8 @@ from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
+from pytest_rustimage.inspect.imagefs import ImageFs
+from pytest_rustimage.inspect.loader import resolve_loading
 from pytest_rustimage.names import normalise_id
 
 if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
@@ -214,15 +217,34 @@ class RustImage:
         return self._binaries.get(self.binary_path)
 
     def binary(self, name: str | None = None) -> BinaryFacts:
-        """The checked binary (or another by name or absolute path) read out of the image."""
+        """The checked binary (or another by name or absolute path) read out of the image.
+
+        For a dynamically linked binary, its interpreter, libraries and symbol versions are looked up
+        in the image's own files the way glibc's loader would (``loads``, ``resolved``): no container
+        is run, so it works on any base (see :mod:`pytest_rustimage.inspect.loader`)."""
         path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
         if path not in self._binaries:
             data = self.engine.read_file(self.id, path, labels=self._labels)
+            elf = inspect_elf(data, name=f"{path} in {self.tag}")
+            dynamic = elf.linkage == "dynamic"
             self._binaries[path] = BinaryFacts(
                 name=path.rsplit("/", 1)[-1],
                 path=path,
                 size=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),
-                elf=inspect_elf(data, name=f"{path} in {self.tag}"),
+                elf=elf,
+                loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
             )
         return self._binaries[path]
+
+    def packages_for(self, libraries: Sequence[str]) -> dict[str, str]:
+        """Library file name -> the Debian package that has it in the image the binary was built in
+        (``dpkg -S`` there; best effort: empty when that image has no dpkg or is gone)."""
+        return package_hints(self.engine, builder_image(self.spec), libraries, self._labels)
+
+    @cached_property
+    def files(self) -> ImageFs:
+        """The image's files as a container sees them (layers merged), with the bytes of its shared
+        libraries and loader configuration: what :meth:`binary` resolves a dynamic binary against.
+        Reads the image archive (once)."""
+        return read_files(self.engine, self.id)

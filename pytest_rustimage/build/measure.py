@@ -31,6 +31,7 @@ from pytest_rustimage.inspect.archive import (
     read_archive,
 )
 from pytest_rustimage.inspect.facts import ImageInfo, image_info
+from pytest_rustimage.inspect.imagefs import ImageFs, read_image_fs
 from pytest_rustimage.locks import cache_folder, write_private
 from pytest_rustimage.names import normalise_id
 
@@ -46,6 +47,16 @@ def measure(engine: Engine, ref: str) -> ImageInfo:
         archive = _read(engine, ref)
         _store(image_id, archive)
     return image_info(raw, archive)
+
+
+def read_files(engine: Engine, ref: str) -> ImageFs:
+    """The image's merged files, from one read of its archive (the bytes kept: shared libraries and
+    the loader's configuration, see :func:`pytest_rustimage.inspect.imagefs.default_keep`)."""
+    try:
+        with engine.open_archive(ref) as stream:
+            return read_image_fs(stream)
+    except (ValueError, OSError, tarfile.TarError) as exc:
+        raise EngineError(f"cannot read the files of image {ref} from {engine.name}: {exc}") from exc
 
 
 def _read(engine: Engine, ref: str) -> ArchiveFacts:

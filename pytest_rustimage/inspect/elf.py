@@ -22,6 +22,12 @@ loader only uses the former and ``strip``-like tools may drop the latter.
 :func:`debug_bytes` adds up what ``strip`` would remove: every ``.debug_*``
 (and compressed ``.zdebug_*``) section plus the symbol table ``.symtab`` and
 its string table ``.strtab``.
+
+**Loading.** What the loader needs to resolve a dynamic object is read too (for
+:mod:`pytest_rustimage.inspect.loader`): its ``DT_SONAME``, ``DT_RUNPATH`` and ``DT_RPATH``, the ELF
+class, and the symbol versions it needs of each library (``.gnu.version_r``) and those it defines
+(``.gnu.version_d``). Versions come from the section headers, which every linker writes; an object
+stripped of them has no version facts and is not judged on versions.
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ from typing import Literal
 from elftools.common.exceptions import ELFError  # type: ignore[import-untyped,unused-ignore]
 from elftools.elf.dynamic import DynamicSegment  # type: ignore[import-untyped,unused-ignore]
 from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped,unused-ignore]
+from elftools.elf.gnuversions import (  # type: ignore[import-untyped,unused-ignore]
+    GNUVerDefSection,
+    GNUVerNeedSection,
+)
 from elftools.elf.segments import (  # type: ignore[import-untyped,unused-ignore]
     InterpSegment,
     NoteSegment,
@@ -48,6 +58,8 @@ Linkage = Literal["static", "static-pie", "dynamic"]
 Libc = Literal["glibc", "musl", "unknown"]
 
 _ELF_MAGIC = b"\x7fELF"
+_VER_FLG_BASE = 0x1  # a version definition that is the file's own name, not a version
+_VER_FLG_WEAK = 0x2  # a version need the loader does not insist on
 _MACHINES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64"}
 
 # glibc's crt1.o carries the NT_GNU_ABI_TAG note (section ``.note.ABI-tag``),
@@ -80,6 +92,12 @@ class ElfFacts:
     stripped: bool
     build_id: str | None
     sections: Mapping[str, int] = field(default_factory=dict)  # section name -> bytes in the file
+    elf_class: int = 64
+    soname: str | None = None
+    runpath: tuple[str, ...] = ()  # DT_RUNPATH, split on ":"
+    rpath: tuple[str, ...] = ()  # DT_RPATH, split on ":"
+    version_needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # library -> versions it must define
+    version_defs: tuple[str, ...] = ()  # versions this object defines (GLIBC_2.34, ...)
 
     @property
     def debug_size(self) -> int:
@@ -114,13 +132,18 @@ def _inspect(elf: ELFFile, data: bytes, name: str) -> ElfFacts:
     needed: list[str] = []
     build_id: str | None = None
     abi_tag = False
+    dynamic: dict[str, str] = {}
     for segment in elf.iter_segments():
         if isinstance(segment, InterpSegment):
             interpreter = str(segment.get_interp_name())
         elif isinstance(segment, DynamicSegment):
-            for tag in segment.iter_tags("DT_NEEDED"):
-                # pyelftools sets the resolved name as a dynamic attribute.
-                needed.append(str(vars(tag)["needed"]))
+            for tag in segment.iter_tags():
+                # pyelftools sets the resolved string as a dynamic attribute named after the tag.
+                kind = str(tag.entry.d_tag)
+                if kind == "DT_NEEDED":
+                    needed.append(str(vars(tag)["needed"]))
+                elif kind in ("DT_SONAME", "DT_RUNPATH", "DT_RPATH"):
+                    dynamic[kind] = str(vars(tag).get(kind[3:].lower(), ""))
         elif isinstance(segment, NoteSegment):
             for note in segment.iter_notes():
                 if note["n_name"] != "GNU":
@@ -148,7 +171,42 @@ def _inspect(elf: ELFFile, data: bytes, name: str) -> ElfFacts:
         stripped=not any(True for _ in elf.iter_sections("SHT_SYMTAB")),
         build_id=build_id,
         sections=section_sizes(elf),
+        elf_class=int(elf.elfclass),
+        soname=dynamic.get("DT_SONAME"),
+        runpath=_path_list(dynamic.get("DT_RUNPATH")),
+        rpath=_path_list(dynamic.get("DT_RPATH")),
+        version_needs=_version_needs(elf),
+        version_defs=_version_defs(elf),
     )
+
+
+def _path_list(value: str | None) -> tuple[str, ...]:
+    return tuple(part for part in (value or "").split(":") if part)
+
+
+def _version_needs(elf: ELFFile) -> dict[str, tuple[str, ...]]:
+    """Library -> the (non-weak) versions this object needs it to define, from ``.gnu.version_r``."""
+    needs: dict[str, tuple[str, ...]] = {}
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerNeedSection):
+            for verneed, auxiliaries in section.iter_versions():
+                names = [str(aux.name) for aux in auxiliaries if not int(aux["vna_flags"]) & _VER_FLG_WEAK]
+                needs[str(verneed.name)] = tuple(dict.fromkeys(needs.get(str(verneed.name), ()) + tuple(names)))
+    return needs
+
+
+def _version_defs(elf: ELFFile) -> tuple[str, ...]:
+    """The versions this object defines, from ``.gnu.version_d`` (not the base entry: its own name)."""
+    defined: list[str] = []
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerDefSection):
+            for verdef, auxiliaries in section.iter_versions():
+                if int(verdef["vd_flags"]) & _VER_FLG_BASE:
+                    continue
+                first = next(iter(auxiliaries), None)
+                if first is not None:
+                    defined.append(str(first.name))
+    return tuple(dict.fromkeys(defined))
 
 
 def section_sizes(elf: ELFFile) -> dict[str, int]:

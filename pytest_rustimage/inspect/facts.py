@@ -12,11 +12,12 @@ headers, manifests and configs are not counted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pytest_rustimage.inspect.archive import ArchiveFacts
 from pytest_rustimage.inspect.elf import ElfFacts
+from pytest_rustimage.inspect.loader import Loading
 from pytest_rustimage.names import normalise_id
 
 
@@ -60,15 +61,42 @@ class ImageInfo:
         return sum(layer.wasted for layer in self.layers)
 
 
+class CannotLoad(tuple[str, ...]):
+    """Why a binary would not load in its image: one sentence per problem. It is *false*, so
+    ``assert image.binary().loads`` fails exactly when the binary would not load, and the assertion
+    shows the problems."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"CannotLoad({list(self)!r})"
+
+
 @dataclass(frozen=True)
 class BinaryFacts:
-    """A binary read out of an image, with what its ELF headers say."""
+    """A binary read out of an image, with what its ELF headers say and, when it is dynamically
+    linked, how the image's loader would resolve it (:mod:`pytest_rustimage.inspect.loader`)."""
 
     name: str
     path: str
     size: int
     sha256: str
     elf: ElfFacts
+    loading: Loading | None = field(default=None, repr=False)  # None: static, nothing to resolve
+
+    @property
+    def loads(self) -> Literal[True] | CannotLoad:
+        """``True`` when everything the loader needs is in the image (always for a static binary), else
+        the problems as a false :class:`CannotLoad`: test it with ``assert binary.loads``."""
+        if self.loading is None or self.loading.loads:
+            return True
+        return CannotLoad(problem.text() for problem in self.loading.problems)
+
+    @property
+    def resolved(self) -> Mapping[str, str]:
+        """Each shared library loaded (the binary's needs and theirs) to the path where the image has it."""
+        return {} if self.loading is None else self.loading.resolved
 
     @property
     def linkage(self) -> str:

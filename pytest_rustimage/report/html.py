@@ -90,7 +90,7 @@ def _overview(records: Sequence[Mapping[str, Any]]) -> str:
             escape(format_size(own)) if own is not None else "?",
             _change(record),
             escape(format_size(record["budget"])),
-            escape(str(binary.get("linkage", "-"))),
+            escape(str(binary.get("linkage", "-"))) + _loads_mark(binary),
             escape(_cache(record)),
         ]
         out.append(
@@ -98,6 +98,12 @@ def _overview(records: Sequence[Mapping[str, Any]]) -> str:
         )
     out.append("</table>")
     return "".join(out)
+
+
+def _loads_mark(binary: Mapping[str, Any]) -> str:
+    """``would not load`` beside the linkage of a binary whose libraries the image lacks."""
+    loads = binary.get("loads", True)
+    return "" if loads is True else ' <span class="over">would not load</span>'
 
 
 def _layer_rows(record: Mapping[str, Any]) -> list[tuple[str, int, str]]:
@@ -151,6 +157,12 @@ def _image(record: Mapping[str, Any]) -> str:
         facts.append(("binary", f"{binary['path']}: {binary['linkage']}, libc {binary['libc']}"))
         if "debug_bytes" in binary:
             facts.append(("debug info and symbols", format_size(int(binary["debug_bytes"]))))
+        loads = binary.get("loads", True)
+        if loads is not True:
+            facts.append(("would not load", "; ".join(str(problem) for problem in loads)))
+        elif binary.get("resolved"):
+            libraries = ", ".join(f"{name} at {path}" for name, path in sorted(binary["resolved"].items()))
+            facts.append(("loads", libraries))
     cache = record.get("cache")
     if cache:
         facts.append(

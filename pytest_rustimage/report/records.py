@@ -56,6 +56,9 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
             "sha256": facts.sha256,
             **{k: v for k, v in dataclasses.asdict(facts.elf).items()},  # sections among them
             "debug_bytes": facts.debug_size,
+            # True, or why it would not load; each library loaded to its path in the image
+            "loads": True if facts.loads is True else list(facts.loads),
+            "resolved": dict(facts.resolved),
         }
     if verdict is not None:
         record["baseline"] = {

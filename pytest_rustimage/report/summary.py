@@ -122,6 +122,12 @@ def lines(snap: Snapshot) -> list[str]:
         if verdict.failed or verdict.status == "new" or verdict.base_changed:
             out.append(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
     for record in images:
+        loads = (record.get("binary_facts") or {}).get("loads", True)
+        if loads is not True:
+            variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
+            more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
+            out.append(f"would not load: {record['tag']} ({variant}): {loads[0] if loads else '?'}{more}")
+    for record in images:
         wasted = record.get("wasted") or 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""
         variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"

@@ -1,0 +1,347 @@
+"""Would a dynamically linked binary load in its image? Resolved from the image's files, as ld.so would.
+
+The two most common ways a Rust image breaks at start are a shared library the runtime lacks and a
+glibc older than the builder's (``version 'GLIBC_2.34' not found``). Both can be told without running
+anything, from the image's merged files (:mod:`pytest_rustimage.inspect.imagefs`). That also works
+for ``scratch``, distroless, other architectures, and a server that needs a config file to start.
+
+The search is glibc's (``elf/dl-load.c``), in its order, for each ``DT_NEEDED`` name:
+
+1. the object's ``DT_RPATH``, then the executable's, unless the object has a ``DT_RUNPATH``;
+2. ``LD_LIBRARY_PATH`` (from the image's environment);
+3. the object's own ``DT_RUNPATH`` (not inherited by the libraries it loads);
+4. the folders in ``/etc/ld.so.conf`` and what it includes (what ``ldconfig`` puts in
+   ``ld.so.cache``, which is not read itself: see docs/linkage.md);
+5. the default folders of the architecture.
+
+``$ORIGIN`` is the folder the object was found in (the path the loader opened, not the link's
+target), ``$LIB`` and ``$PLATFORM`` are Debian's values for the machine. A candidate of another ELF
+class or machine is passed over, as ld.so does. A name with a ``/`` is a path. Each name is loaded
+once, so cycles end. Then every symbol version an object needs of a library (``.gnu.version_r``)
+must be among the versions that library defines (``.gnu.version_d``). A library that defines no
+versions at all only earns a warning from ld.so, and none here.
+
+Unusual files (a dangling link, a loop, a truncated or non-ELF file) are problems with their path,
+never exceptions.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pytest_rustimage.errors import NotAnElfError
+from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
+from pytest_rustimage.inspect.imagefs import FsProblem, ImageFs
+
+_TRIPLETS = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
+_MAX_INCLUDES = 64  # ld.so.conf files read at most (include loops end)
+
+ProblemKind = Literal["interpreter", "missing", "version", "unreadable"]
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """One reason the binary would not load."""
+
+    kind: ProblemKind
+    library: str  # the needed name, or the interpreter's path
+    needed_by: str  # the path of the object that needs it
+    looked_in: tuple[str, ...] = ()  # folders searched, in order ("missing")
+    versions_needed: tuple[str, ...] = ()  # ("version") the ones the library lacks
+    versions_provided: tuple[str, ...] = ()
+    found_at: str = ""
+    detail: str = ""  # what is wrong with a file ("interpreter", "unreadable"), or skipped candidates
+
+    def text(self) -> str:
+        """The problem in one sentence."""
+        if self.kind == "interpreter":
+            return f"the interpreter {self.library} (of {self.needed_by}) cannot load: {self.detail}"
+        if self.kind == "unreadable":
+            return f"{self.library} (needed by {self.needed_by}) cannot load: {self.detail}"
+        if self.kind == "version":
+            return (
+                f"{self.found_at} lacks {', '.join(self.versions_needed)} needed by {self.needed_by}; "
+                f"it provides {provided_text(self.versions_provided, self.versions_needed)}"
+            )
+        skipped = f" ({self.detail})" if self.detail else ""
+        return (
+            f"{self.library} (needed by {self.needed_by}) is not in the image; "
+            f"looked in {', '.join(self.looked_in) or 'no folder'}{skipped}"
+        )
+
+
+@dataclass(frozen=True)
+class Loading:
+    """What resolving a binary found: its interpreter, every library loaded, and the problems."""
+
+    interpreter: str | None  # the interpreter's path, links followed
+    resolved: Mapping[str, str]  # needed name -> the path where it was found (recursively)
+    problems: tuple[LoadProblem, ...] = ()
+
+    @property
+    def loads(self) -> bool:
+        return not self.problems
+
+
+def glibc_version(name: str) -> tuple[int, ...] | None:
+    """``GLIBC_2.34`` -> (2, 34); any ``FAMILY_N.N`` name likewise; None for ``GLIBC_PRIVATE``."""
+    match = re.fullmatch(r"[A-Za-z_]+?_?(\d+(?:\.\d+)*)", name)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def _family(name: str) -> str:
+    return re.sub(r"_?\d+(?:\.\d+)*$", "", name)
+
+
+def provided_text(provided: Sequence[str], needed: Sequence[str] = ()) -> str:
+    """What a library provides, short: per family of the needed versions, the newest and a count."""
+    if not provided:
+        return "no versions"
+    families = {_family(name) for name in needed} or {_family(name) for name in provided}
+    parts = []
+    for family in sorted(families):
+        versions = sorted(
+            (v for v in provided if _family(v) == family and glibc_version(v) is not None),
+            key=lambda v: glibc_version(v) or (),
+        )
+        if versions:
+            parts.append(f"up to {versions[-1]} ({len(versions)} {family} versions)")
+        else:
+            parts.append(f"no {family} version")
+    return "; ".join(parts)
+
+
+def default_folders(machine: str) -> tuple[str, ...]:
+    """The loader's built-in folders on Debian for ``machine``."""
+    triplet = _TRIPLETS.get(machine)
+    multiarch = (f"/lib/{triplet}", f"/usr/lib/{triplet}") if triplet else ()
+    wide = ("/lib64", "/usr/lib64") if machine in ("x86_64", "aarch64") else ()
+    return (*multiarch, *wide, "/lib", "/usr/lib")
+
+
+def conf_folders(fs: ImageFs, conf: str = "/etc/ld.so.conf") -> tuple[str, ...]:
+    """The folders ``ld.so.conf`` lists, with its ``include`` globs (relative to ``/etc``) followed."""
+    folders: list[str] = []
+    seen: set[str] = set()
+    pending = [conf]
+    while pending and len(seen) < _MAX_INCLUDES:
+        path = pending.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            text = fs.read(path).decode("utf-8", "replace")
+        except FsProblem:
+            continue  # a missing or unreadable configuration file: ldconfig passes over it too
+        included: list[str] = []
+        for raw in text.splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("include") and line[7:8].isspace():
+                for pattern in line[8:].split():
+                    full = pattern if pattern.startswith("/") else posixpath.join(posixpath.dirname(path), pattern)
+                    included += fs.glob(full)
+            elif line.startswith("/"):
+                folders += [part for part in re.split(r"[\s:,=]+", line) if part.startswith("/")]
+        pending = included + pending
+    return tuple(dict.fromkeys(folders))
+
+
+def _expand(entry: str, origin: str, machine: str) -> str:
+    triplet = _TRIPLETS.get(machine)
+    lib = f"lib/{triplet}" if triplet else "lib"
+    for name, value in (("ORIGIN", origin), ("LIB", lib), ("PLATFORM", machine)):
+        entry = entry.replace(f"${{{name}}}", value).replace(f"${name}", value)
+    return posixpath.normpath(entry) if entry.startswith("/") else entry
+
+
+@dataclass(frozen=True)
+class _Object:
+    path: str  # where it was found (what $ORIGIN is taken from)
+    elf: ElfFacts
+
+
+class _Resolver:
+    def __init__(self, fs: ImageFs, binary_path: str, binary: ElfFacts, env: Mapping[str, str]) -> None:
+        self.fs = fs
+        self.binary = _Object(binary_path, binary)
+        self.machine = binary.machine
+        self.env_path = tuple(p for p in env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":") if p)
+        self.conf = conf_folders(fs)
+        self.defaults = default_folders(binary.machine)
+        self.loaded: dict[str, _Object] = {}  # needed name (and sonames) -> object
+        self.resolved: dict[str, str] = {}
+        self.problems: list[LoadProblem] = []
+
+    def folders(self, obj: _Object) -> list[str]:
+        origin = posixpath.dirname(obj.path)
+        found: list[str] = []
+        if not obj.elf.runpath:
+            found += [_expand(e, origin, self.machine) for e in obj.elf.rpath]
+            if obj is not self.binary:
+                main = posixpath.dirname(self.binary.path)
+                found += [_expand(e, main, self.machine) for e in self.binary.elf.rpath]
+        found += list(self.env_path)
+        found += [_expand(e, origin, self.machine) for e in obj.elf.runpath]
+        found += [*self.conf, *self.defaults]
+        return list(dict.fromkeys(f for f in found if f.startswith("/")))
+
+    def open(self, path: str) -> ElfFacts | str:
+        """The ELF facts of the file at ``path``, or what is wrong with it."""
+        try:
+            data = self.fs.read(path)
+        except FsProblem as exc:
+            return str(exc)
+        try:
+            return inspect_elf(data, name=path)
+        except NotAnElfError as exc:
+            return str(exc)
+
+    def fits(self, elf: ElfFacts) -> bool:
+        return elf.machine == self.machine and elf.elf_class == self.binary.elf.elf_class
+
+    def find(self, name: str, needer: _Object) -> _Object | None:
+        if "/" in name:
+            opened = self.open(name)
+            if isinstance(opened, str):
+                self.problems.append(LoadProblem("unreadable", name, needer.path, detail=opened))
+                return None
+            return _Object(name, opened)
+        looked = tuple(self.folders(needer))
+        passed: list[str] = []  # candidates ld.so would pass over: dangling links, loops, other machines
+        for folder in looked:
+            candidate = posixpath.join(folder, name)
+            try:
+                self.fs.resolve(candidate)
+            except FsProblem as exc:
+                if exc.reason != "missing":
+                    passed.append(str(exc))
+                continue
+            opened = self.open(candidate)
+            if isinstance(opened, str):  # ld.so stops at a file it cannot read as ELF
+                self.problems.append(
+                    LoadProblem("unreadable", name, needer.path, looked, found_at=candidate, detail=opened)
+                )
+                return None
+            if not self.fits(opened):
+                passed.append(f"{candidate} is for {opened.machine} {opened.elf_class}-bit, passed over")
+                continue
+            return _Object(candidate, opened)
+        self.problems.append(LoadProblem("missing", name, needer.path, looked, detail="; ".join(passed)))
+        return None
+
+    def run(self) -> Loading:
+        interpreter = self.binary.elf.interpreter
+        real_interpreter: str | None = None
+        if interpreter:
+            opened = self.open(interpreter)
+            if isinstance(opened, str):
+                self.problems.append(LoadProblem("interpreter", interpreter, self.binary.path, detail=opened))
+            else:
+                real_interpreter = self.fs.resolve(interpreter)
+                loaded = _Object(interpreter, opened)
+                for alias in (interpreter, interpreter.rsplit("/", 1)[-1], opened.soname or ""):
+                    if alias:
+                        self.loaded[alias] = loaded
+        queue: list[_Object] = [self.binary]
+        done: set[str] = set()
+        while queue:
+            obj = queue.pop(0)
+            if obj.path in done:
+                continue
+            done.add(obj.path)
+            for name in obj.elf.needed:
+                if name in self.loaded:
+                    self.resolved.setdefault(name, self.loaded[name].path)
+                    continue
+                found = self.find(name, obj)
+                if found is None:
+                    continue
+                self.loaded[name] = found
+                if found.elf.soname:
+                    self.loaded.setdefault(found.elf.soname, found)
+                self.resolved[name] = found.path
+                queue.append(found)
+        self.check_versions(done)
+        return Loading(real_interpreter, dict(self.resolved), tuple(self.problems))
+
+    def check_versions(self, paths: Iterable[str]) -> None:
+        objects = {o.path: o for o in [self.binary, *self.loaded.values()]}
+        for path in paths:
+            obj = objects.get(path)
+            if obj is None:
+                continue
+            for library, versions in obj.elf.version_needs.items():
+                provider = self.loaded.get(library)
+                if provider is None or not provider.elf.version_defs:
+                    continue  # not found (told already), or it defines no versions (ld.so only warns)
+                lacking = tuple(v for v in versions if v not in provider.elf.version_defs)
+                if lacking:
+                    ordered = tuple(sorted(lacking, key=lambda v: (_family(v), glibc_version(v) or ())))
+                    self.problems.append(
+                        LoadProblem(
+                            "version",
+                            library,
+                            obj.path,
+                            versions_needed=ordered,
+                            versions_provided=provider.elf.version_defs,
+                            found_at=provider.path,
+                        )
+                    )
+
+
+def resolve_loading(
+    fs: ImageFs, binary_path: str, binary: ElfFacts, *, env: Mapping[str, str] | None = None
+) -> Loading:
+    """How the loader would load ``binary`` (found at ``binary_path`` in the image ``fs``)."""
+    if binary.interpreter is None and not binary.needed:
+        return Loading(None, {})
+    return _Resolver(fs, binary_path, binary, env or {}).run()
+
+
+def parse_dpkg_search(output: str) -> dict[str, str]:
+    """``dpkg -S`` output -> file name to package (architecture qualifier dropped; the first of several)."""
+    found: dict[str, str] = {}
+    for line in output.splitlines():
+        if line.startswith(("diversion by", "dpkg-query:", "dpkg:")) or ": " not in line:
+            continue
+        packages, _, path = line.partition(": ")
+        package = packages.split(",")[0].strip().split(":")[0]
+        name = path.strip().rsplit("/", 1)[-1]
+        if package and name:
+            found.setdefault(name, package)
+    return found
+
+
+def fixes_for(
+    problems: Sequence[LoadProblem], *, packages: Mapping[str, str] | None = None, runtime: str = ""
+) -> list[str]:
+    """What to do about ``problems``: a package to install per missing library (when ``packages`` knows
+    it), and the two ways out of a too-old glibc."""
+    packages = packages or {}
+    fixes: list[str] = []
+    stage = f"the runtime stage ({runtime})" if runtime else "the runtime stage"
+    for problem in problems:
+        if problem.kind != "missing":
+            continue
+        name = problem.library.rsplit("/", 1)[-1]
+        package = packages.get(name)
+        fix = (
+            f"install {package} in {stage} (the builder has {name} from it)"
+            if package
+            else f"add {name} to the runtime image, or link it statically"
+        )
+        fixes.append(fix)
+    if any(p.kind == "version" and _family(p.versions_needed[0]) == "GLIBC" for p in problems if p.versions_needed):
+        fixes.append(
+            "the builder's glibc is newer than the runtime's: build on the same Debian release as the runtime "
+            "(e.g. rust:1-bookworm with debian:bookworm-slim), or use the static strategy"
+        )
+    elif any(p.kind == "version" for p in problems):
+        fixes.append("the runtime's libraries are older than the builder's: build on the same release as the runtime")
+    return list(dict.fromkeys(fixes))
