@@ -140,7 +140,8 @@ def load_failure(image: RustImage, facts: BinaryFacts) -> str:
     packages = image.packages_for([p.library for p in problems if p.kind == "missing"])
     lines = [f"{facts.path} in {image.tag} would not load ({image.spec.variant}):"]
     lines += [f"  - {problem.text()}" for problem in problems]
-    fixes = fixes_for(problems, packages=packages, runtime=image.spec.runtime_image)
+    runtime = image.spec.runtime_image if image.spec.traits.generated else ""  # a crate's own Dockerfile names its own
+    fixes = fixes_for(problems, packages=packages, runtime=runtime)
     if fixes:
         lines += ["what to do:", *(f"  - {fix}" for fix in fixes)]
     return "\n".join(lines)

@@ -201,6 +201,8 @@ class _Resolver:
             return inspect_elf(data, name=path)
         except NotAnElfError as exc:
             return str(exc)
+        except Exception as exc:  # a damaged file pyelftools trips over in its own way: still only "cannot load"
+            return f"{path} cannot be read as an ELF file: {type(exc).__name__}: {exc}"
 
     def fits(self, elf: ElfFacts) -> bool:
         return elf.machine == self.machine and elf.elf_class == self.binary.elf.elf_class
@@ -332,7 +334,7 @@ def fixes_for(
         name = problem.library.rsplit("/", 1)[-1]
         package = packages.get(name)
         fix = (
-            f"install {package} in {stage} (the builder has {name} from it)"
+            f"install {package} in {stage}: the builder's {name} comes from it"
             if package
             else f"add {name} to the runtime image, or link it statically"
         )

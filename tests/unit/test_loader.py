@@ -206,7 +206,7 @@ def test_a_runpath_folder_without_the_library_names_the_expanded_folder(built: B
     )
     assert fixes_for(loading.problems) == ["add libgreet.so.1 to the runtime image, or link it statically"]
     assert fixes_for(loading.problems, packages={"libgreet.so.1": "libgreet1"}, runtime="debian:bookworm-slim") == [
-        "install libgreet1 in the runtime stage (debian:bookworm-slim) (the builder has libgreet.so.1 from it)"
+        "install libgreet1 in the runtime stage (debian:bookworm-slim): the builder's libgreet.so.1 comes from it"
     ]
 
 
