@@ -14,9 +14,10 @@ The search is glibc's (``elf/dl-load.c``), in its order, for each ``DT_NEEDED`` 
    ``ld.so.cache``, which is not read itself: see docs/linkage.md);
 5. the default folders of the architecture.
 
-``$ORIGIN`` is the folder the object was found in (the path the loader opened, not the link's
-target), ``$LIB`` and ``$PLATFORM`` are Debian's values for the machine. A candidate of another ELF
-class or machine is passed over, as ld.so does. A name with a ``/`` is a path. Each name is loaded
+``$ORIGIN`` is the folder a library was found in (the path the loader opened, not the link's
+target; for the executable, its real folder, as ``/proc/self/exe`` gives it). ``$LIB`` and
+``$PLATFORM`` are Debian's values for the machine. A candidate of another ELF class or machine is
+passed over, as ld.so does. A name with a ``/`` is a path. Each name is loaded
 once, so cycles end. Then every symbol version an object needs of a library (``.gnu.version_r``)
 must be among the versions that library defines (``.gnu.version_d``). A library that defines no
 versions at all only earns a warning from ld.so, and none here.
@@ -27,6 +28,7 @@ never exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -169,6 +171,8 @@ class _Object:
 class _Resolver:
     def __init__(self, fs: ImageFs, binary_path: str, binary: ElfFacts, env: Mapping[str, str]) -> None:
         self.fs = fs
+        with contextlib.suppress(FsProblem):  # the executable's $ORIGIN is its real folder (/proc/self/exe)
+            binary_path = fs.resolve(binary_path)
         self.binary = _Object(binary_path, binary)
         self.machine = binary.machine
         self.env_path = tuple(p for p in env.get("LD_LIBRARY_PATH", "").replace(";", ":").split(":") if p)

@@ -371,3 +371,16 @@ def test_dpkg_search_output_gives_each_file_its_package() -> None:
     )
     assert parse_dpkg_search(output) == {"libgomp.so.1": "libgomp1", "libssl.so.3": "libssl3", "libc.so.6": "libc6"}
     assert parse_dpkg_search("") == {}
+
+
+def test_the_executables_origin_is_its_real_folder_when_it_is_reached_through_a_link(built: Built) -> None:
+    fs = image(
+        debian_base(),
+        [
+            ("file", "opt/app/bin/app", built.app_runpath),
+            ("file", "opt/app/lib/libgreet.so.1", built.greet),
+            ("link", "usr/local/bin/app", "/opt/app/bin/app"),
+        ],
+    )
+    loading = resolve(fs, "/usr/local/bin/app", built.app_runpath)
+    assert loading.loads and loading.resolved["libgreet.so.1"] == "/opt/app/lib/libgreet.so.1"
