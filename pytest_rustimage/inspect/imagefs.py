@@ -207,11 +207,12 @@ class ImageFs:
         :data:`MAX_LINKS` links (a loop)."""
         wanted = _absolute(path)
         done = "/"
-        rest = [part for part in wanted.split("/") if part]
+        # each part to walk, and whether it came from a link's target (a miss there is a dangling link)
+        rest = [(part, False) for part in wanted.split("/") if part]
         links = 0
         chain: list[str] = []
         while rest:
-            part = rest.pop(0)
+            part, linked = rest.pop(0)
             if part == ".":
                 continue
             if part == "..":
@@ -220,21 +221,19 @@ class ImageFs:
             here = posixpath.join(done, part)
             node = self._nodes.get(here)
             if node is None:
-                if chain:
+                if linked:
                     links_text = " -> ".join([wanted, *chain])
-                    raise FsProblem(
-                        wanted, f"{wanted} is a dangling link ({links_text}: {here} is missing)", "dangling"
-                    )
+                    message = f"{wanted} is a dangling link ({links_text}: {here} is missing)"
+                    raise FsProblem(wanted, message, "dangling")
                 raise FsProblem(wanted, f"{wanted} is not in the image ({here} is missing)", "missing")
             if node.kind == "link":
                 links += 1
                 if links > MAX_LINKS:
                     loop = " -> ".join([wanted, *chain[:4]])
-                    raise FsProblem(
-                        wanted, f"{wanted} is a link loop (more than {MAX_LINKS} links: {loop} ...)", "loop"
-                    )
+                    message = f"{wanted} is a link loop (more than {MAX_LINKS} links: {loop} ...)"
+                    raise FsProblem(wanted, message, "loop")
                 chain.append(node.target)
-                rest = [p for p in node.target.split("/") if p] + rest
+                rest = [(p, True) for p in node.target.split("/") if p] + rest
                 if node.target.startswith("/"):
                     done = "/"
                 continue

@@ -126,7 +126,8 @@ def lines(snap: Snapshot) -> list[str]:
         if loads is not True:
             variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
             more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
-            out.append(f"would not load: {record['tag']} ({variant}): {loads[0] if loads else '?'}{more}")
+            first = str(loads[0]).split("; looked in ")[0] if loads else "?"  # where it looked: in the failure
+            out.append(f"would not load: {record['tag']} ({variant}): {first}{more}")
     for record in images:
         wasted = record.get("wasted") or 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""

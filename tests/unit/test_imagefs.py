@@ -99,3 +99,17 @@ def test_a_stream_that_is_no_image_archive_is_refused() -> None:
     out.seek(0)
     with pytest.raises(ValueError, match=r"no manifest\.json"):
         read_image_fs(out)
+
+
+def test_a_file_missing_behind_a_linked_folder_is_missing_and_a_link_to_nothing_dangles() -> None:
+    fs = read_image_fs(
+        docker_archive([("link", "lib", "usr/lib"), ("dir", "usr/lib"), ("link", "usr/lib/libv.so.1", "libv.so.1.0")])
+    )
+    with pytest.raises(FsProblem) as missing:
+        fs.resolve("/lib/libnone.so.1")
+    assert missing.value.reason == "missing" and str(missing.value) == (
+        "/lib/libnone.so.1 is not in the image (/usr/lib/libnone.so.1 is missing)"
+    )
+    with pytest.raises(FsProblem) as dangling:
+        fs.resolve("/lib/libv.so.1")
+    assert dangling.value.reason == "dangling" and "/usr/lib/libv.so.1.0 is missing" in str(dangling.value)
