@@ -56,17 +56,26 @@ class ArchiveFacts:
         return sum(layer.size for layer in self.layers)
 
 
+def deletion(path: str) -> tuple[str, str] | None:
+    """What a layer member at ``path`` deletes, by the OCI whiteout rules: ``("opaque", folder)`` for
+    ``FOLDER/.wh..wh..opq``, ``("whiteout", path)`` for ``.wh.NAME``; None for any other member."""
+    folder, _, name = path.rpartition("/")
+    if name == ".wh..wh..opq":
+        return ("opaque", folder)
+    if name.startswith(".wh."):
+        return ("whiteout", f"{folder}/{name[4:]}" if folder else name[4:])
+    return None
+
+
 def read_layer(layer: IO[bytes]) -> LayerContent:
     """One layer tar: regular files' sizes and symlinks' target lengths by path, and its whiteouts."""
     content = LayerContent({}, set(), set())
     with tarfile.open(fileobj=layer, mode="r|") as tar:
         for member in tar:
             path = member.name.removeprefix("./").rstrip("/")
-            folder, _, name = path.rpartition("/")
-            if name == ".wh..wh..opq":
-                content.opaque.add(folder)
-            elif name.startswith(".wh."):
-                content.whiteouts.add(f"{folder}/{name[4:]}" if folder else name[4:])
+            deleted = deletion(path)
+            if deleted is not None:
+                (content.opaque if deleted[0] == "opaque" else content.whiteouts).add(deleted[1])
             elif member.isreg():
                 content.files[path] = member.size
             elif member.issym():
@@ -113,7 +122,7 @@ class StaleGuess(ValueError):
     without known layers."""
 
 
-_DIGEST_TAR = re.compile(r"^(?:blobs/sha256/)?([0-9a-f]{64})(?:\.tar)?$")  # Podman's NAME.tar, OCI blobs
+DIGEST_TAR = re.compile(r"^(?:blobs/sha256/)?([0-9a-f]{64})(?:\.tar)?$")  # Podman's NAME.tar, OCI blobs
 
 
 def read_archive(
@@ -211,7 +220,7 @@ class _Places:
 
 def _diff_id_of(name: str, places: _Places) -> str:
     """The diff id a member holds: from its name, or (Docker) from its place, when it is known."""
-    match = _DIGEST_TAR.match(name)
+    match = DIGEST_TAR.match(name)
     if match:
         return f"sha256:{match.group(1)}"
     folder, _, leaf = name.partition("/")

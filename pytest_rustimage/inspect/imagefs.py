@@ -20,13 +20,13 @@ import fnmatch
 import io
 import json
 import posixpath
-import re
 import tarfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.inspect.archive import DIGEST_TAR, deletion
 
 MAX_LINKS = 40  # as Linux's own bound on links followed in one path lookup
 Kind = Literal["file", "link", "dir", "other"]
@@ -78,11 +78,9 @@ def read_layer_tree(layer: IO[bytes], keep: Callable[[str], bool] = default_keep
     with tarfile.open(fileobj=layer, mode="r|") as tar:
         for member in tar:
             path = _clean(member.name)
-            folder, _, name = path.rpartition("/")
-            if name == ".wh..wh..opq":
-                tree.opaque.add(folder)
-            elif name.startswith(".wh."):
-                tree.whiteouts.add(f"{folder}/{name[4:]}" if folder else name[4:])
+            deleted = deletion(path)
+            if deleted is not None:
+                (tree.opaque if deleted[0] == "opaque" else tree.whiteouts).add(deleted[1])
             elif member.isdir():
                 tree.nodes[path] = Node("dir")
             elif member.issym():
@@ -125,9 +123,6 @@ def merge_layers(layers: Sequence[LayerTree]) -> ImageFs:
     return ImageFs(merged)
 
 
-_DIGEST_TAR = re.compile(r"^(?:blobs/sha256/)?([0-9a-f]{64})(?:\.tar)?$")
-
-
 def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep) -> ImageFs:
     """The merged tree of the single image in a ``docker-archive`` stream (Docker's ``V1ID/layer.tar``,
     Podman's ``HEX.tar`` or OCI ``blobs/sha256/HEX`` members), in the order its manifest gives.
@@ -148,7 +143,7 @@ def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep)
                 continue
             if name == "manifest.json":
                 manifest = handle.read()
-            elif name.endswith("/layer.tar") or _DIGEST_TAR.match(name):
+            elif name.endswith("/layer.tar") or DIGEST_TAR.match(name):
                 head = handle.read(512)
                 if len(head) == 512 and head[257:262] == b"ustar":
                     trees[name] = read_layer_tree(io.BufferedReader(_Joined(head, handle)), keep)
