@@ -37,11 +37,10 @@ from pytest_rustimage.engines.common import (
 from pytest_rustimage.engines.podman_runtime import (
     CRUN_HINT,
     CRUN_SIGNS,
-    STORAGE_RACE_RETRIES,
     crun_hint,
     explain,
+    retry_storage_race,
     stop_run_steps,
-    storage_race,
 )
 from pytest_rustimage.engines.podman_service import PodmanService
 from pytest_rustimage.engines.protocol import (
@@ -54,7 +53,6 @@ from pytest_rustimage.engines.protocol import (
     RunResult,
 )
 from pytest_rustimage.errors import (
-    BuildFailed,
     EngineError,
     EngineGone,
     EngineUnavailable,
@@ -152,19 +150,11 @@ class PodmanEngine:
         # by its own timeout, and a holder that dies lets go
         # Removals of images take the same turn (see _storage_turn), so buildah's storage race with them
         # (storage_race) is left only to removals made outside the plugin; those get the build again.
-        for attempt in range(STORAGE_RACE_RETRIES + 1):
+        def attempt() -> BuildOutput:
             with self._storage_turn(f"on this Podman storage before {request.tag}"):
-                try:
-                    return self._build(request, on_line)
-                except BuildFailed as exc:
-                    if attempt == STORAGE_RACE_RETRIES or exc.timed_out or not storage_race(exc.log):
-                        raise
-            if on_line is not None:
-                on_line(
-                    "rust-image: buildah lost a layer to an image removed meanwhile (containers/buildah#5674); "
-                    f"building again ({attempt + 2} of {STORAGE_RACE_RETRIES + 1})"
-                )
-        raise AssertionError("unreachable")
+                return self._build(request, on_line)
+
+        return retry_storage_race(attempt, on_line)
 
     def _storage_turn(self, what: str) -> contextlib.AbstractContextManager[bool]:
         """The turn on this Podman storage that builds and the plugin's image removals take: buildah

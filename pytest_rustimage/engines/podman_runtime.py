@@ -4,10 +4,15 @@ to change, buildah's storage race, and the RUN steps a stopped build leaves runn
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from pytest_rustimage.engines.protocol import BuildOutput, LineSink
+from pytest_rustimage.errors import BuildFailed
 
 CRUN_HINT = (
     "Podman could not start the container with its runtime. On hosts with cgroup v1 (hybrid) or without "
@@ -50,6 +55,39 @@ def storage_race(log: str) -> bool:
         for line in tail
         for sign in STORAGE_RACE_SIGNS
     )
+
+
+def retry_storage_race(attempt: Callable[[], BuildOutput], on_line: LineSink | None = None) -> BuildOutput:
+    """``attempt()`` (one build), built again at most :data:`STORAGE_RACE_RETRIES` times when it fails in
+    buildah's storage race.
+
+    The result, or the failure, carries the logs of *all* attempts joined in order and their summed
+    duration: a step that compiled crates in a lost attempt is cached in the next, so the last log alone
+    would show the cache probe a rebuild that compiled nothing."""
+    logs: list[str] = []
+    spent = 0.0
+    for number in range(1, STORAGE_RACE_RETRIES + 2):
+        started = time.monotonic()
+        try:
+            built = attempt()
+        except BuildFailed as exc:
+            logs.append(exc.log)
+            if number > STORAGE_RACE_RETRIES or exc.timed_out or not storage_race(exc.log):
+                exc.log = "".join(logs)
+                raise
+            spent += time.monotonic() - started
+            note = (
+                "rust-image: buildah lost a layer to an image removed meanwhile (containers/buildah#5674); "
+                f"building again ({number + 1} of {STORAGE_RACE_RETRIES + 1})"
+            )
+            logs[-1] = logs[-1].rstrip("\n") + f"\n{note}\n"
+            if on_line is not None:
+                on_line(note)
+            continue
+        if not logs:
+            return built
+        return dataclasses.replace(built, log="".join(logs) + built.log, duration=spent + built.duration)
+    raise AssertionError("unreachable")
 
 
 def stop_run_steps(hostnames: set[str], runtimes: Sequence[str] = ("runc", "crun")) -> int:

@@ -17,6 +17,7 @@ import docker.errors
 import pytest
 import requests.exceptions
 
+from pytest_rustimage.build.verdict import assess
 from pytest_rustimage.engines.common import (
     build_arguments,
     built_image_id,
@@ -31,9 +32,11 @@ from pytest_rustimage.engines.common import (
 )
 from pytest_rustimage.engines.docker import DockerEngine
 from pytest_rustimage.engines.docker_cli import DockerCli
-from pytest_rustimage.engines.podman_runtime import CRUN_HINT, crun_hint, storage_race
-from pytest_rustimage.engines.protocol import BuildRequest, ContainerEntry, ImageEntry
+from pytest_rustimage.engines.podman_runtime import CRUN_HINT, crun_hint, retry_storage_race, storage_race
+from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, ContainerEntry, ImageEntry
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone
+
+DATA = Path(__file__).parent / "data"
 
 REQUEST = BuildRequest(
     context=Path("/ctx"),
@@ -367,3 +370,80 @@ def test_docker_export_fails_as_it_is_opened(monkeypatch: pytest.MonkeyPatch) ->
         engine.open_archive("hello:1"),
     ):
         pass
+
+
+def race_then(results: list[BuildOutput | BuildFailed]) -> Callable[[], BuildOutput]:
+    """A stand-in for one Podman build attempt: each call gives the next result (raising failures)."""
+
+    def attempt() -> BuildOutput:
+        result = results.pop(0)
+        if isinstance(result, BuildFailed):
+            raise result
+        return result
+
+    return attempt
+
+
+def test_a_build_lost_to_the_storage_race_keeps_every_attempts_log() -> None:
+    """The first attempt compiled the dependencies, then lost its layer; the second took them from cache.
+    The cache probe must see the first attempt's compiles, so the joined log and time are kept."""
+    cold = (DATA / "workspace-chef-buildah-cold.log").read_text()
+    warm = (DATA / "workspace-chef-buildah-warm.log").read_text()
+    seen: list[str] = []
+    built = retry_storage_race(
+        race_then([BuildFailed("exit 125", cold + RACE_LOOKUP), BuildOutput("sha256:1", warm, 2.0)]), seen.append
+    )
+    assert built.image_id == "sha256:1"
+    assert built.log.startswith(cold) and built.log.endswith(warm) and "building again (2 of 3)" in built.log
+    assert built.duration >= 2.0
+    assert seen == [line for line in built.log.splitlines() if line.startswith("rust-image: buildah lost")]
+    # the verdict on the joined log names the crate the lost attempt compiled
+    report = assess(
+        edit="appended a comment",
+        strategy="chef",
+        engine="podman",
+        baseline_log=cold,
+        baseline="this session's build",
+        baseline_seconds=30.0,
+        rebuild_log=built.log,
+        rebuild_seconds=built.duration,
+        own_crates=["ws-cli", "ws-core", "ws-daemon"],
+    )
+    assert not report.ok and report.third_party_recompiled == ("itoa v1.0.19",)
+    # the last attempt's log alone would have passed: that is the defect this keeps away
+    assert assess(
+        edit="e",
+        strategy="chef",
+        engine="podman",
+        baseline_log=cold,
+        baseline="b",
+        baseline_seconds=1.0,
+        rebuild_log=warm,
+        rebuild_seconds=1.0,
+        own_crates=["ws-cli", "ws-core", "ws-daemon"],
+    ).ok
+
+
+def test_the_storage_race_is_tried_at_most_three_times_and_the_failure_carries_every_log() -> None:
+    failures = [BuildFailed("exit 125", f"attempt {n}\n{RACE_LOOKUP}") for n in (1, 2, 3)]
+    with pytest.raises(BuildFailed) as raised:
+        retry_storage_race(race_then([*failures, BuildOutput("sha256:never", "", 0.0)]))
+    assert [line for line in raised.value.log.splitlines() if line.startswith("attempt")] == [
+        "attempt 1",
+        "attempt 2",
+        "attempt 3",
+    ]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        BuildFailed("exit 101", "error[E0425]: cannot find value `x`\nError: exit status 101\n"),
+        BuildFailed("timed out", RACE_LOOKUP, timed_out=True),
+    ],
+)
+def test_other_failures_are_not_built_again(failure: BuildFailed) -> None:
+    calls: list[BuildOutput | BuildFailed] = [failure, BuildOutput("sha256:never", "", 0.0)]
+    with pytest.raises(BuildFailed) as raised:
+        retry_storage_race(race_then(calls))
+    assert raised.value is failure and len(calls) == 1
