@@ -22,9 +22,11 @@ from pytest_rustimage.report import baseline, html, records, summary
 from pytest_rustimage.resolve import binaries_for, crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.settings import Settings
 from pytest_rustimage.state import STATE, State
+from pytest_rustimage.terminate import TERMINATED_EXIT, SigtermAsInterrupt
 
 __all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
 
+SIGTERM = pytest.StashKey[SigtermAsInterrupt]()
 WORKER_OUTPUT = "rust_image_snapshot"  # the key of a worker's snapshot in xdist's workeroutput
 
 # build output lines that open a step (BuildKit, legacy builder, buildah)
@@ -47,6 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[STATE] = State(settings, lambda: _make_factory(config))
     if settings.enabled:
+        config.stash[SIGTERM] = SigtermAsInterrupt()
+        config.stash[SIGTERM].install()  # a CI job cancelled with SIGTERM cleans up as after Ctrl-C
         try:
             config.stash[STATE].baseline()  # a hand-edited file that cannot be read is a usage error, now
         except ConfigError as exc:
@@ -90,8 +94,12 @@ def _make_factory(config: pytest.Config) -> ImageFactory:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if STATE in config.stash:
-        config.stash[STATE].close()
+    try:
+        if STATE in config.stash:
+            config.stash[STATE].close()
+    finally:
+        if SIGTERM in config.stash:
+            config.stash[SIGTERM].uninstall()
 
 
 def _inside_other_crate(path: Path) -> bool:
@@ -214,6 +222,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = config.stash[STATE]
     if not state.settings.enabled:
         return
+    if config.stash[SIGTERM].received:
+        session.exitstatus = TERMINATED_EXIT  # 143, as a shell reports a job SIGTERM ended
     if hasattr(config, "workeroutput"):
         if state.started:
             config.workeroutput[WORKER_OUTPUT] = json.dumps(state.snapshot())

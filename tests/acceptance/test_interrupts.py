@@ -31,8 +31,21 @@ RUN echo "step-$((6*7))-{marker}"; if [ -e /ctx/slow ]; then sleep 600; fi
 """
 
 
+def default_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM back to their defaults. A launcher that ignores
+    SIGINT (a shell's background job, nohup) passes that on, and Python then sets up no Ctrl-C handler,
+    so the child's reaction would depend on how this suite was started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# how each stop is sent to the run's process group, and the exit code it must end with
+STOPS = {"SIGINT": pytest.ExitCode.INTERRUPTED, "SIGTERM": 143}
+
+
 class Session:
-    """``pytest --rust-image`` in its own process group, as a terminal starts it; Ctrl-C goes to the group."""
+    """``pytest --rust-image`` in its own process group, as a terminal or a CI runner starts it; a stop
+    (Ctrl-C's SIGINT, a cancelled CI job's SIGTERM) goes to the group."""
 
     def __init__(self, cwd: Path, *args: str) -> None:
         self.proc = subprocess.Popen(
@@ -43,6 +56,7 @@ class Session:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=default_signals,
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
@@ -65,8 +79,8 @@ class Session:
                     break
         pytest.fail(f"never saw {text!r}:\n{''.join(self.output)}")
 
-    def interrupt(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGINT)
+    def interrupt(self, how: str = "SIGINT") -> None:
+        os.killpg(self.proc.pid, signal.Signals[how])
 
     def finish(self, timeout: float = 180) -> tuple[int, str]:
         try:
@@ -112,9 +126,17 @@ def slow_crate(project: Project) -> Iterator[tuple[Path, str]]:
         subprocess.run(["kill", "-9", line.split()[0]], capture_output=True)
 
 
+def assert_stopped(code: int, output: str, how: str) -> None:
+    assert code == STOPS[how], output
+    assert "KeyboardInterrupt" in output
+    if how == "SIGTERM":
+        assert "terminated by SIGTERM" in output
+
+
+@pytest.mark.parametrize("how", STOPS)
 @pytest.mark.parametrize("engine", ENGINES)
-def test_ctrl_c_during_a_build_leaves_nothing_and_the_next_run_works(
-    project: Project, slow_crate: tuple[Path, str], engine: str
+def test_a_stop_during_a_build_leaves_nothing_and_the_next_run_works(
+    project: Project, slow_crate: tuple[Path, str], engine: str, how: str
 ) -> None:
     crate, marker = slow_crate
     stages_before = working_containers()
@@ -122,10 +144,9 @@ def test_ctrl_c_during_a_build_leaves_nothing_and_the_next_run_works(
     args.append("--rust-image-checks=build")
     run = Session(project.path, *args, "--rust-image-require-engine")
     run.wait_for(f"step-42-{marker}")  # the slow step is running
-    run.interrupt()
+    run.interrupt(how)
     code, output = run.finish()
-    assert code == pytest.ExitCode.INTERRUPTED, output
-    assert "KeyboardInterrupt" in output
+    assert_stopped(code, output, how)
     assert processes_with(marker) == [], "the build step still runs"
     assert working_containers() == stages_before, "a build stage container was left"
     assert tags_of(engine, "slowbuild") == [], "a half-made image was tagged"
@@ -134,8 +155,9 @@ def test_ctrl_c_during_a_build_leaves_nothing_and_the_next_run_works(
     project.run(*args).assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize("how", STOPS)
 @pytest.mark.parametrize("engine", ENGINES)
-def test_ctrl_c_while_a_container_runs_removes_it(project: Project, engine: str) -> None:
+def test_a_stop_while_a_container_runs_removes_it(project: Project, engine: str, how: str) -> None:
     crate = project.fresh("sleepy", main_rs=SLEEPER)
     project.set_metadata(crate, run_timeout="3")  # for the built-in runs check of the second run
     project.pytester.makepyfile(
@@ -154,9 +176,9 @@ def test_it(rust_image):
     while not output_words(engine, "ps", "-q", "--filter", label, "--filter", "status=running"):
         assert run.proc.poll() is None and time.monotonic() < deadline, "".join(run.output)
         time.sleep(0.5)
-    run.interrupt()
+    run.interrupt(how)
     code, output = run.finish()
-    assert code == pytest.ExitCode.INTERRUPTED, output
+    assert_stopped(code, output, how)
     assert output_words(engine, "ps", "-aq", "--filter", label) == [], "the container was left"
     assert processes_with("sleepy --version") == []
     again = project.run("sleepy", "--rust-image-strategy=static", f"--rust-image-engine={engine}", NO_CACHE)

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("glue",),
 )
 FOUNDATION = {"__init__", "errors", "names", "units", "locks"}
-GLUE = {"plugin", "fixtures", "checks", "state", "settings", "options", "resolve", "__main__"}
+GLUE = {"plugin", "fixtures", "checks", "state", "settings", "options", "resolve", "terminate", "__main__"}
 
 
 def module_name(path: Path) -> str:
