@@ -138,7 +138,10 @@ def load_failure(image: RustImage, facts: BinaryFacts) -> str:
     """What a binary that would not load lacks, where the loader looked, and what to do."""
     problems = facts.loading.problems if facts.loading is not None else ()
     packages = image.packages_for([p.library for p in problems if p.kind == "missing"])
-    lines = [f"{facts.path} in {image.tag} would not load ({image.spec.variant}):"]
+    what = f"{facts.path} in {image.tag}"
+    undecided = facts.loading is not None and facts.loading.cannot_tell
+    head = f"whether {what} loads cannot be told" if undecided else f"{what} would not load"
+    lines = [f"{head} ({image.spec.variant}):"]
     lines += [f"  - {problem.text()}" for problem in problems]
     runtime = image.spec.runtime_image if image.spec.traits.generated else ""  # a crate's own Dockerfile names its own
     fixes = fixes_for(problems, packages=packages, runtime=runtime)

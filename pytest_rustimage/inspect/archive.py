@@ -14,13 +14,16 @@ The archive is read as a stream, once, without being stored.
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import importlib
 import io
 import json
 import re
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal, cast
 
 SMALL = 1 << 20  # members below this are read into memory (configs, manifests, tiny layers)
 
@@ -115,6 +118,99 @@ def wasted(layers: Sequence[LayerContent]) -> list[int]:
 
 def _is_tar(data: bytes) -> bool:
     return len(data) >= 512 and data[257:262] == b"ustar"
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+LAYER_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError)  # what a damaged layer stream raises
+
+
+class LayerUnreadable(ValueError):
+    """A layer this Python cannot read: a zstd-compressed one without a zstd decoder."""
+
+
+def layer_format(head: bytes) -> Literal["tar", "gzip", "zstd"] | None:
+    """What an archive member is, by its first bytes (up to 512), never by its name: a tar (a ``ustar``
+    header, or the zero block that is all of an empty tar), a gzip or zstd stream, or None (no layer:
+    a config, a manifest)."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC) or (len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"):
+        return "zstd"  # a frame, or a skippable frame (zstd:chunked puts metadata in those)
+    if len(head) == 512 and (head[257:262] == b"ustar" or not any(head)):
+        return "tar"
+    return None
+
+
+def open_layer(head: bytes, rest: IO[bytes]) -> IO[bytes] | None:
+    """A layer member's tar stream, decompressed as its magic bytes say: ``head`` (its first 512 bytes,
+    already read) then ``rest``. None when the member is no layer; :class:`LayerUnreadable` when it is
+    zstd-compressed and this Python has no zstd decoder (the ``zstandard`` package, or Python 3.14's
+    ``compression.zstd``)."""
+    kind = layer_format(head)
+    if kind is None:
+        return None
+    raw = io.BufferedReader(Joined(head, rest))
+    if kind == "gzip":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if kind == "zstd":
+        return _zstd_reader(raw)
+    return raw
+
+
+def _zstd_reader(raw: IO[bytes]) -> IO[bytes]:
+    with contextlib.suppress(ImportError):
+        stdlib: Any = importlib.import_module("compression.zstd")  # Python 3.14 and later
+        return io.BufferedReader(_Decoded(stdlib.ZstdFile(raw), stdlib.ZstdError))
+    try:
+        zstandard: Any = importlib.import_module("zstandard")
+    except ImportError as exc:
+        raise LayerUnreadable(
+            "it is zstd-compressed, and this Python has no zstd decoder: "
+            "pip install 'pytest-rustimage[zstd]' (the zstandard package), or use Python 3.14 or later"
+        ) from exc
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return io.BufferedReader(_Decoded(reader, zstandard.ZstdError))
+
+
+class _Decoded(io.RawIOBase):
+    """A decompressor's reader whose own error type becomes ``OSError`` (one of :data:`LAYER_ERRORS`)."""
+
+    def __init__(self, reader: Any, error: type[Exception]) -> None:
+        self._reader = reader
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._reader.read(len(buffer))
+        except self._error as exc:
+            raise OSError(f"zstd: {exc}") from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class Joined(io.RawIOBase):
+    """``head`` then the rest of ``rest``: a stream read once, after its first bytes were looked at."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class StaleGuess(ValueError):

@@ -2,10 +2,11 @@
 
 What the loader resolves (:mod:`pytest_rustimage.inspect.loader`) has to be read where the binary
 will run: in the image, not on the host. No container is started for it. The ``docker-archive``
-stream both engines write holds every layer as a tar. Applying them bottom to top (a whiteout
-``.wh.NAME`` deletes a lower path and all under it, an opaque marker ``.wh..wh..opq`` hides a
-folder's lower content, an upper entry replaces a lower one) gives the merged tree that overlayfs
-would show.
+stream both engines write holds every layer as a tar, plain or compressed (gzip, zstd: told by its
+first bytes). Applying them bottom to top (a whiteout ``.wh.NAME`` deletes a lower path and all under
+it, an opaque marker ``.wh..wh..opq`` hides a folder's lower content, an upper entry replaces a lower
+one) gives the merged tree that overlayfs would show. A layer that cannot be read is named in
+:attr:`ImageFs.unreadable`, never dropped: any file may be in it, or deleted by it.
 
 Only the bytes a resolution reads are kept (shared libraries, the loader's configuration; see
 :func:`default_keep`). Every other file is known by its kind and size alone, so the memory this
@@ -17,7 +18,6 @@ names the path, never a crash.
 from __future__ import annotations
 
 import fnmatch
-import io
 import json
 import posixpath
 import tarfile
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.inspect.archive import DIGEST_TAR, deletion
+from pytest_rustimage.inspect.archive import DIGEST_TAR, LAYER_ERRORS, LayerUnreadable, deletion, open_layer
 
 MAX_LINKS = 40  # as Linux's own bound on links followed in one path lookup
 Kind = Literal["file", "link", "dir", "other"]
@@ -103,8 +103,9 @@ def _under(path: str, folder: str) -> bool:
     return folder == "" or path == folder or path.startswith(folder + "/")
 
 
-def merge_layers(layers: Sequence[LayerTree]) -> ImageFs:
-    """The tree a container sees: ``layers`` (bottom first) applied in order."""
+def merge_layers(layers: Sequence[LayerTree], unreadable: Mapping[str, str] | None = None) -> ImageFs:
+    """The tree a container sees: ``layers`` (bottom first) applied in order; ``unreadable``: the layers
+    that could not be read (name -> why), which leave the tree unknown."""
     merged: dict[str, Node] = {}
     for layer in layers:
         gone = [*layer.whiteouts, *layer.opaque]
@@ -120,15 +121,20 @@ def merge_layers(layers: Sequence[LayerTree]) -> ImageFs:
                 for child in [p for p in merged if p.startswith(path + "/")]:
                     del merged[child]
             merged[path] = node
-    return ImageFs(merged)
+    return ImageFs(merged, unreadable)
 
 
 def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep) -> ImageFs:
     """The merged tree of the single image in a ``docker-archive`` stream (Docker's ``V1ID/layer.tar``,
     Podman's ``HEX.tar`` or OCI ``blobs/sha256/HEX`` members), in the order its manifest gives.
 
+    A layer is a plain, gzip or zstd tar, told by its first bytes (:func:`archive.open_layer`). A layer
+    of the manifest that could not be read (zstd without a decoder, damaged, absent) is not dropped:
+    :attr:`ImageFs.unreadable` names it, and no verdict is drawn from such a tree.
+
     ``ValueError`` when the stream is not an image archive with one image."""
     trees: dict[str, LayerTree] = {}
+    failed: dict[str, str] = {}  # member -> why it could not be read (told if the manifest lists it)
     aliases: dict[str, str] = {}  # Docker writes a layer that repeats an earlier one as a link to its tar
     manifest: bytes | None = None
     with tarfile.open(fileobj=stream, mode="r|") as outer:
@@ -144,43 +150,36 @@ def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep)
             if name == "manifest.json":
                 manifest = handle.read()
             elif name.endswith("/layer.tar") or DIGEST_TAR.match(name):
-                head = handle.read(512)
-                if len(head) == 512 and head[257:262] == b"ustar":
-                    trees[name] = read_layer_tree(io.BufferedReader(_Joined(head, handle)), keep)
+                try:
+                    layer = open_layer(handle.read(512), handle)
+                    if layer is not None:
+                        trees[name] = read_layer_tree(layer, keep)
+                except LayerUnreadable as exc:
+                    failed[name] = str(exc)
+                except LAYER_ERRORS as exc:
+                    failed[name] = f"it is damaged: {type(exc).__name__}: {exc}"
     if manifest is None:
         raise ValueError("not an image archive: it has no manifest.json")
     try:
         order = [str(n).removeprefix("./") for n in json.loads(manifest)[0]["Layers"]]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ValueError(f"not an image archive with one image: {exc}") from exc
-    return merge_layers([trees.get(aliases.get(name, name), LayerTree()) for name in order])
-
-
-class _Joined(io.RawIOBase):
-    """``head`` then the rest of ``rest``: a stream read once, after its first bytes were looked at."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            count = min(len(buffer), len(self._head))
-            buffer[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    layers: list[LayerTree] = []
+    unreadable: dict[str, str] = {}
+    for name in order:
+        tree = trees.get(aliases.get(name, name))
+        if tree is None:
+            why = "it is not in the archive as a tar, gzip or zstd stream"
+            unreadable[name] = failed.get(aliases.get(name, name), why)
+        layers.append(tree or LayerTree())
+    return merge_layers(layers, unreadable)
 
 
 class ImageFs:
     """The merged tree: entries by absolute path, links followed inside the image."""
 
-    def __init__(self, nodes: Mapping[str, Node]) -> None:
+    def __init__(self, nodes: Mapping[str, Node], unreadable: Mapping[str, str] | None = None) -> None:
+        self.unreadable: Mapping[str, str] = dict(unreadable or {})  # layer -> why it could not be read
         self._nodes = {("/" + path.lstrip("/")) if path else "/": node for path, node in nodes.items()}
         for path in list(self._nodes):  # a layer need not list the folders its files are in
             folder = posixpath.dirname(path)

@@ -7,8 +7,12 @@ for ``scratch``, distroless, other architectures, and a server that needs a conf
 
 The search is glibc's (``elf/dl-load.c``), in its order, for each ``DT_NEEDED`` name:
 
-1. the object's ``DT_RPATH``, then the executable's, unless the object has a ``DT_RUNPATH``;
-2. ``LD_LIBRARY_PATH`` (from the image's environment);
+1. unless the object has a ``DT_RUNPATH``: the ``DT_RPATH`` of the object, then of the object that
+   loaded it, and so on up the loading chain to the executable (then the executable's, if the chain
+   did not pass it), each with its own ``$ORIGIN``. An object that has a ``DT_RUNPATH`` has no
+   ``DT_RPATH`` at all for ld.so (``get-dynamic-info.h``), in the chain too; a ``DT_RUNPATH`` higher
+   up the chain does not stop it, only the requesting object's own does;
+2. ``LD_LIBRARY_PATH`` (from the image's environment; ``$ORIGIN`` there is the executable's folder);
 3. the object's own ``DT_RUNPATH`` (not inherited by the libraries it loads);
 4. the folders in ``/etc/ld.so.conf`` and what it includes (what ``ldconfig`` puts in
    ``ld.so.cache``, which is not read itself: see docs/linkage.md);
@@ -23,7 +27,8 @@ must be among the versions that library defines (``.gnu.version_d``). A library 
 versions at all only earns a warning from ld.so, and none here.
 
 Unusual files (a dangling link, a loop, a truncated or non-ELF file) are problems with their path,
-never exceptions.
+never exceptions. A layer of the image that could not be read (zstd without a decoder, damaged) makes
+the verdict "cannot tell", a problem too: never a pass, nor a "missing" that the layer might refute.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pytest_rustimage.errors import NotAnElfError
@@ -42,7 +47,7 @@ from pytest_rustimage.inspect.imagefs import FsProblem, ImageFs
 _TRIPLETS = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
 _MAX_INCLUDES = 64  # ld.so.conf files read at most (include loops end)
 
-ProblemKind = Literal["interpreter", "missing", "version", "unreadable"]
+ProblemKind = Literal["interpreter", "missing", "version", "unreadable", "layer"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,8 @@ class LoadProblem:
     """One reason the binary would not load."""
 
     kind: ProblemKind
-    library: str  # the needed name, or the interpreter's path
-    needed_by: str  # the path of the object that needs it
+    library: str  # the needed name, the interpreter's path, or ("layer") the layer's name in the archive
+    needed_by: str  # the path of the object that needs it ("layer": the binary's)
     looked_in: tuple[str, ...] = ()  # folders searched, in order ("missing")
     versions_needed: tuple[str, ...] = ()  # ("version") the ones the library lacks
     versions_provided: tuple[str, ...] = ()
@@ -60,6 +65,11 @@ class LoadProblem:
 
     def text(self) -> str:
         """The problem in one sentence."""
+        if self.kind == "layer":
+            return (
+                f"cannot tell whether {self.needed_by} loads: the image's layer {self.library} "
+                f"could not be read ({self.detail})"
+            )
         if self.kind == "interpreter":
             return f"the interpreter {self.library} (of {self.needed_by}) cannot load: {self.detail}"
         if self.kind == "unreadable":
@@ -87,6 +97,11 @@ class Loading:
     @property
     def loads(self) -> bool:
         return not self.problems
+
+    @property
+    def cannot_tell(self) -> bool:
+        """Whether there is no verdict: a layer of the image could not be read (``loads`` is False then)."""
+        return any(problem.kind == "layer" for problem in self.problems)
 
 
 def glibc_version(name: str) -> tuple[int, ...] | None:
@@ -166,6 +181,19 @@ def _expand(entry: str, origin: str, machine: str) -> str:
 class _Object:
     path: str  # where it was found (what $ORIGIN is taken from)
     elf: ElfFacts
+    loader: _Object | None = field(default=None, compare=False, repr=False)  # ld.so's l_loader: who loaded it first
+
+    @property
+    def rpath(self) -> tuple[str, ...]:
+        """The ``DT_RPATH`` ld.so uses: none when the object also has a ``DT_RUNPATH``."""
+        return () if self.elf.runpath else self.elf.rpath
+
+    def chain(self) -> Iterator[_Object]:
+        """This object, the object that loaded it, and so on up to the executable."""
+        obj: _Object | None = self
+        while obj is not None:
+            yield obj
+            obj = obj.loader
 
 
 class _Resolver:
@@ -183,15 +211,17 @@ class _Resolver:
         self.problems: list[LoadProblem] = []
 
     def folders(self, obj: _Object) -> list[str]:
-        origin = posixpath.dirname(obj.path)
+        """Where ld.so looks for a name ``obj`` needs, in order (``_dl_map_object`` in ``elf/dl-load.c``)."""
         found: list[str] = []
-        if not obj.elf.runpath:
-            found += [_expand(e, origin, self.machine) for e in obj.elf.rpath]
-            if obj is not self.binary:
-                main = posixpath.dirname(self.binary.path)
-                found += [_expand(e, main, self.machine) for e in self.binary.elf.rpath]
-        found += list(self.env_path)
-        found += [_expand(e, origin, self.machine) for e in obj.elf.runpath]
+        if not obj.elf.runpath:  # the requesting object's own DT_RUNPATH turns every DT_RPATH off
+            chain = list(obj.chain())
+            if all(c is not self.binary for c in chain):  # the executable's RPATH, when the chain did not pass it
+                chain.append(self.binary)
+            for carrier in chain:  # each RPATH's $ORIGIN is the folder of the object that carries it
+                found += [_expand(e, posixpath.dirname(carrier.path), self.machine) for e in carrier.rpath]
+        main = posixpath.dirname(self.binary.path)
+        found += [_expand(e, main, self.machine) for e in self.env_path]
+        found += [_expand(e, posixpath.dirname(obj.path), self.machine) for e in obj.elf.runpath]
         found += [*self.conf, *self.defaults]
         return list(dict.fromkeys(f for f in found if f.startswith("/")))
 
@@ -217,7 +247,7 @@ class _Resolver:
             if isinstance(opened, str):
                 self.problems.append(LoadProblem("unreadable", name, needer.path, detail=opened))
                 return None
-            return _Object(name, opened)
+            return _Object(name, opened, needer)
         looked = tuple(self.folders(needer))
         passed: list[str] = []  # candidates ld.so would pass over: dangling links, loops, other machines
         for folder in looked:
@@ -237,7 +267,7 @@ class _Resolver:
             if not self.fits(opened):
                 passed.append(f"{candidate} is for {opened.machine} {opened.elf_class}-bit, passed over")
                 continue
-            return _Object(candidate, opened)
+            return _Object(candidate, opened, needer)
         self.problems.append(LoadProblem("missing", name, needer.path, looked, detail="; ".join(passed)))
         return None
 
@@ -304,9 +334,16 @@ class _Resolver:
 def resolve_loading(
     fs: ImageFs, binary_path: str, binary: ElfFacts, *, env: Mapping[str, str] | None = None
 ) -> Loading:
-    """How the loader would load ``binary`` (found at ``binary_path`` in the image ``fs``)."""
+    """How the loader would load ``binary`` (found at ``binary_path`` in the image ``fs``).
+
+    When a layer of the image could not be read (``fs.unreadable``), there is no verdict: any library
+    may be in that layer, or deleted by it. The problems are then that layer's ("cannot tell"), which
+    fail like any other, and nothing is resolved."""
     if binary.interpreter is None and not binary.needed:
         return Loading(None, {})
+    if fs.unreadable:
+        layers = (LoadProblem("layer", name, binary_path, detail=why) for name, why in fs.unreadable.items())
+        return Loading(None, {}, tuple(layers))
     return _Resolver(fs, binary_path, binary, env or {}).run()
 
 

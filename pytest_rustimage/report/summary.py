@@ -127,7 +127,8 @@ def lines(snap: Snapshot) -> list[str]:
             variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
             more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
             first = str(loads[0]).split("; looked in ")[0] if loads else "?"  # where it looked: in the failure
-            out.append(f"would not load: {record['tag']} ({variant}): {first}{more}")
+            label = "cannot tell if it loads" if first.startswith("cannot tell") else "would not load"
+            out.append(f"{label}: {record['tag']} ({variant}): {first}{more}")
     for record in images:
         wasted = record.get("wasted") or 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
 
 import pytest
 
+from pytest_rustimage.inspect.archive import layer_format
 from pytest_rustimage.inspect.imagefs import FsProblem, read_image_fs
-from tests.unit.test_loader import Entry, layer_tar
+from tests.unit.test_loader import Entry, compress, hide_zstd, layer_tar
 
 
 def docker_archive(*layers: list[Entry], repeat_first: bool = False) -> io.BytesIO:
@@ -113,3 +115,49 @@ def test_a_file_missing_behind_a_linked_folder_is_missing_and_a_link_to_nothing_
     with pytest.raises(FsProblem) as dangling:
         fs.resolve("/lib/libv.so.1")
     assert dangling.value.reason == "dangling" and "/usr/lib/libv.so.1.0 is missing" in str(dangling.value)
+
+
+def oci_archive(*blobs: bytes, absent: int = 0) -> io.BytesIO:
+    """As Docker writes it with the containerd image store: ``blobs/sha256/HEX`` members named by their
+    digest (layers as stored, compressed or not; the config a blob too), an index, the manifest last.
+    ``absent`` more layers are listed in the manifest but not written."""
+    out = io.BytesIO()
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    members = [(f"blobs/sha256/{hashlib.sha256(b).hexdigest()}", b) for b in (config, *blobs)]
+    layers = [name for name, _ in members[1:]] + [f"blobs/sha256/{index:064x}" for index in range(absent)]
+    manifest = json.dumps([{"Config": members[0][0], "Layers": layers}]).encode()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), *members, ("manifest.json", manifest)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    out.seek(0)
+    return out
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_compressed_layers_are_read_told_by_their_first_bytes(codec: str) -> None:
+    lower = layer_tar([("file", "usr/lib/libx.so.1", b"x1"), ("file", "usr/lib/liby.so.1", b"y1")])
+    upper = layer_tar([("file", "usr/lib/libx.so.1", b"x2"), ("whiteout", "usr/lib/liby.so.1")])
+    empty = layer_tar([])  # zero blocks only, as an empty layer is
+    assert layer_format(compress(lower, codec)[:512]) == codec and layer_format(empty[:512]) == "tar"
+    fs = read_image_fs(oci_archive(compress(lower, codec), empty, compress(upper, codec), compress(empty, codec)))
+    assert not fs.unreadable  # the config blob is no layer, and an empty one is read as empty
+    assert fs.read("/usr/lib/libx.so.1") == b"x2" and not fs.exists("/usr/lib/liby.so.1")
+
+
+def test_a_layer_that_cannot_be_read_is_named_never_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    tar = layer_tar([("file", "usr/lib/libx.so.1", b"x1")])
+    damaged = compress(tar, "gzip")[:-40]
+    archive = oci_archive(tar, damaged, b"neither a tar nor compressed", compress(tar, "zstd"), absent=1)
+    hide_zstd(monkeypatch)
+    fs = read_image_fs(archive)
+    damaged_name, other_name, zstd_name, absent_name = list(fs.unreadable)
+    assert fs.unreadable[damaged_name].startswith("it is damaged: ")
+    assert (
+        fs.unreadable[other_name]
+        == fs.unreadable[absent_name]
+        == "it is not in the archive as a tar, gzip or zstd stream"
+    )
+    assert fs.unreadable[zstd_name].startswith("it is zstd-compressed, and this Python has no zstd decoder")
+    assert fs.read("/usr/lib/libx.so.1") == b"x1"  # the layers that were read are still merged

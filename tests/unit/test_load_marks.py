@@ -49,6 +49,15 @@ def test_the_summary_marks_an_image_whose_binary_would_not_load() -> None:
     assert f"would not load: pytest-rustimage/gomp:chef-0123 (chef-podman): {shown} (and 1 more)" in lines
 
 
+def test_the_summary_says_cannot_tell_when_a_layer_could_not_be_read() -> None:
+    unknown = (
+        "cannot tell whether /usr/local/bin/gomp loads: the image's layer blobs/sha256/ab could not be read "
+        "(it is zstd-compressed, and this Python has no zstd decoder: ...)"
+    )
+    lines = summary.lines(summary.merge([summary.snapshot([record([unknown])], [], [], [])]))
+    assert f"cannot tell if it loads: pytest-rustimage/gomp:chef-0123 (chef-podman): {unknown}" in lines
+
+
 def test_the_summary_says_nothing_of_a_binary_that_loads() -> None:
     lines = summary.lines(summary.merge([summary.snapshot([record(True)], [], [], [])]))
     assert not any("would not load" in line for line in lines)

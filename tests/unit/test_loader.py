@@ -3,9 +3,12 @@ into real image archives (layer tars and a manifest), read back through :func:`r
 
 from __future__ import annotations
 
+import gzip
+import importlib
 import io
 import json
 import subprocess
+import sys
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,13 +63,34 @@ def layer_tar(entries: Sequence[Entry]) -> bytes:
     return out.getvalue()
 
 
-def image(*layers: Sequence[Entry]) -> ImageFs:
-    """An image archive as Podman writes it (``HEX.tar`` members, manifest last), read back."""
+def compress(data: bytes, codec: str) -> bytes:
+    """``data`` as a layer blob: as it is (""), gzip, or zstd in two frames (as zstd:chunked writes several)."""
+    if codec == "gzip":
+        return gzip.compress(data)
+    if codec == "zstd":
+        try:
+            compressor = importlib.import_module("zstandard").ZstdCompressor().compress
+        except ImportError:
+            compressor = importlib.import_module("compression.zstd").compress  # Python 3.14
+        half = len(data) // 2
+        return bytes(compressor(data[:half])) + bytes(compressor(data[half:]))
+    return data
+
+
+def image(*layers: Sequence[Entry], codecs: Sequence[str] = ()) -> ImageFs:
+    """An image archive of ``layers`` (:func:`image_archive`), read back."""
+    return read_image_fs(image_archive(*layers, codecs=codecs))
+
+
+def image_archive(*layers: Sequence[Entry], codecs: Sequence[str] = ()) -> io.BytesIO:
+    """An image archive as Podman writes it (``HEX.tar`` members, manifest last); ``codecs``: how each
+    layer is compressed (see :func:`compress`; a ``.tar`` name whatever the codec)."""
     out = io.BytesIO()
     names = [f"{index:064x}.tar" for index in range(1, len(layers) + 1)]
+    codecs = [*codecs, *[""] * (len(layers) - len(codecs))]
     with tarfile.open(fileobj=out, mode="w") as tar:
-        for name, entries in zip(names, layers, strict=True):
-            data = layer_tar(entries)
+        for name, entries, codec in zip(names, layers, codecs, strict=True):
+            data = compress(layer_tar(entries), codec)
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -75,7 +99,7 @@ def image(*layers: Sequence[Entry]) -> ImageFs:
         info.size = len(manifest)
         tar.addfile(info, io.BytesIO(manifest))
     out.seek(0)
-    return read_image_fs(out)
+    return out
 
 
 def gcc(tmp: Path, out: str, source: str, *args: str) -> bytes:
@@ -384,3 +408,37 @@ def test_the_executables_origin_is_its_real_folder_when_it_is_reached_through_a_
     )
     loading = resolve(fs, "/usr/local/bin/app", built.app_runpath)
     assert loading.loads and loading.resolved["libgreet.so.1"] == "/opt/app/lib/libgreet.so.1"
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_libraries_in_compressed_layers_are_found(built: Built, codec: str) -> None:
+    app = [("file", "opt/app/bin/app", built.app_runpath), ("file", "opt/app/lib/libgreet.so.1", built.greet)]
+    fs = image(debian_base(), app, codecs=[codec, codec])
+    assert not fs.unreadable
+    loading = resolve(fs, "/opt/app/bin/app", built.app_runpath)
+    assert loading.loads, loading.problems
+    assert loading.resolved["libgreet.so.1"] == "/opt/app/lib/libgreet.so.1"
+
+
+def hide_zstd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This Python as one without a zstd decoder: neither zstandard nor Python 3.14's compression.zstd."""
+    for module in ("zstandard", "compression.zstd"):
+        monkeypatch.setitem(sys.modules, module, None)
+
+
+def test_a_zstd_layer_without_a_decoder_means_cannot_tell(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = [("file", "opt/app/bin/app", built.app_runpath), ("file", "opt/app/lib/libgreet.so.1", built.greet)]
+    archive_name = f"{2:064x}.tar"
+    archive = image_archive(debian_base(), app, codecs=["", "zstd"])
+    hide_zstd(monkeypatch)
+    fs = read_image_fs(archive)
+    assert list(fs.unreadable) == [archive_name] and "pytest-rustimage[zstd]" in fs.unreadable[archive_name]
+    loading = resolve(fs, "/opt/app/bin/app", built.app_runpath)
+    (problem,) = loading.problems  # not a pass, and no "missing" libgreet that the layer might hold
+    assert not loading.loads and loading.cannot_tell and problem.kind == "layer" and not loading.resolved
+    assert problem.text() == (
+        f"cannot tell whether /opt/app/bin/app loads: the image's layer {archive_name} could not be read "
+        f"({fs.unreadable[archive_name]})"
+    )
+    assert "zstd-compressed" in problem.text()
+    assert resolve(fs, "/app", built.static).loads  # a static binary needs nothing from any layer
