@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from pytest_rustimage.build import instructions
 from pytest_rustimage.build.dockerfile import binary_path
 from pytest_rustimage.build.measure import measure, read_files
 from pytest_rustimage.build.packages import builder_image, package_hints
@@ -24,7 +25,7 @@ from pytest_rustimage.build.verdict import CacheReport, Edit
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split
+from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split, unknown
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
 from pytest_rustimage.inspect.imagefs import ImageFs
@@ -105,20 +106,39 @@ class RustImage:
         """The runtime base the image stands on and its layers in it (see :mod:`pytest_rustimage.inspect.base`).
 
         ``scratch`` for the static strategy, the configured runtime image for the others the plugin
-        writes; for a crate's own Dockerfile the plugin does not know the base: ``(unknown)``, no layers.
+        writes; for a crate's own Dockerfile, the image its built stage finally stands on, read from its
+        ``FROM`` lines with the build args substituted (:func:`instructions.final_base`). A base the
+        engine does not hold, or whose name cannot be told, is ``known`` false: no own bytes then.
         """
         runtime = self.spec.traits.runtime
         if runtime == SCRATCH:
             return split(SCRATCH, "", self.layers, ())
-        name = self.spec.runtime_image if runtime == RUNTIME_IMAGE else "(unknown)"
-        known = runtime == RUNTIME_IMAGE and self.engine.image_id(name) is not None
-        raw = self.engine.inspect_raw(name) if known else {}  # a base gone from the engine: no layer is its
-        return split(name, normalise_id(str(raw["Id"])) if raw else "", self.layers, base_diff_ids(raw))
+        name = self.spec.runtime_image if runtime == RUNTIME_IMAGE else self._own_dockerfile_base()
+        if name is None:
+            return unknown("(cannot be told from the Dockerfile)")
+        if name == SCRATCH:
+            return split(SCRATCH, "", self.layers, ())
+        if self.engine.image_id(name) is None:
+            return unknown(name)
+        raw = self.engine.inspect_raw(name)
+        return split(name, normalise_id(str(raw["Id"])), self.layers, base_diff_ids(raw))
+
+    def _own_dockerfile_base(self) -> str | None:
+        spec = self.spec
+        if spec.dockerfile is None:
+            return None
+        try:
+            text = spec.dockerfile.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        args = {"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image, **spec.build_args}
+        return instructions.final_base(text, args, spec.traits.target)
 
     @property
-    def own_size(self) -> int:
-        """The project's own bytes: the layers above the runtime base (the whole image on scratch)."""
-        return self.size - self.base.size
+    def own_size(self) -> int | None:
+        """The project's own bytes: the layers above the runtime base (the whole image on scratch);
+        None when the base is not ``known``."""
+        return self.size - self.base.size if self.base.known else None
 
     @property
     def layers(self) -> tuple[Layer, ...]:

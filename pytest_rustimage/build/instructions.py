@@ -43,8 +43,8 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse(dockerfile: str) -> list[Stage]:
-    """The stages of ``dockerfile``, each with its instructions after ``FROM`` (which comes first)."""
+def _logical_lines(dockerfile: str) -> list[str]:
+    """The instructions of ``dockerfile``, one a line: continuations joined, comments dropped."""
     logical: list[str] = []
     current = ""
     for raw in dockerfile.splitlines():
@@ -60,6 +60,12 @@ def parse(dockerfile: str) -> list[Stage]:
         current = ""
     if current:
         logical.append(current)
+    return logical
+
+
+def parse(dockerfile: str) -> list[Stage]:
+    """The stages of ``dockerfile``, each with its instructions after ``FROM`` (which comes first)."""
+    logical = _logical_lines(dockerfile)
     stages: list[Stage] = []
     name, base = "", ""
     body: list[Instruction] = []
@@ -142,3 +148,72 @@ def invalidating_copy(stages: list[Stage], step: str, edited: str | None) -> Ins
         if any(covers(s, edited) if edited else s.strip().removeprefix("./") in ("", ".") for s in sources):
             hit = instruction
     return hit
+
+
+def global_args(dockerfile: str) -> dict[str, str | None]:
+    """The ``ARG``s before the first ``FROM`` (the only ones a ``FROM`` line may use), with their defaults."""
+    found: dict[str, str | None] = {}
+    for line in _logical_lines(dockerfile):
+        match = _WORD.match(line)
+        if not match:
+            continue
+        keyword, rest = match.group(1).upper(), match.group(2).strip()
+        if keyword == "FROM":
+            break
+        if keyword == "ARG":
+            for word in rest.split():
+                name, equals, default = word.partition("=")
+                found[name] = default.strip("\"'") if equals else None
+    return found
+
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::([-+])([^}]*))?\}|(\w+))")
+
+
+def substitute(text: str, values: dict[str, str | None]) -> str | None:
+    """``text`` with ``$NAME``, ``${NAME}``, ``${NAME:-word}`` and ``${NAME:+word}`` replaced as a
+    Dockerfile's ``FROM`` does; None when a variable has no value (the name cannot be told)."""
+    unknown = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name = match.group(1) or match.group(4)
+        known = values.get(name)
+        if match.group(2) == "-":
+            return known if known else match.group(3)
+        if match.group(2) == "+":
+            return match.group(3) if known else ""
+        if known is None:
+            unknown = True
+            return ""
+        return known
+
+    replaced = _VARIABLE.sub(value, text)
+    return None if unknown else replaced
+
+
+def final_base(dockerfile: str, build_args: dict[str, str], target: str | None = None) -> str | None:
+    """The image the built stage finally stands on: the ``FROM`` of ``target`` (or of the last stage),
+    followed through earlier stages it is built from, with build args and global ``ARG`` defaults
+    substituted; ``scratch`` for a stage from nothing; None when it cannot be told (no stage, an
+    ``ARG`` without a value, a stage chain that loops)."""
+    stages = parse(dockerfile)
+    if not stages:
+        return None
+    values = {**global_args(dockerfile)}
+    values.update({name: value for name, value in build_args.items() if name in values})
+    by_name = {stage.name.lower(): stage for stage in stages}
+    stage = by_name.get(target.lower()) if target else stages[-1]
+    seen: set[str] = set()
+    while stage is not None:
+        if stage.name in seen:
+            return None
+        seen.add(stage.name)
+        base = substitute(stage.base, values)
+        if base is None:
+            return None
+        earlier = by_name.get(base.lower())
+        if earlier is None or stages.index(earlier) >= stages.index(stage):
+            return base
+        stage = earlier
+    return None

@@ -3,8 +3,11 @@
 An image's **own bytes** are the bytes of its layers above the runtime base: the binary and whatever
 the Dockerfile adds. The base's layers are the image's first layers whose diff ids are the base
 image's own (``RootFS.Layers`` of its ``inspect``), in order: the longest common prefix. An image on
-``scratch`` has no base layer, so its own bytes are the whole image. Pure: the engine reads happen
-in :mod:`pytest_rustimage.build.image`.
+``scratch`` has no base layer, so its own bytes are the whole image. A base the engine does not hold
+(removed since the build, or never listed: BuildKit keeps the bases it pulls to itself) cannot be told
+apart from the project's layers: its facts say so (``known`` false), and the own bytes are then not
+measured rather than taken to be the whole image, which would read as growth. Pure: the engine reads
+happen in :mod:`pytest_rustimage.build.image`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ class BaseFacts:
     id: str  # "" for scratch, or when the engine does not hold the base
     layers: int
     size: int
+    known: bool = True  # False: the engine does not hold the base (or its name cannot be told): no own bytes
+
+
+def unknown(name: str) -> BaseFacts:
+    """The facts of a base whose layers cannot be told in the image (see the module's docstring)."""
+    return BaseFacts(name, "", 0, 0, known=False)
 
 
 def base_diff_ids(inspect: Mapping[str, Any]) -> tuple[str, ...]:

@@ -89,6 +89,7 @@ class SizeVerdict:
     baseline_base_id: str | None = None
     baseline_base_size: int | None = None
     base_allowed: int | None = None  # set only under rust_image_gate_base
+    base_known: bool = True  # False: the engine did not hold the base, so the own bytes were not measured
 
     def measured(self) -> Entry:
         """The entry the baseline records for this image under --rust-image-update-baseline."""
@@ -111,6 +112,8 @@ class SizeVerdict:
 
     @property
     def base_changed(self) -> bool:
+        if not self.base_known:
+            return False  # cannot be told; the message says why, and the whole image is gated
         return self.baseline_base is not None and (self.baseline_base, self.baseline_base_id) != (
             self.base,
             self.base_id,
@@ -155,7 +158,7 @@ class SizeVerdict:
                 f"{self.key}: no baseline entry yet ({format_size(self.size)}); --rust-image-update-baseline records it"
             )
         now, before = self.gated or (self.size, self.baseline)
-        whole = self.baseline_own is None or (self.base_size == 0 and not self.baseline_base_size)
+        whole = self.own is None or self.baseline_own is None or (self.base_size == 0 and not self.baseline_base_size)
         what = "" if whole else "own bytes (above the base) "
         text = (
             f"{self.key}: {what}{format_size(now)} ({now} bytes) against a baseline of "
@@ -165,6 +168,11 @@ class SizeVerdict:
             text += f"; the whole image {format_size(self.size)}: {_change(self.size, self.baseline)}"
         if self.base_changed:
             text += f"; {self.base_text()}" + ("" if self.base_allowed is not None else " (not gated)")
+        if not self.base_known:
+            text += (
+                f"; the base {self.base} is not in the engine, so its layers cannot be told from the project's: "
+                "the whole image is gated"
+            )
         if self.failed:
             assert self.allowed is not None
             over_base = self.base_allowed is not None and self.base_change > self.base_allowed
@@ -179,9 +187,9 @@ class SizeVerdict:
         return text
 
 
-def entry_of(size: int, own: int, base: str, base_id: str) -> Entry:
-    """What the baseline records of an image measured now."""
-    return Entry(size, own, base, base_id, size - own)
+def entry_of(size: int, own: int | None, base: str, base_id: str) -> Entry:
+    """What the baseline records of an image measured now (its size alone when the own bytes are unknown)."""
+    return Entry(size, own, base, base_id, None if own is None else size - own)
 
 
 def judge(
@@ -207,6 +215,7 @@ def judge(
         baseline_base_id=None if before is None else before.base_id,
         baseline_base_size=None if before is None else before.base_size,
         base_allowed=base_allowed,
+        base_known=measured.own is not None,
     )
 
 

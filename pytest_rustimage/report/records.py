@@ -41,7 +41,8 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
         record["size"] = info.size
         record["wasted"] = info.wasted
         record["layers"] = [dataclasses.asdict(layer) for layer in info.layers]
-        record["own_bytes"] = image.own_size  # the layers above the runtime base
+        if image.own_size is not None:  # the layers above the runtime base; unknown when the base is
+            record["own_bytes"] = image.own_size
         record["base"] = dataclasses.asdict(image.base)
         record["config"] = {
             k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(info.config).items()

@@ -203,3 +203,17 @@ def test_bad_new_entries_are_refused(tmp_path: Path, entry: str, problem: str) -
     path.write_text(f'{{"format": 2, "images": {{"a": {entry}}}}}')
     with pytest.raises(ConfigError, match=re.escape(problem)):
         load(path)
+
+
+def test_a_base_the_engine_does_not_hold_is_said_so_and_the_whole_image_gated_never_growth() -> None:
+    """Without the base's layers the own bytes cannot be told: taking the whole image as own bytes would
+    read as a growth of 115 MiB. The whole image is gated against the whole image instead."""
+    before = {"s/chef/docker": chef(120 * MIB, 4 * MIB)}
+    same = judge("s/chef/docker", entry_of(120 * MIB, None, BASE, ""), before, Tolerance())
+    assert not same.failed and same.status == "same" and not same.base_changed and not same.base_known
+    assert "the base pytest-rustimage/runtime:bookworm-slim is not in the engine" in same.message()
+    assert "own bytes (above the base)" not in same.message()
+    grown = judge("s/chef/docker", entry_of(130 * MIB, None, BASE, ""), before, Tolerance())
+    assert grown.failed and grown.change == 10 * MIB and "the whole image is gated" in grown.message()
+    # and under --rust-image-update-baseline it records the size alone, never a guessed own
+    assert json.loads(dump({"k": grown.measured()}))["images"]["k"] == {"size": 130 * MIB}

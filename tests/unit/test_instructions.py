@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_rustimage.build import instructions
 from pytest_rustimage.build.dockerfile import Recipe, render
 from pytest_rustimage.build.instructions import before, copy_sources, covers, invalidating_copy, parse
 
@@ -87,3 +88,39 @@ def test_without_an_edited_path_only_whole_context_copies_count() -> None:
     assert invalidating_copy(stages, "RUN cargo build", "src/main.rs") is not None
     copy = invalidating_copy(stages, "RUN cargo build --release", None)
     assert copy is not None and copy.stage == "b"
+
+
+OWN_DOCKERFILE = """\
+ARG RUST_VERSION=1.95
+ARG RUNTIME=debian:bookworm-slim
+FROM rust:${RUST_VERSION} AS build
+RUN cargo build --release
+FROM build AS test
+RUN cargo test
+FROM ${RUNTIME} AS runtime
+COPY --from=build /app/target/release/app /usr/local/bin/app
+FROM runtime AS final
+LABEL x=y
+"""
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "args", "target", "base"),
+    [
+        (OWN_DOCKERFILE, {}, None, "debian:bookworm-slim"),  # the last stage, through `FROM runtime`
+        (OWN_DOCKERFILE, {"RUNTIME": "gcr.io/distroless/cc-debian12"}, None, "gcr.io/distroless/cc-debian12"),
+        (OWN_DOCKERFILE, {}, "test", "rust:1.95"),  # a target stage, through `FROM build`
+        (OWN_DOCKERFILE, {"RUST_VERSION": "1.80"}, "build", "rust:1.80"),
+        (OWN_DOCKERFILE, {"NOT_DECLARED": "x"}, None, "debian:bookworm-slim"),
+        ("FROM rust AS b\nRUN x\nFROM scratch\nCOPY --from=b /a /a\n", {}, None, "scratch"),
+        ("ARG BASE\nFROM ${BASE:-alpine:3}\n", {}, None, "alpine:3"),
+        ("ARG BASE\nFROM $BASE\n", {"BASE": "busybox"}, None, "busybox"),
+        ("ARG BASE\nFROM $BASE\n", {}, None, None),  # no value: cannot be told, never guessed
+        ("FROM debian\nARG LATE=x\nFROM ${LATE}\n", {"LATE": "y"}, None, None),  # only ARGs before the first FROM
+        ("RUN echo no FROM\n", {}, None, None),
+    ],
+)
+def test_the_final_base_of_a_dockerfile(
+    dockerfile: str, args: dict[str, str], target: str | None, base: str | None
+) -> None:
+    assert instructions.final_base(dockerfile, args, target) == base
