@@ -249,6 +249,13 @@ def digest_inputs(root: Path, extra: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
+def input_digest(root: Path, dockerfile: Path, extra: Mapping[str, str]) -> str:
+    """:func:`digest_inputs` of ``root`` with the text of ``dockerfile`` among the other inputs, always:
+    the engine reads the Dockerfile apart from the context, so a ``.dockerignore`` that lists it (or a
+    place outside the context) leaves it out of the files, never out of the build."""
+    return digest_inputs(root, {**extra, "dockerfile": dockerfile.read_text()})
+
+
 def stable_folder(spec: ImageSpec) -> Path:
     """The folder that keeps ``spec``'s build context between runs (in the user's cache folder), so that
     each build updates it in place and BuildKit sends only what changed."""
@@ -332,10 +339,8 @@ def own_context(
     folder = spec.crate.manifest_path.parent
     dockerfile = spec.dockerfile
     if source is not None:  # a copy of the workspace root (the cache probe's edited copy)
-        root = spec.crate.root.resolve()
-        folder = source / folder.resolve().relative_to(root)
-        if not dockerfile.resolve().is_relative_to(source.resolve()):  # not pointed at the copy's already
-            dockerfile = source / dockerfile.resolve().relative_to(root)
+        folder = source / folder.resolve().relative_to(spec.crate.root.resolve())
+        dockerfile = dockerfile_of_copy(spec, source)
     if not spec.vendor:
         return folder, dockerfile, folder
     context = target or _fresh(spec, workdir)
@@ -352,3 +357,42 @@ def own_context(
     cargo.mkdir(exist_ok=True)
     _write_if_changed(current, merged)
     return context, dockerfile, folder
+
+
+OUTSIDE_DOCKERFILE = "dockerfile"  # beside a copy of the workspace: the folder of a Dockerfile from outside it
+OWN_IGNORE_SUFFIXES = (".dockerignore", ".containerignore")  # Dockerfile.dockerignore: read before the context's
+
+
+def dockerfile_of_copy(spec: ImageSpec, source: Path) -> Path:
+    """The Dockerfile of a copy of the workspace (``source``, the cache probe's): at its own place in the
+    copy when it lies in the workspace, else in a folder beside the copy (never in a build context).
+    A spec whose Dockerfile is in the copy already keeps it."""
+    assert spec.dockerfile is not None
+    own = spec.dockerfile.parent.resolve() / spec.dockerfile.name  # the file's own name, even a link's
+    if own.is_relative_to(source.resolve()):
+        return spec.dockerfile
+    root = spec.crate.root.resolve()
+    if own.is_relative_to(root):
+        return source / own.relative_to(root)
+    return source.parent / OUTSIDE_DOCKERFILE / own.name
+
+
+def bring_dockerfile(spec: ImageSpec, source: Path) -> Path:
+    """Give the copy ``source`` of the workspace the image's own Dockerfile where
+    :func:`dockerfile_of_copy` says, when the copy has none there: a ``.dockerignore`` that lists it
+    left it out of the copy (the engine reads the Dockerfile apart from the context, so the image was
+    built with it all the same), or it lies outside the workspace. Its own ignore files
+    (``Dockerfile.dockerignore``, which the builder prefers to the context's) come along the same way.
+    Returns its path in the copy."""
+    assert spec.dockerfile is not None
+    place = dockerfile_of_copy(spec, source)
+    for suffix in ("", *OWN_IGNORE_SUFFIXES):
+        original = spec.dockerfile.with_name(spec.dockerfile.name + suffix)
+        there = place.with_name(place.name + suffix)
+        if (not suffix or original.is_file()) and not os.path.lexists(there):
+            there.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copyfile(original, there)
+            except OSError as exc:
+                raise CrateError(f"cannot read the Dockerfile: {exc.strerror or exc}", original) from exc
+    return place

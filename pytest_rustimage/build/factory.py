@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.build import oci
-from pytest_rustimage.build.context import digest_inputs, prepare, stable_folder
+from pytest_rustimage.build.context import input_digest, prepare, stable_folder
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
@@ -131,13 +131,13 @@ class ImageFactory:
         context, dockerfile, source_root = prepared
         base_ids = {ref: engine.image_id(ref) or ref for ref in (spec.builder_image, spec.runtime_image)}
         oci_labels = self._oci_labels(spec)
-        digest = digest_inputs(
+        digest = input_digest(
             source_root,
+            dockerfile,
             {
                 "plugin": __version__,
                 "engine": engine.name,
                 "builder": engine.builder,
-                "dockerfile": dockerfile.read_text(),
                 "vendored": str(spec.vendor),  # a crate's own Dockerfile gets vendor/ and .cargo/ when vendored
                 **{f"base:{ref}": ident for ref, ident in base_ids.items()},
                 **{f"arg:{k}": v for k, v in spec.build_args.items()},

@@ -206,18 +206,19 @@ class RustImage:
     def testcontainer(self, *args: str) -> DockerContainer:
         """A testcontainers ``DockerContainer`` of this image: the checked binary as its entrypoint with
         ``args``, the plugin's labels (so the session's cleanup and ``prune`` know it), talking to this
-        image's engine (Podman: the session's API service). Chain testcontainers' own API on it
-        (``with_exposed_ports``, ``with_env``, wait strategies) and use it as a context manager.
+        image's engine (Podman: the session's API service), and reaching its ports where the engine
+        publishes them (:mod:`pytest_rustimage.build.testcontainer`). Chain testcontainers' own API on
+        it (``with_exposed_ports``, ``with_env``, wait strategies) and use it as a context manager.
         Needs the extra: ``pip install 'pytest-rustimage[testcontainers]'``."""
         try:
-            from testcontainers.core.container import DockerContainer
+            from pytest_rustimage.build.testcontainer import engine_container
         except ImportError as exc:
+            if not (exc.name or "").startswith("testcontainers"):
+                raise
             raise RustImageError(
                 "rust_image.testcontainer() needs testcontainers: pip install 'pytest-rustimage[testcontainers]'"
             ) from exc
-        container = DockerContainer(
-            self.id, docker_client_kw={"environment": {"DOCKER_HOST": self.engine.api_endpoint()}}
-        )
+        container = engine_container(self.id, api=self.engine.api_endpoint(), host=self.engine.service_host)
         container.with_kwargs(entrypoint=[self.binary_path], labels=dict(self._labels))
         if args:
             container.with_command(list(args))

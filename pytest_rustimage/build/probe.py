@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_rustimage.build.context import copy_tree, prepare
+from pytest_rustimage.build.context import bring_dockerfile, copy_tree, prepare
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.spec import ImageSpec, secret_values
@@ -109,6 +109,8 @@ class CacheProbe:
         # what the image's own build read: the engine's view of the crate's folder for a crate's own
         # Dockerfile built from that folder (target/, .git go in unless its .dockerignore says not)
         copy_tree(spec.crate.root, source, as_engine=not (spec.traits.generated or spec.vendor))
+        if not spec.traits.generated:  # the engine reads it apart from the context, wherever it is
+            bring_dockerfile(spec, source)
         tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
         made: list[str] = []
         try:
@@ -185,8 +187,8 @@ class CacheProbe:
             return None
         if spec.traits.generated:
             return f"app/{relative}"
-        assert spec.dockerfile is not None
-        folder = spec.dockerfile.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+        # the context is the folder of the crate's Cargo.toml, wherever its Dockerfile lies
+        folder = spec.crate.manifest_path.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
         prefix = "" if folder == "." else f"{folder}/"
         return relative.removeprefix(prefix) if relative.startswith(prefix) else None
 

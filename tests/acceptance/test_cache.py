@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.acceptance.project import Project
+from tests.acceptance.project import Project, remove_reported_images
 
 CACHE_ONLY = "--rust-image-checks=build,cache"
 
@@ -150,3 +150,78 @@ def test_dummy_main_caches_a_single_package_but_ships_the_placeholder(project: P
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*runs[[]dummy-main-docker[]]*", "*stdout does not contain 'hello 0.1.0'*"])
     result.stdout.fnmatch_lines(["hello*dummy-main*docker*reused, 0, *->*"])
+
+
+# --- a crate's own Dockerfile that the context leaves out ---------------------------------------
+
+OWN_DOCKERFILE = ("--rust-image-strategy=dockerfile", "--rust-image-engine=all", CACHE_ONLY, "--rust-image-rebuild")
+
+
+def _probe_with_own_dockerfile(project: Project, place: str) -> pytest.RunResult:
+    """``recipes`` (one third-party crate, vendored by the project's ini) with its chef recipe at
+    ``place`` (relative to the crate's folder) and a ``.dockerignore`` that lists ``Dockerfile*``; the
+    build and cache checks on both engines, the images reported removed after."""
+    crate = project.copy("recipes")
+    recipe = crate / place
+    recipe.parent.mkdir(parents=True, exist_ok=True)
+    # a stamp no earlier run's Dockerfile had: this run builds it
+    recipe.write_text((crate / "Dockerfile.chef").read_text() + f"# {uuid.uuid4().hex}\n")
+    (crate / ".dockerignore").write_text("target\nDockerfile*\n")
+    project.set_metadata(crate, dockerfile=f'"{place}"')
+    report = project.path / "report.json"
+    try:
+        return project.run("recipes", *OWN_DOCKERFILE, "-v", f"--rust-image-report={report}")
+    finally:
+        remove_reported_images(report)
+
+
+@pytest.mark.parametrize("place", ["Dockerfile", "../docker/recipes.Dockerfile"], ids=["ignored", "outside"])
+def test_the_probe_builds_with_the_images_own_dockerfile_wherever_it_lies(project: Project, place: str) -> None:
+    """The engine reads the Dockerfile apart from the context: one that ``.dockerignore`` lists, or one
+    outside the crate's folder, built the image, and the probe's rebuild must use the same file."""
+    result = _probe_with_own_dockerfile(project, place)
+    for engine in ("docker", "podman"):
+        for check in ("build", "cache"):
+            result.stdout.fnmatch_lines([f"*recipes/Cargo.toml::{check}[[]dockerfile-{engine}[]] PASSED*"])
+        result.stdout.fnmatch_lines(
+            [
+                f"*cache probe for recipes (dockerfile-{engine}): appended a comment to src/main.rs: "
+                "dependency layer reused; recompiled 0 third-party and 1 own crate(s)*"
+            ]
+        )
+    result.assert_outcomes(passed=4)
+
+
+MANIFESTS_FIRST = """ARG BUILDER_IMAGE=rust:1-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+FROM ${BUILDER_IMAGE} AS builder
+WORKDIR /app
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src && echo 'fn main() {}' > src/main.rs && cargo build --release --locked && rm -rf src
+COPY src src
+RUN touch src/main.rs && cargo build --release --locked
+FROM ${RUNTIME_IMAGE}
+COPY --from=builder /app/target/release/hello /usr/local/bin/hello
+ENTRYPOINT ["/usr/local/bin/hello"]
+"""
+
+
+def test_the_probe_of_an_unvendored_context_builds_with_the_dockerfile_it_leaves_out(project: Project) -> None:
+    """Without vendoring the probe's context is its copy of the crate's folder as the engine sends it (its
+    ``.dockerignore`` applied by the engine): the Dockerfile is passed apart, as for the image."""
+    crate = project.copy("hello")
+    (crate / "Dockerfile").write_text(MANIFESTS_FIRST + f"# {uuid.uuid4().hex}\n")
+    (crate / ".dockerignore").write_text("target\nDockerfile*\n")
+    report = project.path / "report.json"
+    try:
+        result = project.run("hello", *OWN_DOCKERFILE, "-o", "rust_image_vendor=false", f"--rust-image-report={report}")
+    finally:
+        remove_reported_images(report)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines(
+            [
+                f"*cache probe for hello (dockerfile-{engine}): appended a comment to src/main.rs: "
+                "dependency layer reused; recompiled 0 third-party and 1 own crate(s)*"
+            ]
+        )
+    result.assert_outcomes(passed=4)

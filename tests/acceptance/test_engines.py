@@ -84,19 +84,6 @@ def test_waits_for_a_log_line_and_the_port(rust_image):
         assert urllib.request.urlopen(service.url("/"), timeout=5).read() == b"hello from server"
 
 
-@pytest.mark.rust_image(crate="server", strategy="static", engine="all")
-def test_through_testcontainers(rust_image):
-    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
-
-    container = rust_image.testcontainer("--listen", "0.0.0.0:7070").with_exposed_ports(7070)
-    with container.waiting_for(LogMessageWaitStrategy("listening on 0.0.0.0:7070")) as running:
-        host, port = running.get_container_host_ip(), running.get_exposed_port(7070)
-        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=5) as response:
-            assert (response.status, response.read()) == (200, b"ok")
-        labels = running.get_wrapped_container().labels  # the plugin's: its session cleanup knows the container
-        assert "io.github.pytest-rustimage" in labels and "io.github.pytest-rustimage.session" in labels
-
-
 @pytest.mark.rust_image(crate="hello", strategy="static", engine="all")
 def test_a_service_that_exits_fails_the_wait(rust_image):
     with pytest.raises(Exception, match="exited with code 0 before it was ready"):
@@ -110,21 +97,73 @@ def test_left_running_by_a_failing_test(rust_image):
 """
 
 
-def test_service_containers_on_both_engines(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")  # no registry here for the reaper's image
-    # these tests run in a container (/.dockerenv) beside the engines, where testcontainers would guess
-    # Docker-in-Docker and look for a gateway: the engines publish on this machine's own loopback
-    monkeypatch.setenv("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+def test_service_containers_on_both_engines(project: Project) -> None:
     project.copy("server")
     project.copy("hello")
     project.pytester.makepyfile(test_service=SERVICE_TEST)
     result = project.run("test_service.py", "-v")
-    result.assert_outcomes(passed=8, failed=2)
+    result.assert_outcomes(passed=6, failed=2)
     for engine in ("docker", "podman"):
         result.stdout.fnmatch_lines([f"*test_health[[]static-{engine}[]] PASSED*"])
-        result.stdout.fnmatch_lines([f"*test_through_testcontainers[[]static-{engine}[]] PASSED*"])
         result.stdout.fnmatch_lines([f"*test_left_running_by_a_failing_test[[]static-{engine}[]] FAILED*"])
     # nothing_left_behind (autouse) asserts the still-running services were removed at session end
+
+
+TESTCONTAINERS_TEST = """
+import dataclasses
+import os
+import urllib.request
+
+import pytest
+from testcontainers.core.config import testcontainers_config
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.docker_client import DockerClient
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+
+def settings():
+    \"\"\"testcontainers' global settings and the methods every other container uses to find its host.\"\"\"
+    testcontainers_config.ryuk_disabled, testcontainers_config.ryuk_privileged  # read lazily, then kept: read now
+    config = {f.name: repr(getattr(testcontainers_config, f.name)) for f in dataclasses.fields(testcontainers_config)}
+    methods = (DockerClient.get_connection_mode, DockerClient.host, DockerContainer.get_container_host_ip)
+    env = {k: v for k, v in os.environ.items() if k.startswith(("TESTCONTAINERS_", "TC_", "DOCKER_"))}
+    return config, methods, env
+
+
+BEFORE = settings()
+
+
+@pytest.mark.rust_image(crate="server", strategy="static", engine="all")
+def test_through_testcontainers(rust_image):
+    assert "TESTCONTAINERS_CONNECTION_MODE" not in os.environ  # no workaround
+    container = rust_image.testcontainer("--listen", "0.0.0.0:7070").with_exposed_ports(7070)
+    with container.waiting_for(LogMessageWaitStrategy("listening on 0.0.0.0:7070")) as running:
+        host, port = running.get_container_host_ip(), running.get_exposed_port(7070)
+        with urllib.request.urlopen(f"http://{host}:{port}/health", timeout=5) as response:
+            assert (response.status, response.read()) == (200, b"ok")
+        labels = running.get_wrapped_container().labels  # the plugin's: its session cleanup knows the container
+        assert "io.github.pytest-rustimage" in labels and "io.github.pytest-rustimage.session" in labels
+    # the user's other containers still find their host as testcontainers decides
+    assert settings() == BEFORE
+"""
+
+
+def test_testcontainers_reach_their_ports_on_both_engines_without_settings(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This machine has /.dockerenv, where testcontainers guesses Docker-in-Docker and, on Podman's API,
+    fails looking for a gateway (``KeyError: 'HostConfig'``): the plugin's containers know their
+    engine's host themselves, without TESTCONTAINERS_CONNECTION_MODE and without changing
+    testcontainers' settings for other containers."""
+    monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")  # no registry here for the reaper's image
+    for name in ("TESTCONTAINERS_CONNECTION_MODE", "TESTCONTAINERS_HOST_OVERRIDE", "TC_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    project.copy("server")
+    project.pytester.makepyfile(test_tc=TESTCONTAINERS_TEST)
+    result = project.run("test_tc.py", "-v")
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines([f"*test_through_testcontainers[[]static-{engine}[]] PASSED*"])
+    result.assert_outcomes(passed=2)
 
 
 def test_a_failing_build_leaves_nothing_on_either_engine(project: Project) -> None:

@@ -19,9 +19,11 @@ import pytest
 
 from pytest_rustimage.build.cargo_config import dump_toml, vendored_cargo_config
 from pytest_rustimage.build.context import (
+    bring_dockerfile,
     context_files,
     copy_tree,
     digest_inputs,
+    input_digest,
     is_excluded,
     prepare,
     read_dockerignore,
@@ -753,6 +755,74 @@ def test_a_copy_of_the_workspace_stands_for_the_crate_folder(tmp_path: Path) -> 
     # a spec whose Dockerfile points into the copy already gets that one
     moved = dataclasses.replace(spec, dockerfile=edited / "Dockerfile.chef")
     assert prepare(moved, tmp_path / "work", edited) == (edited, edited / "Dockerfile.chef", edited)
+
+
+@pytest.mark.parametrize("vendored", [False, True])
+def test_the_probes_copy_gets_the_dockerfile_its_dockerignore_leaves_out(tmp_path: Path, vendored: bool) -> None:
+    """The engine reads the Dockerfile apart from the context, so a ``.dockerignore`` listing it did not
+    keep it from the image's build, and must not keep it from the probe's: the copy gets the original."""
+    files = {**OWN, "Dockerfile.chef": "FROM scratch\nCOPY . .\n", "Dockerfile.chef.dockerignore": "notes/\n"}
+    spec = own_spec(tmp_path, files, vendored=vendored)
+    edited = tmp_path / "probe" / "crate"
+    copy_tree(tmp_path / "crate", edited, as_engine=not vendored)
+    assert not (edited / "Dockerfile.chef").exists()  # left out by `Dockerfile.*`
+    assert bring_dockerfile(spec, edited) == edited / "Dockerfile.chef"
+    assert (edited / "Dockerfile.chef").read_text() == files["Dockerfile.chef"]
+    assert (edited / "Dockerfile.chef.dockerignore").read_text() == "notes/\n"  # the builder prefers it: it comes too
+    (tmp_path / "work").mkdir()
+    context, dockerfile, _ = prepare(spec, tmp_path / "work", edited)
+    assert dockerfile == edited / "Dockerfile.chef" and dockerfile.is_file()
+    assert not (context / "Dockerfile.chef").exists() or not vendored  # a vendored context still leaves it out
+    # an edit of the copy's Dockerfile (a custom edit may make one) is kept: brought only when missing
+    dockerfile.write_text("FROM scratch\n# edited\n")
+    bring_dockerfile(spec, edited)
+    assert dockerfile.read_text() == "FROM scratch\n# edited\n"
+
+
+@pytest.mark.parametrize("vendored", [False, True])
+def test_the_probes_copy_gets_a_dockerfile_from_outside_the_workspace_beside_it(tmp_path: Path, vendored: bool) -> None:
+    spec = own_spec(tmp_path, CRATE | {"Dockerfile.chef": "x\n"}, vendored=vendored)
+    outside = write(tmp_path / "docker", {"Dockerfile": "FROM scratch\n"}) / "Dockerfile"
+    spec = dataclasses.replace(spec, dockerfile=tmp_path / "crate" / ".." / "docker" / "Dockerfile")
+    edited = tmp_path / "probe" / "crate"
+    copy_tree(tmp_path / "crate", edited, as_engine=not vendored)
+    placed = bring_dockerfile(spec, edited)
+    assert placed.read_text() == outside.read_text() and placed.parent.parent == edited.parent
+    (tmp_path / "work").mkdir()
+    context, dockerfile, _ = prepare(spec, tmp_path / "work", edited)
+    assert dockerfile == placed and not dockerfile.is_relative_to(context)  # passed apart from the context
+    assert context == edited or context.parent == tmp_path / "work"
+
+
+@pytest.mark.parametrize("where", ["ignored", "outside"])
+def test_the_input_digest_keys_on_the_dockerfile_the_context_leaves_out(tmp_path: Path, where: str) -> None:
+    """The tag (and with it the stored cache verdict, kept under the tag) changes with the Dockerfile's
+    text, though the context's files do not hold it; the probe's unedited copy digests like the crate,
+    its edited one does not."""
+    spec = own_spec(tmp_path, OWN, vendored=False)
+    if where == "outside":
+        write(tmp_path / "docker", {"Dockerfile": "FROM scratch\n"})
+        spec = dataclasses.replace(spec, dockerfile=tmp_path / "docker" / "Dockerfile")
+    assert spec.dockerfile is not None
+    (tmp_path / "work").mkdir()
+    _, dockerfile, inputs = prepare(spec, tmp_path / "work")
+    before = input_digest(inputs, dockerfile, EXTRA)
+    edited = tmp_path / "probe" / "crate"
+    copy_tree(tmp_path / "crate", edited, as_engine=True)
+    bring_dockerfile(spec, edited)
+    _, copied, copy_inputs = prepare(spec, tmp_path / "work", edited)
+    assert input_digest(copy_inputs, copied, EXTRA) == before
+    (edited / "src" / "main.rs").write_text("fn main() { /* edited */ }\n")
+    assert input_digest(copy_inputs, copied, EXTRA) != before
+    spec.dockerfile.write_text(spec.dockerfile.read_text() + "# changed\n")
+    assert input_digest(inputs, dockerfile, EXTRA) != before
+
+
+def test_a_dockerfile_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    spec = own_spec(tmp_path, OWN, vendored=False)
+    spec = dataclasses.replace(spec, dockerfile=tmp_path / "gone" / "Dockerfile")
+    with pytest.raises(CrateError, match=rf"^{re.escape(str(tmp_path / 'gone' / 'Dockerfile'))}: cannot read"):
+        bring_dockerfile(spec, tmp_path / "probe" / "crate")
 
 
 def test_a_generated_strategy_vendors_with_the_lock_brought_up_to_date(tmp_path: Path) -> None:
