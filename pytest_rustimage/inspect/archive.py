@@ -9,7 +9,9 @@ the sizes of the regular files it holds plus the lengths of its symlinks'
 targets. That is exactly the number Docker reports, so Docker users see the
 size they know, and Podman gets the same definition.
 
-The archive is read as a stream, once, without being stored.
+A layer may be a plain, gzip or zstd tar (told by its first bytes, :func:`open_layer`): its size is
+that of its uncompressed content all the same. The archive is read as a stream, once, without being
+stored.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import gzip
 import importlib
 import io
 import json
+import posixpath
 import re
 import tarfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Literal, cast
@@ -116,17 +120,16 @@ def wasted(layers: Sequence[LayerContent]) -> list[int]:
     return result
 
 
-def _is_tar(data: bytes) -> bool:
-    return len(data) >= 512 and data[257:262] == b"ustar"
-
-
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-LAYER_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError)  # what a damaged layer stream raises
+# what a damaged layer stream raises (zlib.error: a gzip layer's deflate data, read past its tar headers)
+LAYER_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, zlib.error)
+NOT_A_LAYER = "it is not in the archive as a tar, gzip or zstd stream"
 
 
 class LayerUnreadable(ValueError):
-    """A layer this Python cannot read: a zstd-compressed one without a zstd decoder."""
+    """A layer that cannot be read: zstd-compressed and this Python has no zstd decoder (from
+    :func:`open_layer`), or, from :func:`read_archive`, damaged or absent; the message says why."""
 
 
 def layer_format(head: bytes) -> Literal["tar", "gzip", "zstd"] | None:
@@ -236,17 +239,25 @@ def read_archive(
     layer, the image's config makes it the last, a parent of known place the next one; any other is
     read. Places are checked against the manifest at the end (:class:`StaleGuess` when one was
     wrong). Every layer read here is put in ``learned`` by its diff id, as the manifest tells it.
+
+    A layer is a plain, gzip or zstd tar, told by its first bytes (:func:`open_layer`), and measured by
+    its uncompressed content. A layer of the manifest that cannot be read (zstd without a decoder,
+    damaged, absent) is never counted as empty: :class:`LayerUnreadable` names it and says why.
     """
     contents: dict[str, LayerContent] = {}
     small: dict[str, bytes] = {}
     guessed: dict[str, str] = {}  # member name -> the diff id it was taken for
     skipped: set[str] = set()  # members passed over as known
     places = _Places()
+    failed: dict[str, str] = {}  # member -> why it could not be read (told if the manifest lists it)
+    aliases: dict[str, str] = {}  # Docker writes a layer that repeats an earlier one as a link to its tar
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
+            name = member.name.removeprefix("./")
+            if member.issym() and name.endswith("layer.tar"):
+                aliases[name] = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
             if not member.isreg():
                 continue
-            name = member.name.removeprefix("./")
             diff_id = _diff_id_of(name, places)
             cached = known(diff_id) if diff_id else None
             if cached is not None:
@@ -257,17 +268,20 @@ def read_archive(
             handle = outer.extractfile(member)
             if handle is None:
                 continue
-            if member.size < SMALL:
-                data = handle.read()
-                if _is_tar(data):
-                    contents[name] = read_layer(io.BytesIO(data))
-                else:
-                    small[name] = data
-                    places.diff_ids = places.diff_ids or _config_diff_ids(name, data)
-                    places.note(name, data)
-            else:
-                contents[name] = read_layer(handle)
-    facts = _assemble(contents, small)
+            data = handle.read() if member.size < SMALL else None
+            head = data[:512] if data is not None else handle.read(512)
+            if layer_format(head) is not None:
+                try:
+                    contents[name] = _read_layer_member(head, io.BytesIO(data[512:]) if data is not None else handle)
+                except LayerUnreadable as exc:
+                    failed[name] = str(exc)
+                except LAYER_ERRORS as exc:
+                    failed[name] = f"it is damaged: {type(exc).__name__}: {exc}"
+            elif data is not None:
+                small[name] = data
+                places.diff_ids = places.diff_ids or _config_diff_ids(name, data)
+                places.note(name, data)
+    facts = _assemble(contents, small, aliases, failed)
     order = _layer_names(small)
     for name, diff_id in guessed.items():
         actual = facts.layers[order.index(name)].diff_id if name in order else ""
@@ -278,6 +292,18 @@ def read_archive(
             if name in contents and name not in skipped and layer.diff_id:
                 learned[layer.diff_id] = contents[name]
     return facts
+
+
+def _read_layer_member(head: bytes, rest: IO[bytes]) -> LayerContent:
+    """A layer member's content, decompressed as its first bytes say; its stream is then read to the
+    end, so that a compressed layer's checksum is checked and damage past the tar's end is not missed."""
+    layer = open_layer(head, rest)
+    if layer is None:
+        raise LayerUnreadable(NOT_A_LAYER)
+    content = read_layer(layer)
+    while layer.read(1 << 16):
+        pass
+    return content
 
 
 class _Places:
@@ -359,7 +385,12 @@ def layer_from_data(data: Mapping[str, Any]) -> LayerContent:
         raise ValueError(f"not a stored layer: {exc}") from exc
 
 
-def _assemble(contents: Mapping[str, LayerContent], small: Mapping[str, bytes]) -> ArchiveFacts:
+def _assemble(
+    contents: Mapping[str, LayerContent],
+    small: Mapping[str, bytes],
+    aliases: Mapping[str, str],
+    failed: Mapping[str, str],
+) -> ArchiveFacts:
     try:
         manifest: Sequence[Mapping[str, Any]] = json.loads(small["manifest.json"])
         entry = manifest[0]
@@ -367,9 +398,17 @@ def _assemble(contents: Mapping[str, LayerContent], small: Mapping[str, bytes]) 
         layer_names = [str(name).removeprefix("./") for name in entry["Layers"]]
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"not an image archive with one image: {exc}") from exc
+    members = [aliases.get(name, name) for name in layer_names]
+    unread = [
+        f"layer {name} cannot be read: {failed.get(member, NOT_A_LAYER)}"
+        for name, member in zip(layer_names, members, strict=True)
+        if member not in contents
+    ]
+    if unread:
+        raise LayerUnreadable("; ".join(unread))
     history = [h for h in config.get("history", []) if not h.get("empty_layer")]
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids", []))
-    ordered = [contents.get(name, LayerContent({}, set(), set())) for name in layer_names]
+    ordered = [contents[member] for member in members]
     layers = []
     for index, (content, waste) in enumerate(zip(ordered, wasted(ordered), strict=True)):
         created_by = str(history[index].get("created_by", "")) if len(history) == len(layer_names) else ""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import tarfile
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from pytest_rustimage.inspect.archive import (
+    SMALL,
     ArchiveLayer,
     LayerContent,
+    LayerUnreadable,
     StaleGuess,
     content_size,
     layer_from_data,
@@ -18,6 +22,7 @@ from pytest_rustimage.inspect.archive import (
     read_archive,
     read_layer,
 )
+from tests.unit.test_loader import compress, hide_zstd
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -112,11 +117,13 @@ def test_not_an_image_archive_is_refused() -> None:
         read_archive(io.BytesIO(buffer.getvalue()))
 
 
-def whiteout_layer(names: list[str]) -> bytes:
+def whiteout_layer(names: list[str], files: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in names:
             _add(tar, name, b"")
+        for name, data in (files or {}).items():
+            _add(tar, name, data)
     return buffer.getvalue()
 
 
@@ -162,16 +169,27 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def engine_archive(layers: list[bytes], engine: str, v1_ids: list[str] | None = None, lie: bool = False) -> bytes:
+def engine_archive(
+    layers: list[bytes],
+    engine: str,
+    v1_ids: list[str] | None = None,
+    lie: bool = False,
+    codecs: Sequence[str] = (),
+) -> bytes:
     """An archive laid out as ``docker save`` 20.10 writes it (the config first, then a folder per layer
     named by its v1 id, in the order of those ids: ``VERSION``, ``json`` naming its parent, ``layer.tar``;
-    the manifest last) or as ``podman save`` does (``DIFFID.tar`` first, then the config, the manifest).
-    ``lie``: every layer's json claims to have no parent (a layout this reader does not know)."""
+    the manifest last), as ``podman save`` does (``DIFFID.tar`` first, then the config, the manifest) or
+    with OCI blob names (``engine="oci"``: ``blobs/sha256/DIGEST``, the config too).
+    ``lie``: every layer's json claims to have no parent (a layout this reader does not know).
+    ``codecs``: per layer, "" (plain), "gzip" or "zstd"; a compressed layer is named by its blob's
+    digest, and its diff id is still that of its tar."""
     diff_ids = [f"sha256:{_digest(data)}" for data in layers]
+    layers = [compress(data, codec) for data, codec in zip(layers, [*codecs, *[""] * len(layers)], strict=False)]
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": diff_ids}, "history": []}).encode()
-    config_name = f"{_digest(config)}.json"
+    config_name = f"blobs/sha256/{_digest(config)}" if engine == "oci" else f"{_digest(config)}.json"
     v1 = v1_ids or [f"{i:064x}" for i in range(len(layers))]
-    names = [f"{v1[i]}/layer.tar" if engine == "docker" else f"{_digest(d)}.tar" for i, d in enumerate(layers)]
+    by_digest = "blobs/sha256/{}" if engine == "oci" else "{}.tar"
+    names = [f"{v1[i]}/layer.tar" if engine == "docker" else by_digest.format(_digest(d)) for i, d in enumerate(layers)]
     manifest = json.dumps([{"Config": config_name, "RepoTags": ["x:1"], "Layers": names}]).encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -265,3 +283,110 @@ def test_a_layer_survives_being_stored() -> None:
     assert layer_from_data(json.loads(json.dumps(layer_to_data(content)))) == content
     with pytest.raises(ValueError, match="not a stored layer"):
         layer_from_data({"files": {}})
+
+
+# --- compressed layers ---------------------------------------------------------------------
+
+
+def _layer_names(archive: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        handle = tar.extractfile("manifest.json")
+        assert handle is not None
+        return [str(name) for name in json.loads(handle.read())[0]["Layers"]]
+
+
+NOISE = random.Random(20).randbytes(3 << 19)  # 1.5 MiB that does not compress: its blob stays over SMALL
+LOWER = layer_tar(
+    {"usr/lib/libbig.so.1": NOISE, "etc/passwd": b"root", "tmp/junk": b"j" * 700},
+    links={"usr/lib/libbig.so": "libbig.so.1"},
+)
+MIDDLE = layer_tar({"usr/share/doc": b"d" * 90})
+UPPER = whiteout_layer(["tmp/.wh.junk"], {"etc/passwd": b"root:x:0", "usr/local/bin/app": b"a" * 500})
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman", "oci"])
+@pytest.mark.parametrize("codecs", [("gzip", "", "zstd"), ("zstd", "", "gzip")], ids=["gzip-big", "zstd-big"])
+def test_a_compressed_layer_is_measured_by_its_uncompressed_content(engine: str, codecs: tuple[str, ...]) -> None:
+    layers = [LOWER, MIDDLE, UPPER]
+    big, _, little = (compress(data, codec) for data, codec in zip(layers, codecs, strict=True))
+    assert len(big) > SMALL > len(little)  # one layer streamed, one read into memory
+    plain = read_archive(io.BytesIO(engine_archive(layers, engine)))
+    learned: dict[str, LayerContent] = {}
+    packed = read_archive(io.BytesIO(engine_archive(layers, engine, codecs=codecs)), learned=learned)
+    assert packed == plain  # the same sizes, waste and diff ids as the same layers uncompressed
+    assert [layer.size for layer in packed.layers] == [len(NOISE) + 4 + 700 + len("libbig.so.1"), 90, 8 + 500]
+    assert [layer.wasted for layer in packed.layers] == [4 + 700, 0, 0]  # etc/passwd overwritten, tmp/junk deleted
+    assert learned == {la.diff_id: read_layer(io.BytesIO(d)) for la, d in zip(plain.layers, layers, strict=True)}
+
+
+def _damaged(blob: bytes) -> bytes:
+    """``blob`` with its last 8 bytes changed: a gzip stream's checksum and length, read only after the
+    tar's end (its content intact: the damage is found only by reading the stream to its end)."""
+    return blob[:-8] + bytes(b ^ 0xFF for b in blob[-8:])
+
+
+NO_DECODER = "it is zstd-compressed, and this Python has no zstd decoder"
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+@pytest.mark.parametrize(
+    ("layer", "codec", "spoil", "why"),
+    [
+        pytest.param(UPPER, "zstd", None, NO_DECODER, id="zstd-small-no-decoder"),
+        pytest.param(LOWER, "zstd", None, NO_DECODER, id="zstd-big-no-decoder"),
+        pytest.param(UPPER, "gzip", lambda blob: blob[:-40], "it is damaged: ", id="gzip-small-cut"),
+        pytest.param(LOWER, "gzip", _damaged, "it is damaged: BadGzipFile: CRC", id="gzip-big-bad-checksum"),
+        pytest.param(LOWER, "zstd", lambda blob: blob[: len(blob) // 2], "it is damaged: ", id="zstd-big-cut"),
+        pytest.param(UPPER, "", lambda blob: b"not a tar " * 99, "it is not in the archive as a tar", id="garbage"),
+    ],
+)
+def test_a_layer_that_cannot_be_read_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    layer: bytes,
+    codec: str,
+    spoil: Callable[[bytes], bytes] | None,
+    why: str,
+) -> None:
+    blob = compress(layer, codec)
+    if spoil is None:
+        hide_zstd(monkeypatch)  # intact, but this Python cannot decode it
+    else:
+        blob = spoil(blob)
+    archive = engine_archive([MIDDLE, blob], engine)  # the blob put in as it is: engine_archive compresses nothing
+    name = _layer_names(archive)[1]
+    with pytest.raises(LayerUnreadable) as raised:
+        read_archive(io.BytesIO(archive))
+    assert str(raised.value).startswith(f"layer {name} cannot be read: {why}")
+    assert isinstance(raised.value, ValueError)  # what measuring turns into the size check's failure
+
+
+def test_a_layer_the_manifest_names_but_the_archive_lacks_fails_naming_it() -> None:
+    archive = image_archive([("a.tar", layer_tar({"f": b"1"}))], [], manifest_last=True)
+    manifest = [{"Config": "cfg.json", "RepoTags": ["x:1"], "Layers": ["a.tar", "gone.tar"]}]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as source, tarfile.open(fileobj=buffer, mode="w") as tar:
+        for member in source:
+            handle = source.extractfile(member)
+            assert handle is not None
+            _add(tar, member.name, json.dumps(manifest).encode() if member.name == "manifest.json" else handle.read())
+    with pytest.raises(LayerUnreadable, match=r"^layer gone\.tar cannot be read: it is not in the archive"):
+        read_archive(io.BytesIO(buffer.getvalue()))
+
+
+def test_a_docker_layer_written_as_a_link_to_an_earlier_one_is_measured_as_it() -> None:
+    """``docker save`` writes a layer that repeats an earlier one as a symlink to its tar."""
+    data = engine_archive([BASE, BASE], "docker")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data)) as source, tarfile.open(fileobj=buffer, mode="w") as tar:
+        for member in source:
+            if member.name == f"{1:064x}/layer.tar":
+                link = tarfile.TarInfo(member.name)
+                link.type = tarfile.SYMTYPE
+                link.linkname = f"../{0:064x}/layer.tar"
+                tar.addfile(link)
+            else:
+                tar.addfile(member, source.extractfile(member))
+    facts = read_archive(io.BytesIO(buffer.getvalue()))
+    size = read_layer(io.BytesIO(BASE)).size
+    assert [(la.size, la.wasted) for la in facts.layers] == [(size, size), (size, 0)]
