@@ -84,6 +84,34 @@ def cargo_runs(instruction: str, env: Mapping[str, str] | None = None) -> list[C
     return [run for command in commands(instruction, env) if (run := judge(command)) is not None]
 
 
+# programs that do not run cargo, and cargo's subcommands that compile nothing: a step that runs only
+# these after the edited sources came in compiled nothing; any other program (``./build.sh``, ``make``)
+# may run cargo out of the command's sight
+NOT_CARGO = frozenset({
+    "ls", "cp", "mv", "rm", "mkdir", "rmdir", "touch", "chmod", "chown", "ln", "cat", "echo", "printf", "true",
+    "false", "test", "[", "sed", "awk", "grep", "find", "tar", "gzip", "gunzip", "unzip", "strip", "install",
+    "apt-get", "apt", "apk", "dnf", "yum", "microdnf", "useradd", "groupadd", "adduser", "addgroup", "sha256sum",
+    "md5sum", "cut", "tr", "sort", "uniq", "head", "tail", "wc", "date", "sleep", "pwd", "id", "whoami", "which",
+    "readlink", "realpath", "basename", "dirname", "tee", "file", "du", "df", "stat", "env", "mktemp", "curl", "wget",
+})  # fmt: skip
+QUIET_CARGO = frozenset({
+    "fetch", "metadata", "vendor", "generate-lockfile", "update", "tree", "version", "pkgid", "locate-project",
+    "verify-project", "clean", "help", "new", "init", "add", "remove", "search", "login", "owner", "yank",
+    "read-manifest", "--version", "-V", "--list",
+})  # fmt: skip
+
+
+def runs_no_cargo(command: Command) -> bool:
+    """Whether ``command`` is a program known not to run cargo, or a cargo subcommand that compiles nothing."""
+    name = command.words[0].rsplit("/", 1)[-1]
+    if name != "cargo":
+        return name in NOT_CARGO
+    rest = [w for w in command.words[1:] if not w.startswith("+")]
+    if rest[:2] == ["chef", "prepare"]:
+        return True
+    return bool(rest) and rest[0] in QUIET_CARGO
+
+
 def subcommand(words: tuple[str, ...]) -> tuple[str, int] | None:
     """The compiling subcommand of a ``cargo`` command (``chef cook`` as one) and where its arguments
     start; None for another program or a subcommand that does not compile."""

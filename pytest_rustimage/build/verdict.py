@@ -301,9 +301,9 @@ def assess(
         if not s.instruction.upper().startswith("FROM ")
     )
     compiled = tuple(c for o in outcomes for c in o.compiled)
-    hidden = [h for s in _runs(first) if (h := _hidden("first", s, stages)) is not None]
+    hidden = [h for s in _runs(first) if (h := _hidden("first", s, stages, edited)) is not None]
     for step in _runs(after):
-        found = _hidden("after", step, stages)
+        found = _hidden("after", step, stages, edited)
         if found is not None:
             settled = _settled(step, after, stages, edited, own)
             hidden.append(dataclasses.replace(found, settled=settled))
@@ -330,13 +330,18 @@ _FINISHED = re.compile(r"^\s*(?:Finished|Ignored package) ")  # cargo's last wor
 _CLIPPED = re.compile(r"\[output clipped, log limit [^\]]* reached\]")  # BuildKit's words
 
 
-def _hidden(build: str, step: Step, stages: list[instructions.Stage]) -> HiddenStep | None:
-    """``step`` as a :class:`HiddenStep` when it ran cargo and its log cannot show what cargo compiled."""
+def _hidden(build: str, step: Step, stages: list[instructions.Stage], edited: str | None = None) -> HiddenStep | None:
+    """``step`` as a :class:`HiddenStep` when it ran cargo and its log cannot show what cargo compiled,
+    or when it ran with the edited sources copied in and runs a program that may run cargo unseen."""
     if step.cached:
         return None
-    runs = cargo_steps.cargo_runs(step.instruction, instructions.env_before(stages, step.instruction))
+    env = instructions.env_before(stages, step.instruction)
+    runs = cargo_steps.cargo_runs(step.instruction, env)
     if not runs:
-        return None
+        opaque = _opaque(step, stages, edited, env)
+        if opaque is None:
+            return None
+        return HiddenStep(build, step.stage or _stage_name(stages, step.instruction), step.instruction, (opaque,))
     reasons = [reason for run in runs for reason in run.hidden]
     if any(_CLIPPED.search(line) for line in step.output):
         reasons.append("the builder clipped the step's log")
@@ -350,6 +355,25 @@ def _hidden(build: str, step: Step, stages: list[instructions.Stage]) -> HiddenS
         return None
     stage = step.stage or _stage_name(stages, step.instruction)
     return HiddenStep(build, stage, step.instruction, tuple(dict.fromkeys(reasons)))
+
+
+_CARGO_SAID = re.compile(r"^\s*(?:Compiling|Finished|Ignored package) ")
+
+
+def _opaque(step: Step, stages: list[instructions.Stage], edited: str | None, env: dict[str, str]) -> str | None:
+    """Why a step without a cargo command in sight may still have run cargo unseen: it ran after a copy of
+    the edited file and runs a program not known to leave cargo alone (``./build.sh``, ``make``)."""
+    if edited is None or any(_CARGO_SAID.match(line) for line in step.output):
+        return None
+    if instructions.invalidating_copy(stages, step.instruction, edited) is None:
+        return None
+    unknown = [c.words[0] for c in cargo_steps.commands(step.instruction, env) if not cargo_steps.runs_no_cargo(c)]
+    if not unknown:
+        return None
+    return (
+        f"it ran with the edited sources copied in and runs `{unknown[0]}`, which may run cargo, yet no cargo "
+        "output shows"
+    )
 
 
 def _stage_name(stages: list[instructions.Stage], step: str) -> str:

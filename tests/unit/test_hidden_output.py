@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from pytest_rustimage import checks
+from pytest_rustimage.build.dockerfile import Recipe, render
 from pytest_rustimage.build.verdict import SHOW_OUTPUT, CacheReport, assess, from_data, to_data
 
 DATA = Path(__file__).parent / "data"
@@ -208,3 +209,74 @@ def test_the_cache_check_fails_an_inconclusive_verdict_naming_the_step() -> None
     assert "dependency layer reused" in checks.check_cache(_Image(judge("split", "buildkit")), None)  # type: ignore[arg-type]
     with pytest.raises(checks.CheckFailed, match="does not stay cached across a source-only edit"):
         checks.check_cache(_Image(judge("shown", "buildkit")), None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+@pytest.mark.parametrize("phase", ["cold", "warm"])
+def test_the_generated_chef_steps_hide_nothing(builder: str, phase: str) -> None:
+    """Real chef logs read with their own Dockerfile: the planner's `cargo chef prepare` (after the edited
+    sources) compiles nothing, the cook and build steps show cargo's output: nothing is hidden."""
+    dockerfile = render(Recipe(strategy="chef", package="ws-cli", binary="wsctl", vendored=True))
+    workspace = (DATA / f"workspace-chef-{builder}-{phase}.log").read_text()
+    report = assess(
+        edit="appended a comment to crates/cli/src/main.rs",
+        strategy="chef",
+        engine=builder,
+        baseline_log=(DATA / f"workspace-chef-{builder}-cold.log").read_text(),
+        baseline="b",
+        baseline_seconds=1.0,
+        rebuild_log=workspace,
+        rebuild_seconds=1.0,
+        own_crates=["ws-cli", "ws-core", "ws-daemon"],
+        dockerfile=dockerfile,
+        edited="app/crates/cli/src/main.rs",
+    )
+    assert report.hidden == () and not report.inconclusive
+    assert report.ok is (phase == "warm")
+
+
+def test_a_script_that_may_run_cargo_unseen_is_not_nothing_to_prove() -> None:
+    """`RUN ./build.sh` after `COPY . .` ran after the edit and shows no cargo output: it may have run
+    `cargo build -q`. Not "nothing was compiled": inconclusive, naming the program."""
+    dockerfile = HEAD + "COPY . .\nRUN ./build.sh\nRUN ls target\n"
+    quiet = "#4 [builder 2/4] COPY . .\n#4 DONE 0.1s\n#5 [builder 3/4] RUN ./build.sh\n#5 DONE 9.0s\n"
+    quiet += "#6 [builder 4/4] RUN ls target\n#6 0.1 release\n#6 DONE 0.1s\n"
+    report = assess(
+        edit="appended a comment to src/main.rs",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=quiet,
+        baseline="b",
+        baseline_seconds=None,
+        rebuild_log=quiet,
+        rebuild_seconds=9.0,
+        own_crates=["recipes"],
+        dockerfile=dockerfile,
+        edited="src/main.rs",
+    )
+    assert report.inconclusive and report.skip_reason is None
+    (after,) = report.undecided
+    assert after.instruction == "RUN ./build.sh"
+    assert after.reasons == (
+        "it ran with the edited sources copied in and runs `./build.sh`, which may run cargo, "
+        "yet no cargo output shows",
+    )
+    # a Dockerfile that copies a binary in still has nothing to prove
+    binary = HEAD + "COPY recipes /usr/local/bin/recipes\nRUN chmod +x /usr/local/bin/recipes\n"
+    copied = (
+        "#4 [builder 2/3] COPY recipes /usr/local/bin/recipes\n#5 [builder 3/3] RUN chmod +x /usr/local/bin/recipes\n"
+    )
+    report = assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=copied,
+        baseline="b",
+        baseline_seconds=None,
+        rebuild_log=copied,
+        rebuild_seconds=1.0,
+        own_crates=["recipes"],
+        dockerfile=binary,
+        edited="src/main.rs",
+    )
+    assert report.hidden == () and report.skip_reason is not None
