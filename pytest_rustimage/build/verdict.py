@@ -368,12 +368,12 @@ def _opaque(step: Step, stages: list[instructions.Stage], edited: str | None, en
     if instructions.invalidating_copy(stages, step.instruction, edited) is None:
         return None
     unknown = [c.words[0] for c in cargo_steps.commands(step.instruction, env) if not cargo_steps.runs_no_cargo(c)]
+    if "<<" in step.instruction:  # a heredoc: the log shows its first line only, the script is out of sight
+        unknown.insert(0, "a heredoc script")
     if not unknown:
         return None
-    return (
-        f"it ran with the edited sources copied in and runs `{unknown[0]}`, which may run cargo, yet no cargo "
-        "output shows"
-    )
+    what = unknown[0] if unknown[0] == "a heredoc script" else f"`{unknown[0]}`"
+    return f"it ran with the edited sources copied in and runs {what}, which may run cargo, yet no cargo output shows"
 
 
 def _stage_name(stages: list[instructions.Stage], step: str) -> str:

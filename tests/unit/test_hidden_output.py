@@ -261,6 +261,21 @@ def test_a_script_that_may_run_cargo_unseen_is_not_nothing_to_prove() -> None:
         "it ran with the edited sources copied in and runs `./build.sh`, which may run cargo, "
         "yet no cargo output shows",
     )
+    heredoc = quiet.replace("RUN ./build.sh", "RUN <<EOF")
+    report = assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=heredoc,
+        baseline="b",
+        baseline_seconds=None,
+        rebuild_log=heredoc,
+        rebuild_seconds=9.0,
+        own_crates=["recipes"],
+        dockerfile=dockerfile.replace("RUN ./build.sh", "RUN <<EOF\ncargo build -q\nEOF"),
+        edited="src/main.rs",
+    )
+    assert report.inconclusive and "runs a heredoc script, which may run cargo" in report.undecided[0].reasons[0]
     # a Dockerfile that copies a binary in still has nothing to prove
     binary = HEAD + "COPY recipes /usr/local/bin/recipes\nRUN chmod +x /usr/local/bin/recipes\n"
     copied = (
