@@ -157,6 +157,12 @@ def check_cache(image: RustImage, state: State) -> str:
         raise CheckFailed(f"{image.spec.what}: {exc}") from exc
     if report.skip_reason is not None:
         skip(f"nothing to prove: {report.skip_reason}")
+    if report.inconclusive:  # "cannot tell" is a failure with its reason, never a pass or a skip
+        steps = "; ".join(f"[{h.stage}] {h.instruction[:100]}" for h in report.undecided)
+        raise CheckFailed(
+            f"{image.spec.crate.name} ({image.spec.variant}): cannot tell whether the dependency layer stays "
+            f"cached across a source-only edit: cargo's output is hidden in {steps}\n{report.describe()}"
+        )
     if not report.ok:
         raise CheckFailed(
             f"{image.spec.crate.name} ({image.spec.variant}): the dependency layer does not stay "

@@ -6,8 +6,9 @@ them copies the file an edit changed. The cache verdict uses it to say *why* a s
 dependency step after ``COPY . .`` runs again on every source edit.
 
 Understood: line continuations (``\\``), comments, ``FROM IMAGE [AS NAME]``, ``COPY``/``ADD`` in shell
-and JSON form with their ``--flags``. Not understood (and not needed here): heredocs, parser
-directives other than the default escape character.
+and JSON form with their ``--flags``, the variables ``ENV`` and ``ARG`` (with a default) give later
+steps. Not understood (and not needed here): heredocs, parser directives other than the default escape
+character.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import shlex
 from dataclasses import dataclass
 
 _WORD = re.compile(r"^\s*([A-Za-z]+)\s*(.*)$", re.DOTALL)
@@ -217,3 +219,25 @@ def final_base(dockerfile: str, build_args: dict[str, str], target: str | None =
             return base
         stage = earlier
     return None
+
+
+def env_before(stages: list[Stage], step: str) -> dict[str, str]:
+    """The variables the ``ENV`` and ``ARG NAME=default`` instructions before ``step`` give it (what a
+    ``--build-arg`` sets is not in the Dockerfile and not here)."""
+    found = before(stages, step)
+    env: dict[str, str] = {}
+    for instruction in found[1] if found is not None else []:
+        if instruction.keyword not in ("ENV", "ARG"):
+            continue
+        try:
+            words = shlex.split(instruction.arguments)
+        except ValueError:
+            continue
+        if instruction.keyword == "ENV" and len(words) >= 2 and "=" not in words[0]:
+            env[words[0]] = " ".join(words[1:])  # the old form: ENV NAME value
+            continue
+        for word in words:
+            name, sep, value = word.partition("=")
+            if sep:
+                env[name] = value
+    return env

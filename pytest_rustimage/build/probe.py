@@ -42,7 +42,7 @@ from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_pa
 from pytest_rustimage.names import probe_tag
 
 Say = Callable[[str], None]
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: reports say which steps hid cargo's output (a format-1 pass may be one of them)
 
 
 class CacheProbe:

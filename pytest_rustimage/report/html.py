@@ -72,6 +72,8 @@ def _cache(record: Mapping[str, Any]) -> str:
     cache = record.get("cache")
     if not cache:
         return "-"
+    if cache.get("inconclusive"):
+        return "INCONCLUSIVE: cargo's output hidden after the edit"
     verdict = "deps reused" if cache["deps_reused"] else "deps REBUILT"
     return f"{verdict}, {len(cache['third_party_recompiled'])} third-party recompiled"
 
@@ -165,14 +167,15 @@ def _image(record: Mapping[str, Any]) -> str:
             facts.append(("loads", libraries))
     cache = record.get("cache")
     if cache:
-        facts.append(
-            (
-                "cache",
-                f"deps {'reused' if cache['deps_reused'] else 'rebuilt'}, "
-                f"{len(cache['third_party_recompiled'])} third-party recompiled"
-                + (" (an earlier run's verdict for the same inputs)" if cache.get("stored") else ""),
-            )
+        said = (
+            "inconclusive: cargo's output hidden in "
+            + "; ".join(f"[{h['stage']}] {h['instruction']}" for h in cache.get("hidden", []) if not h["settled"])
+            if cache.get("inconclusive")
+            else f"deps {'reused' if cache['deps_reused'] else 'rebuilt'}, "
+            f"{len(cache['third_party_recompiled'])} third-party recompiled"
         )
+        stored = " (an earlier run's verdict for the same inputs)" if cache.get("stored") else ""
+        facts.append(("cache", said + stored))
     for key, value in facts:
         shown = value if key == "vs baseline" else escape(str(value))
         out.append(f"<tr><td>{escape(key)}</td><td>{shown}</td></tr>")

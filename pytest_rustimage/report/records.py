@@ -73,6 +73,7 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
         record["cache"] = {
             "edit": cache.edit,
             "ok": cache.ok,
+            "inconclusive": cache.inconclusive,  # cargo's output hidden after the edit: the check fails
             "deps_reused": cache.deps_reused,
             "third_party_recompiled": list(cache.third_party_recompiled),
             "own_recompiled": list(cache.own_recompiled),
@@ -82,6 +83,7 @@ def image_record(image: RustImage, cache: CacheReport | None, verdict: SizeVerdi
             "stored": cache.stored,
             "measured_at": round(cache.measured_at, 3),
             "deps_steps": [dataclasses.asdict(step) for step in cache.deps_steps],
+            "hidden": [dataclasses.asdict(step) for step in cache.hidden],
         }
     return record
 

@@ -85,7 +85,10 @@ def _build_column(build: Mapping[str, Any]) -> str:
 def _cache_column(cache: Mapping[str, Any] | None) -> str:
     if not cache:
         return "-"
-    deps = f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}"
+    if cache.get("inconclusive"):  # cargo's output was hidden: neither reused nor a count can be told
+        deps = "HIDDEN, ?"
+    else:
+        deps = f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}"
     if cache.get("stored"):
         return f"{deps}, stored"  # an earlier run's verdict for the same inputs: its seconds are not this run's
     first = cache.get("baseline_seconds")

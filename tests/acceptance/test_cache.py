@@ -225,3 +225,52 @@ def test_the_probe_of_an_unvendored_context_builds_with_the_dockerfile_it_leaves
             ]
         )
     result.assert_outcomes(passed=4)
+
+
+QUIET_NAIVE = """ARG BUILDER_IMAGE=rust:1-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${BUILDER_IMAGE} AS builder
+WORKDIR /app
+COPY . .
+RUN cargo build --release --locked -q
+
+FROM ${RUNTIME_IMAGE}
+COPY --from=builder /app/target/release/recipes /usr/local/bin/recipes
+ENTRYPOINT ["/usr/local/bin/recipes"]
+"""
+
+
+def test_a_quiet_naive_dockerfile_fails_the_cache_check_as_inconclusive(project: Project) -> None:
+    """``cargo build -q`` after ``COPY . .``: every edit compiles ``itoa`` again, and the log shows nothing
+    of it. Neither a pass nor a skip: the check fails on both engines, naming the step and the fix."""
+    crate = project.copy("recipes")  # one vendored dependency
+    (crate / "Dockerfile.quiet").write_text(QUIET_NAIVE)
+    project.set_metadata(crate, dockerfile='"Dockerfile.quiet"')
+    report = project.path / "report.json"
+    args = ("--rust-image-engine=all", "--rust-image-strategy=dockerfile", CACHE_ONLY, "-v")
+    try:
+        result = project.run("recipes", *args, f"--rust-image-report={report}")
+    finally:
+        records = remove_reported_images(report)
+    result.assert_outcomes(passed=2, failed=2)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines([f"*recipes/Cargo.toml::cache[[]dockerfile-{engine}[]] FAILED*"])
+        result.stdout.fnmatch_lines(
+            [
+                f"*recipes (dockerfile-{engine}): cannot tell whether the dependency layer stays cached across a "
+                "source-only edit: cargo's output is hidden in [[]builder[]] RUN cargo build --release --locked -q",
+                "*dependency layer not known (cargo's output hidden in 1 step(s) of the rebuild)*",
+                "- cargo's output is hidden in [[]builder[]] RUN cargo build --release --locked -q "
+                "(`-q` (cargo's quiet flag)): the log cannot show whether it compiled third-party crates again*",
+                "- to let the check see what cargo compiled: drop -q/--quiet*",
+            ]
+        )
+        result.stdout.fnmatch_lines([f"recipes*dockerfile*{engine}*HIDDEN, ?, *->*"])
+    caches = {record["engine"]: record["cache"] for record in records}
+    assert set(caches) == {"docker", "podman"}
+    for cache in caches.values():
+        assert cache["inconclusive"] is True and cache["ok"] is False
+        assert [h["instruction"] for h in cache["hidden"] if h["build"] == "after"] == [
+            "RUN cargo build --release --locked -q"
+        ]

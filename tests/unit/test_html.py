@@ -38,3 +38,11 @@ def test_base_layer_is_named_after_the_base_and_sections_are_drawn() -> None:
     assert "<h3>Sections of /usr/local/bin/server (3.0 MiB)</h3>" in text
     assert text.count('class="bar"') == 2 + 3 + 2  # layers, sections, baseline and now
     assert render([]).count("No image was measured") == 1
+
+
+def test_an_inconclusive_cache_verdict_names_the_hidden_step() -> None:
+    hidden = {"build": "after", "stage": "builder", "instruction": "RUN cargo build -q", "reasons": [], "settled": ""}
+    cache = {"deps_reused": False, "inconclusive": True, "third_party_recompiled": [], "hidden": [hidden]}
+    text = render([{**RECORD, "cache": cache}])
+    assert "INCONCLUSIVE: cargo&#x27;s output hidden after the edit" in text
+    assert "inconclusive: cargo&#x27;s output hidden in [builder] RUN cargo build -q" in text

@@ -55,3 +55,15 @@ def test_lines_show_the_merged_table_and_gates() -> None:
 
 def test_nothing_measured_gives_no_summary() -> None:
     assert summary.lines(summary.merge([summary.snapshot([], [], [], ["n"])])) == []
+
+
+def test_an_inconclusive_cache_verdict_shows_no_count() -> None:
+    cache = {
+        "deps_reused": False,
+        "inconclusive": True,  # cargo's output hidden after the edit
+        "third_party_recompiled": [],
+        "baseline_seconds": 2.0,
+        "rebuild_seconds": 2.5,
+    }
+    lines = summary.lines(summary.merge([summary.snapshot([record(False, cache=cache)], [], [], [])]))
+    assert lines[1].endswith("HIDDEN, ?, 2.0->2.5")
