@@ -169,7 +169,11 @@ def _image(record: Mapping[str, Any]) -> str:
     if cache:
         said = (
             "inconclusive: cargo's output hidden in "
-            + "; ".join(f"[{h['stage']}] {h['instruction']}" for h in cache.get("hidden", []) if not h["settled"])
+            + "; ".join(
+                f"[{h['stage']}] {h['instruction']}"
+                for h in cache.get("hidden", [])
+                if not h["settled"] and h.get("build") == "after"  # the steps that leave the verdict open
+            )
             if cache.get("inconclusive")
             else f"deps {'reused' if cache['deps_reused'] else 'rebuilt'}, "
             f"{len(cache['third_party_recompiled'])} third-party recompiled"
