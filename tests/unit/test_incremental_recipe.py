@@ -15,6 +15,7 @@ from pytest_rustimage.build.dockerfile import (
     DEPS_DIR,
     FRESHEN,
     NOW_SUMS,
+    RECORD,
     SEED,
     SUMS,
     Recipe,
@@ -113,6 +114,36 @@ def test_a_revert_to_an_older_text_is_new_again(tmp_path: Path) -> None:
     os.utime(root / "src" / "main.rs", (OLD, OLD))  # an old time: cargo alone would call it fresh
     sh(FRESHEN, root)
     assert mtimes(root)["src/main.rs"] > OLD + 1e6
+
+
+def test_the_record_is_gone_until_the_build_records_it_again(tmp_path: Path) -> None:
+    root = app(tmp_path)
+    sh(f"{FRESHEN} && {RECORD}", root)
+    assert (root / "target" / SUMS).is_file()
+    sh(FRESHEN, root)  # then cargo fails, or the build is killed: the next build finds no record
+    assert not (root / "target" / SUMS).exists()
+    for path in root.rglob("*"):
+        os.utime(path, (OLD, OLD))
+    sh(FRESHEN, root)
+    assert all(t > OLD + 1e6 for t in mtimes(root).values()), mtimes(root)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "rm src/lib.rs",  # a file gone
+        "echo '[lib]' >> Cargo.toml",  # a manifest
+        "mkdir src/empty",  # a folder
+        "ln -s lib.rs src/other.rs",  # a link
+        "mkdir .cargo && echo '[build]' > .cargo/config.toml",  # cargo's configuration
+    ],
+)
+def test_a_change_beyond_file_edits_makes_every_file_new(tmp_path: Path, change: str) -> None:
+    root = app(tmp_path)
+    sh(f"{FRESHEN} && {RECORD}", root)
+    sh(change, root)
+    sh(FRESHEN, root)
+    assert all(t > OLD + 1e6 for t in mtimes(root).values()), mtimes(root)
 
 
 def test_the_seed_replaces_a_mount_of_another_cook_and_keeps_one_of_the_same(tmp_path: Path) -> None:
