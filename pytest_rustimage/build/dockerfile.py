@@ -106,6 +106,7 @@ class Recipe:
     secrets: tuple[str, ...] = ()  # build secrets the cargo steps see as environment variables
     needs_c: bool = False  # a dependency compiles C (the `cc` crate): static musl builds need musl-gcc
     crate: str = ""  # the crate's name: the ``incremental`` strategy's cache mount is named after it
+    builder: str = ""  # the builder image's id (or reference): so is that mount
 
 
 def binary_path(binary: str) -> str:
@@ -307,12 +308,15 @@ def _incremental(recipe: Recipe) -> list[str]:
 
     The dependencies stay in an image layer, as with ``chef`` (the cook step moves its ``target/`` to
     :data:`DEPS_DIR`): the mount is a cache the builder may drop at any time, never the only home of
-    the dependency layer the cache check judges. The mount is locked while a build step uses it.
+    the dependency layer the cache check judges. The mount is locked while a build step uses it, and
+    so is the registry mount, shared by every crate's builds: cargo's own lock on its registry cache
+    is a file beside it (``$CARGO_HOME/.package-cache``), outside the mount, so the cargo of one build
+    would not see another's. Both steps take the mounts in the same order (target, then registry).
     """
     locked = " --locked" if recipe.locked else ""
-    mount = cache_mount_id(recipe.crate, recipe.binary)
+    mount = cache_mount_id(recipe.crate, recipe.binary, recipe.builder)
     target = f"--mount=type=cache,id={mount},target=/app/target,sharing=locked"
-    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={CARGO_REGISTRY_DIR}"
+    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={CARGO_REGISTRY_DIR},sharing=locked"
     cook = (
         f"{DEPS_MARK} && cargo chef cook --release{locked} {_select(recipe)} --recipe-path recipe.json"
         f" \\\n && mv target {DEPS_DIR} && {{ rustc -vV && cat recipe.json; }} | sha256sum > {DEPS_DIR}/{COOKED}"

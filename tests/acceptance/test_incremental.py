@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.owned import own_crate, prune
+from pytest_rustimage import names
+from tests.acceptance.owned import image_id, own_crate, prune
 from tests.acceptance.project import Project
 
 MAIN = "crates/cli/src/main.rs"
@@ -62,9 +63,15 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
         # what cargo recompiles on the host after an edit of wsctl's main: that package alone
         assert recompiled[("incremental", engine)] == ["ws-cli v0.1.0"], recompiled
         assert recompiled[("chef", engine)] == ["ws-cli v0.1.0", "ws-core v0.1.0"], recompiled  # skeletons
-    # one target/ mount per engine, named for the crate and binary, which prune finds
+    # one target/ mount per engine, named for the crate, binary and builder image, which prune finds
     mounts = mounts_of(name)
-    assert len(mounts) == 2 and all(f"pytest-rustimage-target-{name}--wsctl (" in line for line in mounts), mounts
+    builder = {engine: image_id(engine, names.LOCAL_BUILDER) for engine in ("docker", "podman")}
+    expected = {
+        f"pytest-rustimage-target-{name}--wsctl--{ident.removeprefix('sha256:')[:12]} ("
+        for ident in builder.values()
+        if ident
+    }
+    assert len(mounts) == 2 and all(any(e in line for e in expected) for line in mounts), (mounts, expected)
     # a real edit: the image has it, although the probe's own edit was the last build in the mount
     prints(project, crate, "wsctl edited")
     incremental = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")
