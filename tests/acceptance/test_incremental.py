@@ -87,6 +87,27 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
     project.run(name, *incremental).assert_outcomes(passed=4)
 
 
+def test_a_revert_after_a_failed_build_never_gets_the_failed_builds_library(project: Project, name: str) -> None:
+    crate = project.copy("workspace", name)
+    project.set_metadata(crate, args='["greet"]', expect_stdout='"Hello, world!"')  # ws-core's words
+    checks = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")
+    project.run(name, *checks).assert_outcomes(passed=4)  # the mount's record now describes these sources
+    # the library's words change and the binary's package breaks: cargo compiles ws-core, then fails
+    lib, main = crate / "crates" / "core" / "src" / "lib.rs", crate / MAIN
+    lib_text, main_text = lib.read_text(), main.read_text()
+    lib.write_text(lib_text.replace('format!("Hello, {who}!")', 'format!("Bye, {who}!")'))
+    main.write_text(main_text + 'compile_error!("broken on purpose");\n')
+    project.run(name, *checks).assert_outcomes(failed=2, skipped=2)
+    # both back; and an edit to a package wsctl does not depend on, so that neither the first run's
+    # image nor a build step from the layer cache stands in: the build step runs on the mount, where
+    # ws-core's newest artifacts are the failed build's
+    lib.write_text(lib_text)
+    main.write_text(main_text)
+    daemon = crate / "crates" / "daemon" / "src" / "main.rs"
+    daemon.write_text(daemon.read_text() + "\n// edited\n")
+    project.run(name, *checks).assert_outcomes(passed=4)  # runs: "Hello, world!", not "Bye, world!"
+
+
 TWO_RUNS = """
 import subprocess, sys
 runs = [
