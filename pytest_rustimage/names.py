@@ -14,6 +14,7 @@ A foundation module: it imports nothing of the plugin, and every layer may impor
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -59,13 +60,21 @@ CARGO_REGISTRY_DIR = "/usr/local/cargo/registry"  # where that mount goes: cargo
 MOUNT_MARK = "RUST_IMAGE_MOUNT="  # names the target/ cache mount's id in the build step's command
 
 
-def cache_mount_id(crate: str, binary: str) -> str:
-    """The id of the ``incremental`` strategy's ``target/`` cache mount: one per crate and binary.
+def cache_mount_id(crate: str, binary: str, builder: str) -> str:
+    """The id of the ``incremental`` strategy's ``target/`` cache mount: one per crate, binary and builder.
 
     Not per checkout: two checkouts of one crate share it, and the build step's freshness rule (by
-    content, see :mod:`pytest_rustimage.build.dockerfile`) keeps them apart.
+    content, see :mod:`pytest_rustimage.build.dockerfile`) keeps them apart. Per builder image
+    (``builder``: its id, ``sha256:HEX``, or its reference when the engine has no id for it yet): cargo
+    knows its own toolchain's version, but not the linker, C compiler and system libraries around it,
+    so artifacts of another builder image must never count as fresh. The id ends in ``--`` and twelve
+    hex digits: the image id's first ones, or a digest of the reference.
     """
-    return f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}--{tag_part(binary)}"
+    if builder.startswith("sha256:"):
+        key = builder.removeprefix("sha256:")[:12]
+    else:
+        key = hashlib.sha256(builder.encode()).hexdigest()[:12]
+    return f"{CACHE_MOUNT_PREFIX}target-{tag_part(crate)}--{tag_part(binary)}--{key}"
 
 
 def is_crate_mount(mount: str, crate: str) -> bool:

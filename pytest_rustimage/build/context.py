@@ -42,6 +42,7 @@ from pytest_rustimage.build.cargo_config import vendored_cargo_config
 from pytest_rustimage.build.dockerfile import Recipe, render, vendor_config
 from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.build.tree import sync
+from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import CrateError
 from pytest_rustimage.locks import cache_folder
 from pytest_rustimage.names import tag_part
@@ -264,8 +265,16 @@ def stable_folder(spec: ImageSpec) -> Path:
     return cache_folder("contexts") / f"{tag_part(spec.crate.name)}-{spec.strategy}-{spec.engine}-{digest}"
 
 
+def builder_key(spec: ImageSpec, engine: Engine) -> str:
+    """What names the builder image in a generated Dockerfile that keeps a cache mount: its id in
+    ``engine``, or its reference when the engine does not have it (yet); '' for other strategies."""
+    if not spec.traits.cache_mounts:
+        return ""
+    return engine.image_id(spec.builder_image) or spec.builder_image
+
+
 def prepare(
-    spec: ImageSpec, workdir: Path, source: Path | None = None, *, folder: Path | None = None
+    spec: ImageSpec, workdir: Path, source: Path | None = None, *, folder: Path | None = None, builder: str = ""
 ) -> tuple[Path, Path, Path]:
     """The build context of ``spec``: (context folder, Dockerfile, folder whose files are build inputs).
 
@@ -276,7 +285,8 @@ def prepare(
     its Dockerfile and, in vendored mode, the cargo config. The ``dockerfile`` strategy builds the
     crate's folder (in ``source``, a copy of the workspace, when given) as it is, or in vendored mode a
     copy of it: see :func:`own_context`. A context is made in ``folder`` (updated in place: see
-    :func:`stable_folder`), else in a fresh folder in ``workdir``.
+    :func:`stable_folder`), else in a fresh folder in ``workdir``. ``builder`` (from :func:`builder_key`)
+    names the ``incremental`` strategy's ``target/`` cache mount with the crate and binary.
     """
     if not spec.traits.generated:
         return own_context(spec, workdir, source, folder=folder)
@@ -290,6 +300,7 @@ def prepare(
         vendored=spec.vendor,
         secrets=spec.secret_build_args,
         crate=spec.crate.name,
+        builder=builder,
     )
     dockerfile = context / "Dockerfile"
     _write_if_changed(dockerfile, render(recipe))

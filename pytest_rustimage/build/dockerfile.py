@@ -13,6 +13,40 @@ add it, else the host's own gnu target with ``-C target-feature=+crt-static``.
 The choice is made once inside the builder at build time, in the chef stage,
 and read by cook and build; the binary's ELF tells afterwards which one was
 used.
+
+The ``incremental`` strategy compiles in a cache mount of ``target/`` kept between builds, and makes
+cargo's freshness (a workspace crate is fresh when its files are older than its last build) work by
+content: a record in the mount (:data:`SUMS`) holds the content sums of the sources of the last
+build that finished there, and the build step (:data:`FRESHEN`) gives every source file an old time
+and the changed ones the current time. Which files count as changed:
+
+* with a record, and when the only differences from it are files whose content changed or that are
+  new (none gone, no folder or link added, removed or retargeted, no manifest, lockfile, cargo config
+  or toolchain file changed: :data:`SHAPING`), those files;
+* otherwise every file and folder: cargo recompiles every workspace crate the binary needs (the
+  dependencies stay: cargo tells them apart by identity, not by file times).
+
+The record is there only while it describes the mount: FRESHEN removes it before cargo runs, and the
+step writes this build's sums as the record (:data:`RECORD`) only after cargo succeeded. So a build
+that fails, times out or is killed leaves none, nor does a SEED.
+
+Why no sequence of edits, failed or interrupted builds and reverts gives a binary other than a clean
+build's, by induction over the builds in one mount (one crate, binary and builder image, the mount's
+id; the command and environment are the Dockerfile's own). *No record*: every source is newer than
+every artifact in the mount, so cargo rebuilds each workspace crate the binary needs from this
+build's sources, as a clean build does. *A record*: the last build in the mount finished, and each
+crate it used was built from, or found fresh against, the sources the record describes (induction).
+This build uses the same crates, as nothing that decides them changed (manifests, lockfile, cargo
+config, toolchain: else every file is new); an artifact of an earlier build under another name,
+version or feature set comes back into use only with such a change. A crate whose files all match
+the record gets old times and is reused, rightly. A changed or new file is newer than any artifact,
+so every crate that reads it is rebuilt; a new file can be read only through a changed one (``mod``,
+``include!``) or a build script's watched folder, which cargo scans for times. A deleted file is
+named in a crate's dep-info (cargo takes a missing file as changed) or seen by such a folder scan,
+which old times could fool: so a deletion, like any change of folders or links, makes every file
+new. Folders get the old time with the files, so a folder's own time claims nothing false.
+What cargo does not track on a host (a build script reading a file it does not declare, a build
+secret named like a cargo setting) it does not track here either.
 """
 
 from __future__ import annotations
@@ -72,6 +106,7 @@ class Recipe:
     secrets: tuple[str, ...] = ()  # build secrets the cargo steps see as environment variables
     needs_c: bool = False  # a dependency compiles C (the `cc` crate): static musl builds need musl-gcc
     crate: str = ""  # the crate's name: the ``incremental`` strategy's cache mount is named after it
+    builder: str = ""  # the builder image's id (or reference): so is that mount
 
 
 def binary_path(binary: str) -> str:
@@ -224,29 +259,48 @@ def _dummy_main(recipe: Recipe) -> list[str]:
 
 
 DEPS_DIR = "/rust-image-deps"  # incremental: the cooked target/ in the dependency layer
-SUMS = ".rust-image-sums"  # in the target/ cache mount: the content of the sources it was last built from
-NOW_SUMS = f"target/{SUMS}.new"  # the content of this build's sources, kept once it built
+SUMS = ".rust-image-sums"  # in the target/ cache mount: the sources of the last build that finished there
+NOW_SUMS = f"target/{SUMS}.new"  # the sources of this build, kept as the record once cargo succeeds
 COOKED = ".rust-image-cook"  # in the dependency layer and the mount: which cook the dependencies came from
 OLD_TIME = "200001010000"  # ``touch -t``: the time every unchanged source file is given
+LAYOUT = "::layout"  # the record's line for the source tree's folders and links (a digest, in place of a path)
+# Paths whose change may change which artifacts cargo uses (names, versions, features, profiles,
+# dependencies, configuration, toolchain), and the layout line: when one differs, every file is new.
+SHAPING = r"^::layout$|/Cargo\.(toml|lock)$|/\.cargo/config(\.toml)?$|/rust-toolchain(\.toml)?$"
 
-# The build step's first part, in the mounted target/: (1) when the mount holds no dependencies, or
-# another cook's, replace its contents with the dependency layer's; (2) give every source file an old
-# time and the files whose content differs from the last build in this mount the current one. cargo
-# judges a workspace crate fresh by comparing file times with its last build, so it now recompiles
-# exactly the crates whose files changed (and those depending on them), whichever checkout or copy
-# of the crate built last: freshness by content, not by the times the build context happens to carry.
+# The incremental build step's first part, in the mounted target/: (1) SEED: when the mount holds no
+# dependencies, or another cook's, replace its contents with the dependency layer's; (2) FRESHEN: give
+# every source file an old time and the changed ones the current time, then drop the record; RECORD,
+# once cargo has succeeded, keeps this build's sums as the record. The rule, and why it is sound: the
+# module's docstring.
 SEED = (
     f"if ! cmp -s {DEPS_DIR}/{COOKED} target/{COOKED}; then "
     f"echo 'rust-image: the target/ cache mount starts from the dependency layer'; "
     f"find target -mindepth 1 -delete && cp -a {DEPS_DIR}/. target/; fi"
 )
-_SOURCES = "find . -path ./target -prune -o -type f -print"
-FRESHEN = (
-    f"{_SOURCES} | LC_ALL=C sort | tr '\\n' '\\0' | xargs -0 -r sha256sum > {NOW_SUMS} && "
-    f"{_SOURCES} | tr '\\n' '\\0' | xargs -0 -r touch -t {OLD_TIME} && "
-    f"{{ if [ -f target/{SUMS} ]; then grep -vxFf target/{SUMS} {NOW_SUMS}; "
-    f"else cat {NOW_SUMS}; fi; }} | cut -c67- | tr '\\n' '\\0' | xargs -0 -r touch"
+_REC = f"target/{SUMS}"
+_PRUNED = "find . -path ./target -prune -o"
+_FILES = f"{_PRUNED} -type f -print"
+_TREE = f"{_PRUNED} \\( -type f -o -type d \\) -print"  # files and folders: what gets a time
+_LAYOUT = (  # one line: the digest of every folder and link (with its target)
+    f"{_PRUNED} \\( -type d -o -type l \\) -print | LC_ALL=C sort | while IFS= read -r p; do "
+    'if [ -L "$p" ]; then printf "%s -> %s\\n" "$p" "$(readlink "$p")"; else printf "%s/\\n" "$p"; fi; done'
+    f" | sha256sum | sed 's/  -$/  {LAYOUT}/'"
 )
+_ONLY_EDITS = (  # with a record: the changed and new files' paths to .changed, true when that is all
+    f"[ -f {_REC} ] && {{ grep -vxFf {_REC} {NOW_SUMS} | cut -c67- > {_REC}.changed; "
+    f"grep -vxFf {NOW_SUMS} {_REC} | cut -c67- | grep -vxFf {_REC}.changed > {_REC}.gone; "
+    f"[ ! -s {_REC}.gone ] && ! grep -qE '{SHAPING}' {_REC}.changed; }}"
+)
+FRESHEN = (
+    f"{{ {_FILES} | LC_ALL=C sort | tr '\\n' '\\0' | xargs -0 -r sha256sum && {_LAYOUT}; }} > {NOW_SUMS} && "
+    f"{_TREE} | tr '\\n' '\\0' | xargs -0 -r touch -t {OLD_TIME} && "
+    f"if {_ONLY_EDITS}; then tr '\\n' '\\0' < {_REC}.changed | xargs -0 -r touch; "
+    "else echo 'rust-image: no record of a finished build that differs from this one by file edits only: "
+    "every source file counts as changed'; "
+    f"{_TREE} | tr '\\n' '\\0' | xargs -0 -r touch; fi && rm -f {_REC}"
+)
+RECORD = f"mv {NOW_SUMS} {_REC}"  # after cargo succeeded: the record of what the mount was built from
 
 
 def _incremental(recipe: Recipe) -> list[str]:
@@ -254,12 +308,15 @@ def _incremental(recipe: Recipe) -> list[str]:
 
     The dependencies stay in an image layer, as with ``chef`` (the cook step moves its ``target/`` to
     :data:`DEPS_DIR`): the mount is a cache the builder may drop at any time, never the only home of
-    the dependency layer the cache check judges. The mount is locked while a build step uses it.
+    the dependency layer the cache check judges. The mount is locked while a build step uses it, and
+    so is the registry mount, shared by every crate's builds: cargo's own lock on its registry cache
+    is a file beside it (``$CARGO_HOME/.package-cache``), outside the mount, so the cargo of one build
+    would not see another's. Both steps take the mounts in the same order (target, then registry).
     """
     locked = " --locked" if recipe.locked else ""
-    mount = cache_mount_id(recipe.crate, recipe.binary)
+    mount = cache_mount_id(recipe.crate, recipe.binary, recipe.builder)
     target = f"--mount=type=cache,id={mount},target=/app/target,sharing=locked"
-    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={CARGO_REGISTRY_DIR}"
+    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target={CARGO_REGISTRY_DIR},sharing=locked"
     cook = (
         f"{DEPS_MARK} && cargo chef cook --release{locked} {_select(recipe)} --recipe-path recipe.json"
         f" \\\n && mv target {DEPS_DIR} && {{ rustc -vV && cat recipe.json; }} | sha256sum > {DEPS_DIR}/{COOKED}"
@@ -267,7 +324,7 @@ def _incremental(recipe: Recipe) -> list[str]:
     build = (
         f"{BUILD_MARK} && {MOUNT_MARK}{mount} && {SEED} \\\n && {FRESHEN} \\\n"
         f" && cargo build --release{locked} {_select(recipe)}"
-        f" && mv {NOW_SUMS} target/{SUMS} && mkdir -p /rust-image-out"
+        f" && {RECORD} && mkdir -p /rust-image-out"
         f" && cp target/release/{shlex.quote(recipe.binary)} /rust-image-out/"
     )
     return _stages(recipe, [], _run(recipe, cook, (registry,)), [_run(recipe, build, (target, registry))])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pytest_rustimage import __version__
 from pytest_rustimage.build import oci
-from pytest_rustimage.build.context import input_digest, prepare, stable_folder
+from pytest_rustimage.build.context import builder_key, input_digest, prepare, stable_folder
 from pytest_rustimage.build.image import BuildRecord, RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.probe import CacheProbe
@@ -112,7 +112,8 @@ class ImageFactory:
             raise BuilderUnsupported(f"the {spec.strategy} strategy needs cache mounts, and {missing}")
         with contextlib.ExitStack() as stack:
             folder = self._stable_context(spec, stack)
-            return self._make_in(spec, engine, prepare(spec, self._workdir, folder=folder))
+            builder = builder_key(spec, engine)
+            return self._make_in(spec, engine, prepare(spec, self._workdir, folder=folder, builder=builder))
 
     def _stable_context(self, spec: ImageSpec, stack: contextlib.ExitStack) -> Path | None:
         """The context folder kept for ``spec`` between runs, held for this build; None (a fresh folder)

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_rustimage.build.context import bring_dockerfile, copy_tree, prepare
+from pytest_rustimage.build.context import bring_dockerfile, builder_key, copy_tree, prepare
 from pytest_rustimage.build.image import RustImage
 from pytest_rustimage.build.pool import EnginePool
 from pytest_rustimage.build.spec import ImageSpec, secret_values
@@ -157,7 +157,8 @@ class CacheProbe:
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
     ) -> tuple[BuildOutput, str]:
         """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
-        context, dockerfile, _ = prepare(spec, source.parent, source)  # in the probe's folder, removed after
+        # in the probe's folder, removed after; the image's own cache mount, as its build had
+        context, dockerfile, _ = prepare(spec, source.parent, source, builder=builder_key(spec, engine))
         vendor_context(spec, context)
         request = BuildRequest(
             context=context,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.owned import own_crate, prune
+from pytest_rustimage import names
+from tests.acceptance.owned import image_id, own_crate, prune
 from tests.acceptance.project import Project
 
 MAIN = "crates/cli/src/main.rs"
@@ -62,9 +63,15 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
         # what cargo recompiles on the host after an edit of wsctl's main: that package alone
         assert recompiled[("incremental", engine)] == ["ws-cli v0.1.0"], recompiled
         assert recompiled[("chef", engine)] == ["ws-cli v0.1.0", "ws-core v0.1.0"], recompiled  # skeletons
-    # one target/ mount per engine, named for the crate and binary, which prune finds
+    # one target/ mount per engine, named for the crate, binary and builder image, which prune finds
     mounts = mounts_of(name)
-    assert len(mounts) == 2 and all(f"pytest-rustimage-target-{name}--wsctl (" in line for line in mounts), mounts
+    builder = {engine: image_id(engine, names.LOCAL_BUILDER) for engine in ("docker", "podman")}
+    expected = {
+        f"pytest-rustimage-target-{name}--wsctl--{ident.removeprefix('sha256:')[:12]} ("
+        for ident in builder.values()
+        if ident
+    }
+    assert len(mounts) == 2 and all(any(e in line for e in expected) for line in mounts), (mounts, expected)
     # a real edit: the image has it, although the probe's own edit was the last build in the mount
     prints(project, crate, "wsctl edited")
     incremental = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")
@@ -78,6 +85,27 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
     daemon = crate / "crates" / "daemon" / "src" / "main.rs"
     daemon.write_text(daemon.read_text() + "\n// edited\n")
     project.run(name, *incremental).assert_outcomes(passed=4)
+
+
+def test_a_revert_after_a_failed_build_never_gets_the_failed_builds_library(project: Project, name: str) -> None:
+    crate = project.copy("workspace", name)
+    project.set_metadata(crate, args='["greet"]', expect_stdout='"Hello, world!"')  # ws-core's words
+    checks = ("--rust-image-strategy=incremental", "--rust-image-engine=all", "--rust-image-checks=build,runs")
+    project.run(name, *checks).assert_outcomes(passed=4)  # the mount's record now describes these sources
+    # the library's words change and the binary's package breaks: cargo compiles ws-core, then fails
+    lib, main = crate / "crates" / "core" / "src" / "lib.rs", crate / MAIN
+    lib_text, main_text = lib.read_text(), main.read_text()
+    lib.write_text(lib_text.replace('format!("Hello, {who}!")', 'format!("Bye, {who}!")'))
+    main.write_text(main_text + 'compile_error!("broken on purpose");\n')
+    project.run(name, *checks).assert_outcomes(failed=2, skipped=2)
+    # both back; and an edit to a package wsctl does not depend on, so that neither the first run's
+    # image nor a build step from the layer cache stands in: the build step runs on the mount, where
+    # ws-core's newest artifacts are the failed build's
+    lib.write_text(lib_text)
+    main.write_text(main_text)
+    daemon = crate / "crates" / "daemon" / "src" / "main.rs"
+    daemon.write_text(daemon.read_text() + "\n// edited\n")
+    project.run(name, *checks).assert_outcomes(passed=4)  # runs: "Hello, world!", not "Bye, world!"
 
 
 TWO_RUNS = """

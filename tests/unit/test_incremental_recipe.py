@@ -4,6 +4,7 @@ which builders have locked cache mounts, and which cache mounts are the plugin's
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from pytest_rustimage.build.dockerfile import (
     DEPS_DIR,
     FRESHEN,
     NOW_SUMS,
+    RECORD,
     SEED,
     SUMS,
     Recipe,
@@ -32,12 +34,19 @@ from pytest_rustimage.names import REGISTRY_CACHE_MOUNT, cache_mount_id, is_crat
 OLD = time.mktime((2000, 1, 1, 0, 0, 0, 0, 0, -1))
 
 
-def test_the_build_step_compiles_in_a_locked_target_mount_named_for_crate_and_binary() -> None:
-    text = render(Recipe("incremental", "ws-cli", "wsctl", crate="My Crate"))
-    mount = cache_mount_id("My Crate", "wsctl")
-    assert mount == "pytest-rustimage-target-my-crate--wsctl"
+BUILDER_ID = "sha256:80b027bf6e4f" + "0" * 52
+
+
+def test_the_build_step_compiles_in_a_locked_target_mount_named_for_crate_binary_and_builder() -> None:
+    text = render(Recipe("incremental", "ws-cli", "wsctl", crate="My Crate", builder=BUILDER_ID))
+    mount = cache_mount_id("My Crate", "wsctl", BUILDER_ID)
+    assert mount == "pytest-rustimage-target-my-crate--wsctl--80b027bf6e4f"
     build = text[text.index("FROM cook AS build") :]
     assert f"--mount=type=cache,id={mount},target=/app/target,sharing=locked" in build
+    # the registry cache, shared by all crates' builds, is locked too, in every step that mounts it
+    registry = f"--mount=type=cache,id={REGISTRY_CACHE_MOUNT},target=/usr/local/cargo/registry,sharing=locked"
+    assert text.count("--mount=type=cache,id=pytest-rustimage-cargo-registry,") == text.count(registry) == 2
+    assert build.index(mount) < build.index(registry)  # one order of locking for every step
     assert f"RUST_IMAGE_MOUNT={mount}" in build  # where BuildKit shows no ids, prune finds it by this
     assert "cargo build --release --locked --package ws-cli --bin wsctl" in build
     assert "cp target/release/wsctl /rust-image-out/" in build  # out of the mount, into a layer
@@ -49,10 +58,23 @@ def test_the_build_step_compiles_in_a_locked_target_mount_named_for_crate_and_bi
     assert "FROM ${RUNTIME_IMAGE} AS runtime" in text
 
 
+def test_another_builder_image_has_another_target_mount() -> None:
+    other = "sha256:" + "1" * 64
+    assert cache_mount_id("ws", "wsctl", other) == "pytest-rustimage-target-ws--wsctl--111111111111"
+    # an image the engine has no id for yet: its reference, as twelve hex digits
+    by_name = cache_mount_id("ws", "wsctl", "rust:1-bookworm")
+    assert re.fullmatch(r"pytest-rustimage-target-ws--wsctl--[0-9a-f]{12}", by_name)
+    assert len({by_name, cache_mount_id("ws", "wsctl", "rust:1-bullseye"), cache_mount_id("ws", "wsctl", other)}) == 3
+    for mount in (by_name, cache_mount_id("ws", "wsctl", other)):  # prune still knows them as the crate's
+        assert is_crate_mount(mount, "ws")
+        assert buildkit_mount(TARGET.format(id=mount)) == mount
+        assert buildkit_mount(f'cached mount /app/target from exec /bin/sh -c x with id "{mount}"') == mount
+
+
 def test_secrets_are_mounted_beside_the_cache_mounts() -> None:
-    text = render(Recipe("incremental", "p", "b", crate="c", secrets=("TOKEN",)))
+    text = render(Recipe("incremental", "p", "b", crate="c", secrets=("TOKEN",), builder=BUILDER_ID))
     build = next(line for line in text.splitlines() if "RUST_IMAGE_STEP=build" in line)
-    assert build.startswith("RUN --mount=type=cache,id=pytest-rustimage-target-c--b,")
+    assert build.startswith("RUN --mount=type=cache,id=pytest-rustimage-target-c--b--80b027bf6e4f,")
     assert "--mount=type=secret,id=TOKEN RUST_IMAGE_STEP=build && export TOKEN=" in build
 
 
@@ -113,6 +135,36 @@ def test_a_revert_to_an_older_text_is_new_again(tmp_path: Path) -> None:
     os.utime(root / "src" / "main.rs", (OLD, OLD))  # an old time: cargo alone would call it fresh
     sh(FRESHEN, root)
     assert mtimes(root)["src/main.rs"] > OLD + 1e6
+
+
+def test_the_record_is_gone_until_the_build_records_it_again(tmp_path: Path) -> None:
+    root = app(tmp_path)
+    sh(f"{FRESHEN} && {RECORD}", root)
+    assert (root / "target" / SUMS).is_file()
+    sh(FRESHEN, root)  # then cargo fails, or the build is killed: the next build finds no record
+    assert not (root / "target" / SUMS).exists()
+    for path in root.rglob("*"):
+        os.utime(path, (OLD, OLD))
+    sh(FRESHEN, root)
+    assert all(t > OLD + 1e6 for t in mtimes(root).values()), mtimes(root)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "rm src/lib.rs",  # a file gone
+        "echo '[lib]' >> Cargo.toml",  # a manifest
+        "mkdir src/empty",  # a folder
+        "ln -s lib.rs src/other.rs",  # a link
+        "mkdir .cargo && echo '[build]' > .cargo/config.toml",  # cargo's configuration
+    ],
+)
+def test_a_change_beyond_file_edits_makes_every_file_new(tmp_path: Path, change: str) -> None:
+    root = app(tmp_path)
+    sh(f"{FRESHEN} && {RECORD}", root)
+    sh(change, root)
+    sh(FRESHEN, root)
+    assert all(t > OLD + 1e6 for t in mtimes(root).values()), mtimes(root)
 
 
 def test_the_seed_replaces_a_mount_of_another_cook_and_keeps_one_of_the_same(tmp_path: Path) -> None:
@@ -182,6 +234,6 @@ def test_buildah_cache_folders_of_the_plugin(tmp_path: Path) -> None:
 
 
 def test_a_crates_mounts_are_told_apart_from_a_longer_names() -> None:
-    assert is_crate_mount(cache_mount_id("ws", "wsctl"), "ws")
-    assert not is_crate_mount(cache_mount_id("ws-two", "wsctl"), "ws")
+    assert is_crate_mount(cache_mount_id("ws", "wsctl", BUILDER_ID), "ws")
+    assert not is_crate_mount(cache_mount_id("ws-two", "wsctl", BUILDER_ID), "ws")
     assert not is_crate_mount(REGISTRY_CACHE_MOUNT, "ws")
