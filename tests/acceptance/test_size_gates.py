@@ -86,6 +86,7 @@ def test_json_report_and_junit_properties(project: Project) -> None:
         "id": "",
         "layers": 0,
         "size": 0,
+        "known": True,
     }
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
