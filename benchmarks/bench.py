@@ -18,6 +18,7 @@ nothing in any cache of a previous run, without emptying the engine's shared bui
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -48,6 +49,8 @@ PHASES = ("cold", "warm", "edit")
 IMAGE_BUILD = "image-build"  # the phase of the image's own build after the edit, as the plugin's report times it
 EDIT_MARK = "// pytest-rustimage benchmark: a source-only edit"
 TAIL_LINES = 40
+DEFAULT_RUNS = 5
+SKIPPED = ("target", "vendor")  # top-level entries that are not the crate's sources
 
 
 # ---------------------------------------------------------------------------------------------- pure
@@ -127,6 +130,7 @@ class Ratio:
     value: float | None
     unit: str  # "x" (a ratio), "s" (seconds) or "builds" (in incremental chef-recipe rebuilds)
     target: float | None = None  # the value must be at most this
+    spread: tuple[float, float] | None = None  # min and max of the same ratio within each run
 
     @property
     def verdict(self) -> str:
@@ -188,6 +192,21 @@ def ratios(medians: Mapping[str, float | None], strategies: Sequence[str]) -> li
     return out
 
 
+def spread(values: Iterable[float | None]) -> tuple[float, float] | None:
+    """(min, max) of the values that are there, None when none is."""
+    numbers = [v for v in values if v is not None]
+    return (min(numbers), max(numbers)) if numbers else None
+
+
+def with_spread(
+    derived: Sequence[Ratio], per_run: Sequence[Mapping[str, float]], strategies: Sequence[str]
+) -> list[Ratio]:
+    """Each ratio with the spread of the same ratio taken within each run, from that run's own numbers
+    (measured back to back, so under the same load)."""
+    runs = [{r.name: r.value for r in ratios(values, strategies)} for values in per_run]
+    return [dataclasses.replace(r, spread=spread(run.get(r.name) for run in runs)) for r in derived]
+
+
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
@@ -198,30 +217,43 @@ def _number(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def _range(pair: tuple[float, float] | None, unit: str = "") -> str:
+    """``min..max`` with the unit's suffix (``x``, `` s``, none for counts and seconds of the rows)."""
+    if pair is None:
+        return "n/a"
+    suffix = {"x": "x", "s": " s"}.get(unit, "")
+    return f"{pair[0]:.2f}..{pair[1]:.2f}{suffix}"
+
+
 def format_table(
     measured: Mapping[str, Sequence[float]],
     derived: Sequence[Ratio],
     keys: Sequence[str],
     failed: Iterable[str] = (),
 ) -> str:
-    """The measurements (median and every run) and the ratios, as fixed-width text."""
+    """The measurements (median, min..max and every run) and the ratios (with the min..max of the same
+    ratio within each run), as fixed-width text."""
     failed_keys = set(failed)
-    rows = [("measurement", "median s", "runs s")]
+    rows = [("measurement", "median s", "min..max s", "runs s")]
     for key in keys:
         runs = list(measured.get(key, ()))
         mid = median(runs)
         mark = "  FAILED" if key in failed_keys else ""
-        rows.append((label_of(key), "n/a" if mid is None else f"{mid:.2f}", " ".join(f"{r:.2f}" for r in runs) + mark))
+        every = " ".join(f"{r:.2f}" for r in runs) + mark
+        rows.append((label_of(key), "n/a" if mid is None else f"{mid:.2f}", _range(spread(runs)), every))
     width = max(len(r[0]) for r in rows)
-    lines = [f"{a:<{width}}  {b:>8}  {c}".rstrip() for a, b, c in rows]
+    spread_width = max(len(r[2]) for r in rows)
+    lines = [f"{a:<{width}}  {b:>8}  {c:>{spread_width}}  {d}".rstrip() for a, b, c, d in rows]
     lines.append("")
-    rwidth = max([len("ratio"), *(len(r.name) for r in derived)])
-    lines.append(f"{'ratio':<{rwidth}}  {'value':>9}  target")
+    ratio_rows = [("ratio", "value", "per run min..max", "target")]
     for r in derived:
         target = ""
         if r.target is not None:
             target = f"<= {_number(r.target, r.unit).lstrip('+')} {r.verdict}".rstrip()
-        lines.append(f"{r.name:<{rwidth}}  {_number(r.value, r.unit):>9}  {target}".rstrip())
+        ratio_rows.append((r.name, _number(r.value, r.unit), _range(r.spread, r.unit), target))
+    rwidth = max(len(r[0]) for r in ratio_rows)
+    pwidth = max(len(r[2]) for r in ratio_rows)
+    lines += [f"{a:<{rwidth}}  {b:>9}  {c:>{pwidth}}  {d}".rstrip() for a, b, c, d in ratio_rows]
     return "\n".join(lines)
 
 
@@ -236,12 +268,51 @@ def vendor_config(directory: str = "vendor") -> str:
     )
 
 
-def render_recipe(recipe: str, binary: str) -> str:
+@dataclass(frozen=True)
+class Sources:
+    """The crate's top-level files and folders a hand recipe copies as its sources (``vendor/`` and
+    ``.cargo/`` have a layer of their own)."""
+
+    files: tuple[str, ...] = ("Cargo.lock", "Cargo.toml")
+    folders: tuple[str, ...] = ("src",)
+
+
+def source_entries(entries: Iterable[tuple[str, bool]]) -> Sources:
+    """The sources among a crate folder's top-level ``(name, is_folder)`` entries: all but ``vendor/``,
+    ``target/`` and hidden ones (``.cargo/`` among them), sorted."""
+    kept = sorted((name, folder) for name, folder in entries if not name.startswith(".") and name not in SKIPPED)
+    return Sources(tuple(n for n, f in kept if not f), tuple(n for n, f in kept if f))
+
+
+def sources_of(folder: Path) -> Sources:
+    """The sources of the crate in ``folder`` (a linked folder counts as a file: ``COPY`` keeps the link)."""
+    return source_entries((p.name, p.is_dir() and not p.is_symlink()) for p in folder.iterdir())
+
+
+def _copy(names: Sequence[str], dest: str) -> str:
+    """A ``COPY`` line, in the JSON form when a name would need quoting."""
+    if all(re.fullmatch(r"[A-Za-z0-9_.+@=-]+", n) for n in names):
+        return f"COPY {' '.join(names)} {dest}"
+    return f"COPY {json.dumps([*names, dest])}"
+
+
+def copy_sources(sources: Sources) -> list[str]:
+    """The ``COPY`` lines of the sources: the files in one, each folder in one of its own."""
+    lines = [_copy(sources.files, "./")] if sources.files else []
+    return lines + [_copy([d], f"{d}/") for d in sources.folders]
+
+
+VENDOR_LAYER = ["COPY .cargo .cargo", "COPY vendor vendor"]  # the vendored sources and cargo's replacement
+
+
+def render_recipe(recipe: str, binary: str, sources: Sources = Sources()) -> str:
     """The background chapter's recipe ``naive`` or ``chef`` as a Dockerfile, offline.
 
-    As in the chapter, except: the base images are ``ARG``\\ s; the context carries ``vendor/`` and
-    ``.cargo/config.toml``, which ``COPY . .`` brings along and the cook step gets first (it only sees
-    ``recipe.json`` otherwise); cargo-chef is installed only when the builder lacks it.
+    As in the chapter, except: the base images are ``ARG``\\ s; cargo-chef is installed only when the
+    builder lacks it; the context carries ``vendor/`` and ``.cargo/config.toml`` as a team that vendors
+    would have them, copied in a layer of their own before the dependency step (the cook step, or the
+    naive recipe's one build), and the source steps copy ``sources`` only, so an edit never copies the
+    vendored sources again.
     """
     header = [
         f"# The chapter's {recipe} recipe, written by the pytest-rustimage benchmark",
@@ -249,8 +320,9 @@ def render_recipe(recipe: str, binary: str) -> str:
         "ARG RUNTIME_IMAGE=debian:bookworm-slim",
         "",
     ]
+    own = copy_sources(sources)
     if recipe == "naive":
-        body = ["FROM ${BUILDER_IMAGE} AS builder", "WORKDIR /app", "COPY . .", "RUN cargo build --release"]
+        body = ["FROM ${BUILDER_IMAGE} AS builder", "WORKDIR /app", *VENDOR_LAYER, *own, "RUN cargo build --release"]
     elif recipe == "chef":
         body = [
             "FROM ${BUILDER_IMAGE} AS chef",
@@ -258,15 +330,14 @@ def render_recipe(recipe: str, binary: str) -> str:
             "WORKDIR /app",
             "",
             "FROM chef AS planner",
-            "COPY . .",
+            *own,
             "RUN cargo chef prepare --recipe-path recipe.json",
             "",
             "FROM chef AS builder",
-            "COPY .cargo .cargo",
-            "COPY vendor vendor",
+            *VENDOR_LAYER,
             "COPY --from=planner /app/recipe.json recipe.json",
             "RUN cargo chef cook --release --recipe-path recipe.json",
-            "COPY . .",
+            *own,
             "RUN cargo build --release",
         ]
     else:
@@ -536,7 +607,7 @@ def machine(cli: EngineCli) -> dict[str, Any]:
         "rustc": _first_line(["rustc", "--version"]),
         "cargo_chef_host": _first_line(["cargo", "chef", "--version"]),
         "python": platform.python_version(),
-        "loadavg_start": list(os.getloadavg()),
+        "loadavg_start": loadavg(),
     }
 
 
@@ -774,7 +845,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("crate", nargs="?", type=Path, help="a folder with Cargo.toml (one package)")
     p.add_argument("--real-crate", metavar="NAME@VERSION", help="fetch this crate from crates.io and benchmark it")
-    p.add_argument("--runs", type=int, default=3, help="runs of each measurement (median shown; default 3)")
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=DEFAULT_RUNS,
+        help=f"runs of each measurement (median shown; default {DEFAULT_RUNS})",
+    )
     p.add_argument("--engine", choices=("docker", "podman"), default="docker")
     p.add_argument("--strategy", action="append", help="plugin strategy to measure (repeatable; default chef)")
     p.add_argument("--bin", help="the binary, for packages with several")
@@ -797,221 +873,354 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def loadavg() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A hand recipe's context in one run, and the image it builds."""
+
+    name: str
+    context: Path
+    tag: str
+    iidfile: Path
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One plugin variant (strategy and check set) in one run: its folder, crate copy and command."""
+
+    strategy: str
+    checks: str
+    root: Path
+    copy: Path
+    name: str
+    command: list[str]
+
+
+@dataclass
+class Runner:
+    """The measuring: each run builds everything cold first, then times the edits back to back (host,
+    chef recipe, plugin, naive recipe), so that the rows a ratio compares share the load of the moment."""
+
+    args: argparse.Namespace
+    bench: Bench
+    env: dict[str, str]
+    dockerfiles: Path
+    run_args: list[str]
+    total: int
+    measured: dict[str, list[float]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)  # each run: its load at start and end, its seconds
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    done: int = 0
+
+    @property
+    def crate(self) -> CrateInfo:
+        return self.bench.crate
+
+    def record(self, key: str, run: Run) -> None:
+        self.done += 1
+        seconds = round(run.seconds, 3)
+        self.measured.setdefault(key, []).append(seconds)
+        self.runs[-1]["seconds"][key] = seconds
+        status = "" if run.ok else f"  FAILED ({run.returncode})"
+        print(f"[{self.done}/{self.total}] {label_of(key)}: {run.seconds:.2f} s{status}", file=sys.stderr, flush=True)
+        if not run.ok:
+            self.failures.setdefault(key, []).append(run.output)
+            print(tail(run.output, 15), file=sys.stderr, flush=True)
+
+    def per_run_seconds(self) -> list[dict[str, float]]:
+        return [run["seconds"] for run in self.runs]
+
+    # -- host
+
+    def host_build(self, copy: Path, target: Path) -> list[str]:
+        return [
+            "cargo",
+            "build",
+            "--release",
+            "--locked",
+            "--bin",
+            self.crate.binary,
+            "--manifest-path",
+            str(copy / "Cargo.toml"),
+            "--target-dir",
+            str(target),
+        ]
+
+    def learn_expect_stdout(self, target: Path) -> None:
+        if self.bench.expect_stdout is None and self.args.expect_stdout is None:
+            binary = target / "release" / self.crate.binary
+            self.bench.expect_stdout = _first_line([str(binary), *self.run_args])
+
+    def host_cold(self, rdir: Path) -> Path:
+        copy = self.bench.copy(rdir / "host", vendored=True)
+        self.record(host_key("cold"), timed(self.host_build(copy, rdir / "host-target"), cwd=copy))
+        self.learn_expect_stdout(rdir / "host-target")
+        return copy
+
+    def host_edit(self, copy: Path, rdir: Path) -> None:
+        self.bench.edit(copy)
+        self.record(host_key("edit"), timed(self.host_build(copy, rdir / "host-target"), cwd=copy))
+
+    # -- hand recipes
+
+    def recipe_build(self, recipe: Recipe, no_cache: bool) -> Run:
+        build_args = {"BUILDER_IMAGE": self.bench.builder, "RUNTIME_IMAGE": self.bench.runtime}
+        dockerfile = self.dockerfiles / f"Dockerfile.{recipe.name}"
+        cmd = self.bench.cli.build(
+            recipe.context, dockerfile, recipe.tag, recipe.iidfile, no_cache, build_args, self.bench.labels()
+        )
+        return timed(cmd, env=self.env)
+
+    def recipe_cold(self, name: str, rdir: Path, check: bool) -> Recipe:
+        context = self.bench.copy(rdir / name, vendored=True)
+        recipe = Recipe(name, context, f"{TAG_PREFIX}{self.bench.names[-1]}:{name}", rdir / f"{name}.iid")
+        run = self.recipe_build(recipe, no_cache=True)
+        self.record(recipe_key(name, "cold"), run)
+        if run.ok and check:
+            self.check_recipe_runs(recipe)
+        return recipe
+
+    def check_recipe_runs(self, recipe: Recipe) -> None:
+        """The recipe works: its image runs the binary (not measured)."""
+        label = f"{LABEL}={self.bench.run_id}"
+        cmd = [self.bench.cli.exe, "run", "--rm", "--label", label, recipe.tag, self.crate.binary, *self.run_args]
+        sanity = subprocess.run(cmd, capture_output=True, text=True, env=self.env)
+        if sanity.returncode != 0:
+            print(f"warning: {recipe.name} recipe's image does not run: {tail(sanity.stderr, 5)}", file=sys.stderr)
+
+    def recipe_edit(self, recipe: Recipe) -> None:
+        self.bench.edit(recipe.context)
+        self.record(recipe_key(recipe.name, "edit"), self.recipe_build(recipe, no_cache=False))
+
+    # -- the plugin
+
+    def startup(self, root: Path) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(root / "pytest.ini"),
+            "--rootdir",
+            str(root),
+            "--version",
+        ]
+        self.record(STARTUP_KEY, timed(cmd, cwd=root, env=self.env))
+
+    def probe_expect_stdout(self, rdir: Path) -> None:
+        """What the runs check expects, from a host build (not measured) when the host part is skipped."""
+        if self.args.expect_stdout is None and self.bench.expect_stdout is None:
+            copy = self.bench.copy(rdir / "probe-host", vendored=True)
+            checked(self.host_build(copy, rdir / "probe-target"), cwd=copy)
+            self.learn_expect_stdout(rdir / "probe-target")
+
+    def plugin_cold(self, root: Path, strategy: str, checks: str) -> Variant:
+        """The variant's cold run (no image of its copy exists: its name is new), then its warm one."""
+        vroot = root / f"{strategy}-{checks}"
+        vroot.mkdir()
+        (vroot / "pytest.ini").write_text(ini_text(self.bench.builder, self.bench.runtime))
+        metadata: dict[str, str | Sequence[str]] = {
+            "args": self.run_args,
+            "expect-stdout": self.args.expect_stdout or self.bench.expect_stdout or "",
+        }
+        copy = self.bench.copy(vroot / "crate", vendored=False, metadata=metadata)
+        name = self.bench.names[-1]
+        self.bench.prune(name)
+        command = self.bench.plugin_command(vroot, copy, strategy, CHECK_SETS[checks])
+        variant = Variant(strategy, checks, vroot, copy, name, command)
+        for phase in ("cold", "warm"):
+            self.record(plugin_key(strategy, checks, phase), timed(command, cwd=vroot, env=self.env))
+        return variant
+
+    def plugin_edit(self, variant: Variant) -> None:
+        """The variant's run after the edit, and (without cache) its image build's own seconds."""
+        self.bench.edit(variant.copy)
+        run = timed(variant.command, cwd=variant.root, env=self.env)
+        self.record(plugin_key(variant.strategy, variant.checks, "edit"), run)
+        seconds = build_seconds(_read_json(variant.root / "report.json")) if variant.checks == "base" else None
+        if seconds is not None:
+            self.record(plugin_key(variant.strategy, "base", IMAGE_BUILD), Run(seconds, 0, ""))
+        self.bench.prune(variant.name)
+
+    # -- one run
+
+    def one_run(self, r: int) -> None:
+        rdir = self.bench.work / f"run{r + 1}"
+        rdir.mkdir()
+        self.runs.append({"run": r + 1, "load_start": loadavg(), "seconds": {}})
+        skip = self.args.skip
+        host = self.host_cold(rdir) if "host" not in skip else None
+        recipes = (
+            {name: self.recipe_cold(name, rdir, check=r == 0) for name in RECIPES} if "recipes" not in skip else {}
+        )
+        variants: list[Variant] = []
+        if "plugin" not in skip:
+            root = rdir / "plugin"
+            root.mkdir()
+            (root / "pytest.ini").write_text(ini_text(self.bench.builder, self.bench.runtime))
+            self.startup(root)
+            self.probe_expect_stdout(rdir)
+            variants = [self.plugin_cold(root, s, c) for s in self.args.strategy for c in CHECK_SETS]
+        # the edits, back to back: host, chef recipe, plugin variants, and last the naive recipe's full rebuild
+        if host is not None:
+            self.host_edit(host, rdir)
+        if "chef" in recipes:
+            self.recipe_edit(recipes["chef"])
+        for variant in variants:
+            self.plugin_edit(variant)
+        for name, recipe in recipes.items():
+            if name != "chef":
+                self.recipe_edit(recipe)
+        self.runs[-1]["load_end"] = loadavg()
+        run = self.runs[-1]
+        print(f"run {r + 1}: load {run['load_start'][0]:.2f} -> {run['load_end'][0]:.2f}", file=sys.stderr, flush=True)
+        shutil.rmtree(rdir, ignore_errors=True)
+
+
+def report_json(
+    runner: Runner | None,
+    args: argparse.Namespace,
+    info: Mapping[str, Any],
+    started: datetime.datetime,
+    shown: Sequence[str],
+    derived: Sequence[Ratio],
+    cli: EngineCli,
+) -> dict[str, Any]:
+    """The raw numbers: every run's seconds and load, medians, spreads and ratios, the machine."""
+    bench = runner.bench if runner else None
+    crate = bench.crate if bench else None
+    measured = runner.measured if runner else {}
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": info,
+        "crate": {
+            "name": crate.name,
+            "version": crate.version,
+            "binary": crate.binary,
+            "edited": crate.binary_src,
+            "source": args.real_crate or str(args.crate),
+        }
+        if crate
+        else None,
+        "runs": args.runs,
+        "order": "per run: host cold, recipes cold, pytest start-up, plugin variants cold and warm; then the "
+        "edits back to back: host, chef recipe, plugin variants, naive recipe",
+        "engine": cli.engine,
+        "engine_cli": f"{cli.exe} ({cli.mode})",
+        "strategies": args.strategy,
+        "builder_image": args.builder_image,
+        "runtime_image": args.runtime_image,
+        "expect_stdout": bench.expect_stdout if bench else None,
+        "recipes": {name: render_recipe(name, crate.binary, sources_of(crate.path)) for name in RECIPES}
+        if crate
+        else {},
+        "measurements": {
+            k: {
+                "label": label_of(k),
+                "seconds": measured[k],
+                "median": median(measured[k]),
+                "min": min(measured[k]),
+                "max": max(measured[k]),
+            }
+            for k in shown
+        },
+        "per_run": runner.runs if runner else [],
+        "failures": runner.failures if runner else {},
+        "ratios": [
+            {
+                "name": r.name,
+                "value": r.value,
+                "per_run_min": r.spread[0] if r.spread else None,
+                "per_run_max": r.spread[1] if r.spread else None,
+                "unit": r.unit,
+                "target": r.target,
+                "verdict": r.verdict,
+            }
+            for r in derived
+        ],
+    }
+
+
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="rustimage-bench-"))
     cli = find_engine_cli(args.engine)
     started = datetime.datetime.now(datetime.timezone.utc)
     info = machine(cli)
-    measured: dict[str, list[float]] = {}
-    failures: dict[str, list[str]] = {}
+    runner: Runner | None = None
     bench: Bench | None = None
     keys = measurement_keys(args.strategy)
-    total = len(keys) * args.runs
-    done = 0
-
-    def record(key: str, run: Run) -> None:
-        nonlocal done
-        done += 1
-        measured.setdefault(key, []).append(round(run.seconds, 3))
-        status = "" if run.ok else f"  FAILED ({run.returncode})"
-        print(f"[{done}/{total}] {label_of(key)}: {run.seconds:.2f} s{status}", file=sys.stderr, flush=True)
-        if not run.ok:
-            failures.setdefault(key, []).append(run.output)
-            print(tail(run.output, 15), file=sys.stderr, flush=True)
-
     try:
         crate_dir = fetch_real_crate(args.real_crate, work / "real") if args.real_crate else args.crate.resolve()
         crate = read_crate(crate_dir, args.bin)
         bench = Bench(crate, work, cli, args.builder_image, args.runtime_image)
-        run_args = shlex.split(args.args)
         env = dict(cli.env)
         env["RUST_IMAGE_CACHE_DIR"] = str(seed_plugin_cache(work / "plugin-cache"))
         dockerfiles = work / "dockerfiles"
         dockerfiles.mkdir()
+        sources = sources_of(crate.path)
         for recipe in RECIPES:
-            (dockerfiles / f"Dockerfile.{recipe}").write_text(render_recipe(recipe, crate.binary))
+            (dockerfiles / f"Dockerfile.{recipe}").write_text(render_recipe(recipe, crate.binary, sources))
+        runner = Runner(args, bench, env, dockerfiles, shlex.split(args.args), len(keys) * args.runs)
         print(
             f"benchmark {bench.run_id}: {crate.name} {crate.version} (bin {crate.binary}, edit {crate.binary_src}), "
             f"{args.runs} run(s), engine {cli.engine} via {cli.exe} ({cli.mode}), work {work}",
             file=sys.stderr,
         )
-
-        def host_build(copy: Path, target: Path) -> list[str]:
-            return [
-                "cargo",
-                "build",
-                "--release",
-                "--locked",
-                "--bin",
-                crate.binary,
-                "--manifest-path",
-                str(copy / "Cargo.toml"),
-                "--target-dir",
-                str(target),
-            ]
-
         for r in range(args.runs):
-            rdir = work / f"run{r + 1}"
-            rdir.mkdir()
-            if "host" not in args.skip:
-                copy = bench.copy(rdir / "host", vendored=True)
-                record(host_key("cold"), timed(host_build(copy, rdir / "host-target"), cwd=copy))
-                if bench.expect_stdout is None and args.expect_stdout is None:
-                    out = _first_line([str(rdir / "host-target" / "release" / crate.binary), *run_args])
-                    bench.expect_stdout = out
-                bench.edit(copy)
-                record(host_key("edit"), timed(host_build(copy, rdir / "host-target"), cwd=copy))
-                shutil.rmtree(rdir / "host-target", ignore_errors=True)
-            if "recipes" not in args.skip:
-                build_args = {"BUILDER_IMAGE": bench.builder, "RUNTIME_IMAGE": bench.runtime}
-                for recipe in RECIPES:
-                    ctx = bench.copy(rdir / recipe, vendored=True)
-                    tag = f"{TAG_PREFIX}{bench.names[-1]}:{recipe}"
-                    iid = rdir / f"{recipe}.iid"
-                    for phase in ("cold", "edit"):
-                        if phase == "edit":
-                            bench.edit(ctx)
-                        cmd = cli.build(
-                            ctx,
-                            dockerfiles / f"Dockerfile.{recipe}",
-                            tag,
-                            iid,
-                            phase == "cold",
-                            build_args,
-                            bench.labels(),
-                        )
-                        run = timed(cmd, env=env)
-                        record(recipe_key(recipe, phase), run)
-                        if run.ok and r == 0 and phase == "cold":  # the recipe works: its binary runs (not measured)
-                            sanity = subprocess.run(
-                                [
-                                    cli.exe,
-                                    "run",
-                                    "--rm",
-                                    "--label",
-                                    f"{LABEL}={bench.run_id}",
-                                    tag,
-                                    crate.binary,
-                                    *run_args,
-                                ],
-                                capture_output=True,
-                                text=True,
-                                env=env,
-                            )
-                            if sanity.returncode != 0:
-                                print(
-                                    f"warning: {recipe} recipe's image does not run: {tail(sanity.stderr, 5)}",
-                                    file=sys.stderr,
-                                )
-            if "plugin" not in args.skip:
-                root = rdir / "plugin"
-                root.mkdir()
-                (root / "pytest.ini").write_text(ini_text(bench.builder, bench.runtime))
-                record(
-                    STARTUP_KEY,
-                    timed(
-                        [
-                            sys.executable,
-                            "-m",
-                            "pytest",
-                            "-p",
-                            "no:cacheprovider",
-                            "-c",
-                            str(root / "pytest.ini"),
-                            "--rootdir",
-                            str(root),
-                            "--version",
-                        ],
-                        cwd=root,
-                        env=env,
-                    ),
-                )
-                if args.expect_stdout is None and bench.expect_stdout is None:
-                    copy = bench.copy(rdir / "probe-host", vendored=True)
-                    checked(host_build(copy, rdir / "probe-target"), cwd=copy)
-                    bench.expect_stdout = _first_line(
-                        [str(rdir / "probe-target" / "release" / crate.binary), *run_args]
-                    )
-                metadata: dict[str, str | Sequence[str]] = {
-                    "args": run_args,
-                    "expect-stdout": args.expect_stdout or bench.expect_stdout or "",
-                }
-                for strategy in args.strategy:
-                    for checks_name, checks in CHECK_SETS.items():
-                        vroot = root / f"{strategy}-{checks_name}"
-                        vroot.mkdir()
-                        (vroot / "pytest.ini").write_text(ini_text(bench.builder, bench.runtime))
-                        copy = bench.copy(vroot / "crate", vendored=False, metadata=metadata)
-                        name = bench.names[-1]
-                        bench.prune(name)  # "cold": none of this copy's images exist (its name is new)
-                        cmd = bench.plugin_command(vroot, copy, strategy, checks)
-                        for phase in PHASES:
-                            if phase == "edit":
-                                bench.edit(copy)
-                            record(plugin_key(strategy, checks_name, phase), timed(cmd, cwd=vroot, env=env))
-                        built = _read_json(vroot / "report.json")
-                        seconds = build_seconds(built) if checks_name == "base" else None
-                        if seconds is not None:  # the edit's run built the image: how long that build took
-                            record(plugin_key(strategy, "base", IMAGE_BUILD), Run(seconds, 0, ""))
-                        bench.prune(name)
-            shutil.rmtree(rdir, ignore_errors=True)
+            runner.one_run(r)
     except KeyboardInterrupt:
         print("benchmark: interrupted; cleaning up", file=sys.stderr)
         return_code = 130
     else:
-        return_code = 1 if failures else 0
+        return_code = 1 if runner is not None and runner.failures else 0
     finally:
         if bench is not None:
             bench.clean_engine()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
+    measured = runner.measured if runner else {}
     shown = [k for k in keys if k in measured]
     medians = {k: median(v) for k, v in measured.items()}
-    derived = ratios(medians, args.strategy)
-    info["loadavg_end"] = list(os.getloadavg())
-    crate_info = bench.crate if bench else None
-    title = (
-        f"pytest-rustimage benchmark, {started:%Y-%m-%d %H:%M} UTC: "
-        f"{crate_info.name + ' ' + crate_info.version if crate_info else '?'}, engine {cli.engine}, "
-        f"{args.runs} run(s) each"
-    )
-    mem = info["memory_bytes"] / 2**30
-    print(title)
-    print(
-        f"machine: {info['nproc']} CPUs, {mem:.1f} GiB, docker {info['docker']}, {info['podman']}, {info['rustc']}, "
-        f"load {info['loadavg_start'][0]:.1f} -> {info['loadavg_end'][0]:.1f}"
-    )
+    derived = with_spread(ratios(medians, args.strategy), runner.per_run_seconds() if runner else [], args.strategy)
+    info["loadavg_end"] = loadavg()
+    print(summary_header(bench, args, cli, info, started, runner))
     print()
-    print(format_table(measured, derived, shown, failures))
+    print(format_table(measured, derived, shown, runner.failures if runner else ()))
     if args.out:
-        report = {
-            "date": started.isoformat(timespec="seconds"),
-            "machine": info,
-            "crate": {
-                "name": crate_info.name,
-                "version": crate_info.version,
-                "binary": crate_info.binary,
-                "edited": crate_info.binary_src,
-                "source": args.real_crate or str(args.crate),
-            }
-            if crate_info
-            else None,
-            "runs": args.runs,
-            "engine": cli.engine,
-            "engine_cli": f"{cli.exe} ({cli.mode})",
-            "strategies": args.strategy,
-            "builder_image": args.builder_image,
-            "runtime_image": args.runtime_image,
-            "expect_stdout": bench.expect_stdout if bench else None,
-            "measurements": {k: {"label": label_of(k), "seconds": measured[k], "median": medians[k]} for k in shown},
-            "failures": failures,
-            "ratios": [
-                {"name": r.name, "value": r.value, "unit": r.unit, "target": r.target, "verdict": r.verdict}
-                for r in derived
-            ],
-        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        report = report_json(runner, args, info, started, shown, derived, cli)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
     return return_code
+
+
+def summary_header(
+    bench: Bench | None,
+    args: argparse.Namespace,
+    cli: EngineCli,
+    info: Mapping[str, Any],
+    started: datetime.datetime,
+    runner: Runner | None,
+) -> str:
+    """The table's title, the machine and the load at start and end of the benchmark and of each run."""
+    crate = bench.crate if bench else None
+    title = (
+        f"pytest-rustimage benchmark, {started:%Y-%m-%d %H:%M} UTC: "
+        f"{crate.name + ' ' + crate.version if crate else '?'}, engine {cli.engine}, {args.runs} run(s) each"
+    )
+    mem = info["memory_bytes"] / 2**30
+    machine_line = (
+        f"machine: {info['nproc']} CPUs, {mem:.1f} GiB, docker {info['docker']}, {info['podman']}, {info['rustc']}, "
+        f"load {info['loadavg_start'][0]:.2f} -> {info['loadavg_end'][0]:.2f}"
+    )
+    loads = [
+        f"{run['run']}: {run['load_start'][0]:.2f} -> {run.get('load_end', [float('nan')])[0]:.2f}"
+        for run in (runner.runs if runner else [])
+    ]
+    return "\n".join([title, machine_line, *(["load per run (1-min average): " + ", ".join(loads)] if loads else [])])

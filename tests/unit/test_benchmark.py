@@ -6,6 +6,7 @@ The benchmark's numbers are never asserted: they depend on the machine.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,25 +113,50 @@ def test_build_seconds_from_the_plugins_report(report: dict[str, object], second
     assert bench.build_seconds(report) == seconds
 
 
-def test_table_shows_median_runs_failures_and_targets() -> None:
+def test_table_shows_median_spread_runs_failures_and_targets() -> None:
     keys = [host_key("cold"), recipe_key("chef", "edit"), plugin_key("chef", "cache", "warm")]
     measured = {host_key("cold"): [3.0, 1.0, 2.0], recipe_key("chef", "edit"): [5.25]}
     text = format_table(
         measured,
-        [Ratio("a ratio", 2.4, "x", 1.2), Ratio("a difference", 0.5, "s", 2.0), Ratio("none yet", None, "x")],
+        [
+            Ratio("a ratio", 2.4, "x", 1.2, spread=(2.1, 2.75)),
+            Ratio("a difference", 0.5, "s", 2.0, spread=(-0.25, 1.0)),
+            Ratio("none yet", None, "x"),
+        ],
         keys,
         failed=[recipe_key("chef", "edit")],
     )
     lines = text.splitlines()
     host = next(ln for ln in lines if ln.startswith("host cargo build --release, cold"))
-    assert host.split()[-4:] == ["2.00", "3.00", "1.00", "2.00"]
+    assert host.split()[-5:] == ["2.00", "1.00..3.00", "3.00", "1.00", "2.00"]
     chef = next(ln for ln in lines if ln.startswith("chef recipe by hand, after the edit"))
-    assert chef.endswith("5.25  FAILED")
+    assert chef.endswith("5.25..5.25  5.25  FAILED")
     plugin = next(ln for ln in lines if ln.startswith("pytest --rust-image [chef] build,runs,size,linkage,cache, warm"))
-    assert plugin.split()[-1] == "n/a"
-    assert any(ln.startswith("a ratio") and ln.endswith("2.40x  <= 1.20x missed") for ln in lines)
-    assert any(ln.startswith("a difference") and ln.endswith("+0.50 s  <= 2.00 s met") for ln in lines)
-    assert any(ln.startswith("none yet") and ln.endswith("n/a") for ln in lines)
+    assert plugin.split()[-2:] == ["n/a", "n/a"]
+    words = {ln.split("  ")[0]: ln.split()[2:] for ln in lines if ln.startswith(("a ", "none"))}
+    assert words["a ratio"] == ["2.40x", "2.10..2.75x", "<=", "1.20x", "missed"]
+    assert words["a difference"] == ["+0.50", "s", "-0.25..1.00", "s", "<=", "2.00", "s", "met"]
+    assert words["none yet"][-2:] == ["n/a", "n/a"]
+
+
+def test_spread_ignores_missing_values() -> None:
+    assert bench.spread([2.0, None, 1.0, 3.0]) == (1.0, 3.0)
+    assert bench.spread([None]) is None
+
+
+def test_ratio_spread_comes_from_each_runs_own_pairs() -> None:
+    base = full_medians()
+    runs = []
+    for chef_edit, plugin_edit in ((5.0, 5.0), (4.0, 6.0), (8.0, 4.0)):
+        values = {k: v for k, v in base.items() if v is not None}
+        values[recipe_key("chef", "edit")] = chef_edit
+        values[plugin_key("chef", "base", "edit")] = plugin_edit
+        runs.append(values)
+    derived = bench.with_spread(ratios(base, ["chef"]), runs, ["chef"])
+    edit = by_name(derived)["[chef] plugin after edit / chef recipe after edit"]
+    assert edit.value == pytest.approx(2.4)  # the ratio of the medians is kept
+    assert edit.spread == (pytest.approx(0.5), pytest.approx(1.5))  # 4/8 .. 6/4, each run's own pair
+    assert by_name(bench.with_spread(ratios(base, ["chef"]), [], ["chef"]))[edit.name].spread is None
 
 
 def test_measurement_keys_cover_every_part_per_strategy() -> None:
@@ -155,20 +181,77 @@ def test_recipes_take_the_base_images_as_args_and_copy_the_binary(recipe: str) -
     ]
 
 
-def test_chef_recipe_gives_the_cook_step_the_vendored_sources_first() -> None:
-    lines = render_recipe("chef", "server").splitlines()
+SERVER_SOURCES = bench.Sources(("Cargo.lock", "Cargo.toml", "README.md"), ("src",))
+SOURCE_LINES = ["COPY Cargo.lock Cargo.toml README.md ./", "COPY src src/"]
+
+
+def test_chef_recipe_gives_the_cook_step_the_vendored_sources_in_a_layer_of_their_own() -> None:
+    lines = render_recipe("chef", "server", SERVER_SOURCES).splitlines()
     builder = lines[lines.index("FROM chef AS builder") :]
     cook = builder.index("RUN cargo chef cook --release --recipe-path recipe.json")
-    assert builder.index("COPY .cargo .cargo") < cook
-    assert builder.index("COPY vendor vendor") < cook
-    assert builder.index("COPY --from=planner /app/recipe.json recipe.json") < cook
-    assert builder.index("COPY . .") > cook  # the source comes after the cook step: an edit keeps it cached
-    assert "RUN cargo chef prepare --recipe-path recipe.json" in lines
+    assert builder[:4] == [
+        "FROM chef AS builder",
+        "COPY .cargo .cargo",
+        "COPY vendor vendor",
+        "COPY --from=planner /app/recipe.json recipe.json",
+    ]
+    assert builder[cook + 1 : cook + 4] == [*SOURCE_LINES, "RUN cargo build --release"]
+    planner = lines[lines.index("FROM chef AS planner") :]
+    assert planner[1:4] == [*SOURCE_LINES, "RUN cargo chef prepare --recipe-path recipe.json"]
 
 
-def test_naive_recipe_copies_everything_then_builds() -> None:
-    lines = render_recipe("naive", "server").splitlines()
-    assert lines.index("COPY . .") + 1 == lines.index("RUN cargo build --release")
+@pytest.mark.parametrize("recipe", bench.RECIPES)
+def test_no_recipe_copies_the_whole_context(recipe: str) -> None:
+    """An edit must not send the vendored sources again: they are copied once, by name, never by ``.``."""
+    lines = render_recipe(recipe, "server", SERVER_SOURCES).splitlines()
+    copies = [ln for ln in lines if ln.startswith("COPY") and "--from=" not in ln]
+    assert not [ln for ln in copies if ln.split()[1] == "."]
+    assert copies.count("COPY vendor vendor") == 1
+    assert all("vendor" not in ln for ln in copies if ln != "COPY vendor vendor")
+
+
+def test_naive_recipe_copies_the_vendored_sources_then_the_sources_then_builds() -> None:
+    lines = render_recipe("naive", "server", SERVER_SOURCES).splitlines()
+    start = lines.index("COPY .cargo .cargo")
+    assert lines[start : start + 5] == [
+        "COPY .cargo .cargo",
+        "COPY vendor vendor",
+        *SOURCE_LINES,
+        "RUN cargo build --release",
+    ]
+
+
+def test_sources_are_the_top_level_entries_but_vendor_target_and_hidden_ones() -> None:
+    entries = [
+        ("src", True),
+        ("Cargo.toml", False),
+        ("vendor", True),
+        ("target", True),
+        (".cargo", True),
+        (".git", True),
+        ("build.rs", False),
+        ("Cargo.lock", False),
+        ("crates", True),
+    ]
+    assert bench.source_entries(entries) == bench.Sources(("Cargo.lock", "Cargo.toml", "build.rs"), ("crates", "src"))
+
+
+def test_sources_of_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "Cargo.toml").write_text("")
+    (tmp_path / "linked").symlink_to(tmp_path / "src")
+    assert bench.sources_of(tmp_path) == bench.Sources(("Cargo.toml", "linked"), ("src",))
+
+
+def test_source_copies_quote_names_that_need_it() -> None:
+    lines = bench.copy_sources(bench.Sources(("Cargo.toml", "my notes.txt"), ("src", "data dir")))
+    assert lines == [
+        'COPY ["Cargo.toml", "my notes.txt", "./"]',
+        "COPY src src/",
+        'COPY ["data dir", "data dir/"]',
+    ]
+    assert bench.copy_sources(bench.Sources((), ("src",))) == ["COPY src src/"]
 
 
 def test_unknown_recipe_is_refused() -> None:
