@@ -62,6 +62,8 @@ from pytest_rustimage.errors import (
 from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 from pytest_rustimage.names import normalise_id
 
+LEFTOVER_TRIES = 3  # removals of a session's build leftovers before what stays is said
+
 # CRUN_HINT and explain live in podman_runtime; they are this module's to import as well
 __all__ = ["CRUN_HINT", "LOCAL", "PodmanEngine", "explain"]
 
@@ -352,15 +354,29 @@ class PodmanEngine:
 
     def remove_build_leftovers(self, labels: Mapping[str, str]) -> int:
         # buildah leaves each build's non-target stages behind as untagged images; they carry the
-        # build's labels, so this session's can be told from anyone else's
+        # build's labels, so this session's can be told from anyone else's. `rmi` can fail for a moment
+        # (an image still in use by a step another build is closing, a storage race): what is left is
+        # listed again and removed again, and what still stays is said, never left in silence.
         args = ["images", "-q", "--no-trunc", "--filter", "dangling=true"]
         for key, value in labels.items():
             args += ["--filter", f"label={key}={value}"]
-        ids = sorted(set(self._run(*args).stdout.split()))
-        if ids:
+        removed = 0
+        for attempt in range(LEFTOVER_TRIES):
+            ids = sorted(set(self._run(*args).stdout.split()))
+            if not ids:
+                return removed
+            if attempt:
+                time.sleep(2 * attempt)
             with self._storage_turn("before removing build leftovers"):
-                self._run("rmi", "-f", *ids, check=False, timeout=300)
-        return len(ids)
+                done = self._run("rmi", "-f", *ids, check=False, timeout=300)
+            removed += len(ids) - len(set(self._run(*args).stdout.split()) & set(ids))
+        left = sorted(set(self._run(*args).stdout.split()))
+        if left:
+            raise EngineError(
+                f"{len(left)} untagged image(s) of this session could not be removed: {', '.join(i[:12] for i in left)}"
+                f" ({explain(done.stderr) or 'podman rmi gave no reason'})"
+            )
+        return removed
 
     def list_images(self, label: str) -> list[ImageEntry]:
         items: list[dict[str, Any]] = json.loads(
