@@ -48,6 +48,23 @@ def log(way: str, builder: str, phase: str) -> str:
     return (DATA / f"hidden-{way}-{builder}-{phase}.log").read_text()
 
 
+def same_log(log: str, dockerfile: str, *, edited: str | None = None) -> CacheReport:
+    """The verdict on a Docker build whose first build and rebuild show ``log`` alike."""
+    return assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=log,
+        baseline="b",
+        baseline_seconds=None,
+        rebuild_log=log,
+        rebuild_seconds=1.0,
+        own_crates=["recipes"],
+        dockerfile=dockerfile,
+        edited=edited,
+    )
+
+
 def judge(way: str, builder: str, *, first: str | None = None, dockerfile: str | None = None) -> CacheReport:
     return assess(
         edit="appended a comment to src/main.rs",
@@ -159,18 +176,7 @@ def test_a_clipped_log_and_a_silent_cargo_are_hidden_too() -> None:
     )
     silent = "#5 [builder 3/3] RUN cargo build --release\n#5 DONE 9.0s\n"  # a cargo config's term.quiet, say
     for rebuild, reason in [(clipped, "the builder clipped the step's log"), (silent, "cargo ran, yet its log")]:
-        report = assess(
-            edit="e",
-            strategy="dockerfile",
-            engine="docker",
-            baseline_log=rebuild,
-            baseline="b",
-            baseline_seconds=None,
-            rebuild_log=rebuild,
-            rebuild_seconds=1.0,
-            own_crates=["recipes"],
-            dockerfile=dockerfile,
-        )
+        report = same_log(rebuild, dockerfile)
         assert report.inconclusive and report.undecided[0].reasons[0].startswith(reason)
 
 
@@ -241,19 +247,7 @@ def test_a_script_that_may_run_cargo_unseen_is_not_nothing_to_prove() -> None:
     dockerfile = HEAD + "COPY . .\nRUN ./build.sh\nRUN ls target\n"
     quiet = "#4 [builder 2/4] COPY . .\n#4 DONE 0.1s\n#5 [builder 3/4] RUN ./build.sh\n#5 DONE 9.0s\n"
     quiet += "#6 [builder 4/4] RUN ls target\n#6 0.1 release\n#6 DONE 0.1s\n"
-    report = assess(
-        edit="appended a comment to src/main.rs",
-        strategy="dockerfile",
-        engine="docker",
-        baseline_log=quiet,
-        baseline="b",
-        baseline_seconds=None,
-        rebuild_log=quiet,
-        rebuild_seconds=9.0,
-        own_crates=["recipes"],
-        dockerfile=dockerfile,
-        edited="src/main.rs",
-    )
+    report = same_log(quiet, dockerfile, edited="src/main.rs")
     assert report.inconclusive and report.skip_reason is None
     (after,) = report.undecided
     assert after.instruction == "RUN ./build.sh"
@@ -262,18 +256,8 @@ def test_a_script_that_may_run_cargo_unseen_is_not_nothing_to_prove() -> None:
         "yet no cargo output shows",
     )
     heredoc = quiet.replace("RUN ./build.sh", "RUN <<EOF")
-    report = assess(
-        edit="e",
-        strategy="dockerfile",
-        engine="docker",
-        baseline_log=heredoc,
-        baseline="b",
-        baseline_seconds=None,
-        rebuild_log=heredoc,
-        rebuild_seconds=9.0,
-        own_crates=["recipes"],
-        dockerfile=dockerfile.replace("RUN ./build.sh", "RUN <<EOF\ncargo build -q\nEOF"),
-        edited="src/main.rs",
+    report = same_log(
+        heredoc, dockerfile.replace("RUN ./build.sh", "RUN <<EOF\ncargo build -q\nEOF"), edited="src/main.rs"
     )
     assert report.inconclusive and "runs a heredoc script, which may run cargo" in report.undecided[0].reasons[0]
     # a Dockerfile that copies a binary in still has nothing to prove
@@ -281,17 +265,5 @@ def test_a_script_that_may_run_cargo_unseen_is_not_nothing_to_prove() -> None:
     copied = (
         "#4 [builder 2/3] COPY recipes /usr/local/bin/recipes\n#5 [builder 3/3] RUN chmod +x /usr/local/bin/recipes\n"
     )
-    report = assess(
-        edit="e",
-        strategy="dockerfile",
-        engine="docker",
-        baseline_log=copied,
-        baseline="b",
-        baseline_seconds=None,
-        rebuild_log=copied,
-        rebuild_seconds=1.0,
-        own_crates=["recipes"],
-        dockerfile=binary,
-        edited="src/main.rs",
-    )
+    report = same_log(copied, binary, edited="src/main.rs")
     assert report.hidden == () and report.skip_reason is not None
