@@ -9,7 +9,7 @@ All in one run on one machine, medians of N runs each, wall-clock seconds of who
   ``build,runs,size,linkage`` and with ``cache`` added, per strategy (``--strategy``).
 
 The pure parts (medians, ratios, the table, the recipe and manifest texts) are functions here that
-``tests/unit/test_benchmark.py`` tests; ``main`` does the measuring. Every copy of the crate gets a
+``tests/unit/benchmarks/test_bench.py`` tests; ``main`` does the measuring. Every copy of the crate gets a
 package name of its own (``rib-RUNID-N-NAME``, the binary keeps its name): the plugin's images of that
 copy are its own (``prune --crate`` then touches nothing of anyone else's), and a cold run finds
 nothing in any cache of a previous run, without emptying the engine's shared build cache.

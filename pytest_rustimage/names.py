@@ -64,7 +64,7 @@ def cache_mount_id(crate: str, binary: str, builder: str) -> str:
     """The id of the ``incremental`` strategy's ``target/`` cache mount: one per crate, binary and builder.
 
     Not per checkout: two checkouts of one crate share it, and the build step's freshness rule (by
-    content, see :mod:`pytest_rustimage.build.dockerfile`) keeps them apart. Per builder image
+    content, see :mod:`pytest_rustimage.recipe.dockerfile`) keeps them apart. Per builder image
     (``builder``: its id, ``sha256:HEX``, or its reference when the engine has no id for it yet): cargo
     knows its own toolchain's version, but not the linker, C compiler and system libraries around it,
     so artifacts of another builder image must never count as fresh. The id ends in ``--`` and twelve

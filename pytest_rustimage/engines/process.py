@@ -55,6 +55,8 @@ def stream_process(
         _stop(proc)
         raise
     reader.join(timeout=10)
+    if not reader.is_alive() and proc.stdout is not None:  # a grandchild may still hold the pipe: then leave it
+        proc.stdout.close()
     return proc.returncode, "".join(lines), timed_out
 
 

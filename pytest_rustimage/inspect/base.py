@@ -7,7 +7,7 @@ image's own (``RootFS.Layers`` of its ``inspect``), in order: the longest common
 (removed since the build, or never listed: BuildKit keeps the bases it pulls to itself) cannot be told
 apart from the project's layers: its facts say so (``known`` false), and the own bytes are then not
 measured rather than taken to be the whole image, which would read as growth. Pure: the engine reads
-happen in :mod:`pytest_rustimage.build.image`.
+happen in :mod:`pytest_rustimage.session.image`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``baseline`` (the committed sizes and the gate), ``parity`` (two engines' images compared),
 ``summary`` (a run's facts as plain data, merged across xdist workers, and the end-of-run lines),
 ``records`` (the JSON report) and ``html`` (the HTML report). Pure, except that ``parity`` and
-``records`` read facts from :class:`~pytest_rustimage.build.image.RustImage` objects and ``baseline``
+``records`` read facts from :class:`~pytest_rustimage.session.image.RustImage` objects and ``baseline``
 reads and writes its file. It may import the foundation modules and ``build``, ``inspect``,
 ``engines``, ``crate``; never the pytest glue.
 """

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_rustimage.build.spec import ImageSpec
 from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.units import format_size
 
 FORMAT = 2

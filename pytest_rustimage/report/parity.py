@@ -21,7 +21,7 @@ from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.units import format_size
 
 if TYPE_CHECKING:
-    from pytest_rustimage.build.image import RustImage
+    from pytest_rustimage.session.image import RustImage
 
 DEFAULT_TOLERANCE = 0.01
 

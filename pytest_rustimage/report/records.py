@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_rustimage import __version__
-from pytest_rustimage.build.image import RustImage
-from pytest_rustimage.build.verdict import CacheReport
+from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.report.baseline import SizeVerdict, baseline_key
+from pytest_rustimage.session.image import RustImage
 
 FORMAT = 1
 

@@ -28,7 +28,7 @@ rust_image_vendor = true
 
 @functools.cache
 def static_libc() -> str:
-    """The libc of the static strategy's binaries, as the builder decides it (see build/dockerfile.py):
+    """The libc of the static strategy's binaries, as the builder decides it (see recipe/dockerfile.py):
     ``musl`` when the builder's toolchain has the x86_64-unknown-linux-musl target, else ``glibc``
     (the gnu target with ``+crt-static``). Read from the local builder image itself."""
     musl = '"$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-musl"'

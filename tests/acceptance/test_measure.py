@@ -12,8 +12,8 @@ from typing import IO
 import pytest
 
 from pytest_rustimage import names
-from pytest_rustimage.build.measure import measure
 from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
+from pytest_rustimage.session.measure import measure
 
 
 class NoExport:

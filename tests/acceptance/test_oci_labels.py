@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.build.oci import CREATED, REVISION, SOURCE, TITLE, VERSION
+from pytest_rustimage.recipe.oci import CREATED, REVISION, SOURCE, TITLE, VERSION
 from tests.acceptance.owned import ENGINES, built_tags, labels, own_crate, rename
 from tests.acceptance.project import Project
 

@@ -26,13 +26,13 @@ import uuid
 from pathlib import Path
 
 from pytest_rustimage import names
-from pytest_rustimage.build.context import prepare
-from pytest_rustimage.build.factory import ImageFactory
-from pytest_rustimage.build.vendored import vendor
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildRequest
-from pytest_rustimage.resolve import specs_for
-from pytest_rustimage.settings import Settings
+from pytest_rustimage.plugin.resolve import specs_for
+from pytest_rustimage.plugin.settings import Settings
+from pytest_rustimage.recipe.context import prepare
+from pytest_rustimage.recipe.vendored import vendor
+from pytest_rustimage.session.factory import ImageFactory
 from tests.acceptance.project import Project, remove_reported_images
 
 BINARY_TEXT = b"Hello from a container!"  # a string literal of the hello sample's main.rs

@@ -19,12 +19,14 @@ ROOT = "pytest_rustimage"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("foundation",),
     ("crate", "inspect", "engines"),
-    ("build",),
+    ("recipe",),
+    ("cachecheck",),
+    ("session",),
     ("report", "housekeeping"),
-    ("glue",),
+    ("plugin", "cli"),
 )
 FOUNDATION = {"__init__", "errors", "names", "units", "locks"}
-GLUE = {"plugin", "fixtures", "checks", "state", "settings", "options", "resolve", "terminate", "__main__"}
+CLI = {"__main__"}
 
 
 def module_name(path: Path) -> str:
@@ -43,8 +45,8 @@ def group_of(module: str) -> str:
         return parts[1]
     if parts[1] in FOUNDATION:
         return "foundation"
-    if parts[1] in GLUE:
-        return "glue"
+    if parts[1] in CLI:
+        return "cli"
     raise AssertionError(f"{module} is in no layer: add it to docs/architecture.md and to this test")
 
 
@@ -115,21 +117,25 @@ def test_the_layer_test_would_catch_a_wrong_import() -> None:
     """The rules refuse what they are for: an engine reading ELF files, a circle."""
     assert level_of(group_of("pytest_rustimage.engines.docker")) == level_of(group_of("pytest_rustimage.inspect.elf"))
     assert group_of("pytest_rustimage.engines.docker") != group_of("pytest_rustimage.inspect.elf")
-    assert level_of(group_of("pytest_rustimage.build.factory")) > level_of(group_of("pytest_rustimage.engines"))
-    assert level_of(group_of("pytest_rustimage.settings")) > level_of(group_of("pytest_rustimage.report.parity"))
+    assert level_of(group_of("pytest_rustimage.session.factory")) > level_of(group_of("pytest_rustimage.engines"))
+    assert level_of(group_of("pytest_rustimage.plugin.settings")) > level_of(group_of("pytest_rustimage.report.parity"))
+    probe, image = "pytest_rustimage.cachecheck.probe", "pytest_rustimage.session.image"
+    assert level_of(group_of(probe)) < level_of(group_of(image))
 
 
-def test_only_the_glue_imports_pytest() -> None:
+def test_only_the_plugin_imports_pytest() -> None:
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text())
         names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         if any(name.split(".")[0] in ("pytest", "_pytest") for name in names):
-            assert group_of(module) == "glue", f"{module} imports pytest but is not in the glue layer"
+            assert group_of(module) == "plugin", f"{module} imports pytest but is not in the plugin package"
 
 
 def test_the_check_names_are_written_once() -> None:
-    from pytest_rustimage import checks, names, settings
+    from pytest_rustimage import names
+    from pytest_rustimage.plugin import items as checks
+    from pytest_rustimage.plugin import settings
 
     assert tuple(checks.RUNNERS) == names.IMAGE_CHECKS
     assert settings.Settings().checks == names.CHECK_NAMES

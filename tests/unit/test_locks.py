@@ -46,7 +46,7 @@ def test_one_process_waits_for_the_other_and_says_so(tmp_path: Path) -> None:
         assert Path(f"{path}.done").exists(), "got the lock while the other process still held it"
     assert waited
     assert said and "another process is building hello (static-docker)" in said[0]
-    holder.wait()
+    holder.communicate()  # waits, and closes its pipe
 
 
 def test_no_wait_when_free(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "c.lock"
     holder = _holder(path, 600)
     holder.kill()
-    holder.wait()
+    holder.communicate()  # waits, and closes its pipe
     with exclusive(path, what="x", timeout=5) as waited:
         assert not waited
 
@@ -73,7 +73,7 @@ def test_waiting_is_bounded(tmp_path: Path) -> None:
         assert time.monotonic() - started < 30
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()  # waits, and closes its pipe
 
 
 def test_lock_names_differ_by_engine_and_tag(tmp_path: Path) -> None:

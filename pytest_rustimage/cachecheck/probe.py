@@ -1,0 +1,229 @@
+"""The layer-cache probe: edit a copy of the crate, build it once more, and judge that rebuild.
+
+The baseline is the session's own build of the image: its log shows which steps compiled the
+third-party crates. Only when the session did not build the image (it was reused) is the unchanged
+copy built first, with the cache, to stand in for it; ``--rust-image-cold-probe`` makes that baseline
+a ``--no-cache`` build instead, for those who want cold numbers. Then the edit (default: a comment
+appended to the binary's main source file, with a fresh stamp no build has seen) is applied to the
+copy, which is built again with the cache, and :func:`pytest_rustimage.cachecheck.verdict.assess` judges
+the rebuild: no step may compile a third-party crate.
+
+Why one build proves the claim: the rebuild differs from the image's own inputs by the edit alone,
+so a step that compiles a third-party crate after it is a step that the edit invalidated.
+
+The default probe's report is kept per image for the session (:attr:`CacheProbe.reports`) and, in the
+user's cache folder, with the image's tag (which carries its input digest), image id and engine, so
+a later run with the same inputs reports it without building; ``--rust-image-rebuild`` probes again,
+once per run (xdist workers of a run share a lock and the stored report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from pytest_rustimage.cachecheck.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
+from pytest_rustimage.engines import Engine
+from pytest_rustimage.engines.protocol import BuildOutput, LineSink
+from pytest_rustimage.errors import BuildFailed, RustImageError
+from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path, write_private
+from pytest_rustimage.names import probe_tag
+from pytest_rustimage.recipe.context import bring_dockerfile, builder_key, copy_tree, prepare
+from pytest_rustimage.recipe.request import build_request
+from pytest_rustimage.recipe.spec import ImageSpec
+from pytest_rustimage.recipe.vendored import vendor_context
+
+Say = Callable[[str], None]
+
+
+class BuildFacts(Protocol):
+    """How the probed image came to be, as far as the probe reads it."""
+
+    @property
+    def reused(self) -> bool: ...
+    @property
+    def log(self) -> str: ...
+    @property
+    def duration(self) -> float: ...
+
+
+class ProbedImage(Protocol):
+    """What the probe reads of an image (the session's ``RustImage`` is one)."""
+
+    @property
+    def spec(self) -> ImageSpec: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def build(self) -> BuildFacts: ...
+
+
+STORE_FORMAT = 2  # 2: reports say which steps hid cargo's output (a format-1 pass may be one of them)
+
+
+class CacheProbe:
+    """Probes for one session; the default probe's report is kept per image (:attr:`reports`)."""
+
+    def __init__(
+        self,
+        engines: Callable[[str], Engine],
+        *,
+        workdir: Path,
+        session_id: str,
+        run_id: str,
+        labels: dict[str, str],
+        say: Say,
+        progress: Callable[[], LineSink | None],
+        lock_dir: Path | None = None,
+    ) -> None:
+        self._engines = engines
+        self._workdir = workdir
+        self._session_id = session_id
+        self._run_id = run_id
+        self._labels = labels
+        self._say = say
+        self._progress = progress
+        self._lock_dir = lock_dir
+        self.reports: dict[tuple[str, ...], CacheReport] = {}  # the default probe's, by ImageSpec.key
+
+    def __call__(self, image: ProbedImage, edit: Edit | None = None) -> CacheReport:
+        """Apply ``edit`` (default: a comment in the binary's main source file) to a copy of the crate,
+        build it again with the cache, and judge whether any step compiled a third-party crate."""
+        spec = image.spec
+        if edit is not None:
+            return self._measure(image, edit)
+        if spec.key in self.reports:
+            return self.reports[spec.key]
+        engine = self._engines(spec.engine)
+        default = comment_edit(self._main(spec), uuid.uuid4().hex[:8])
+        try:
+            stored_at: Path | None = self._stored_path(engine, image, getattr(default, "__name__", ""))
+        except RustImageError:  # no usable cache folder: probe, and keep the verdict for this session only
+            stored_at = None
+        lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag}")
+        # the holder's builds (up to two, each after a Podman build's turn, and vendoring) are bounded
+        bound = 3 * spec.build_timeout + 1800
+        with exclusive(lock, what=f"the cache probe of {spec.what}", timeout=bound, say=self._say):
+            found = _load(stored_at) if stored_at is not None else None
+            if found is not None and (not spec.rebuild or found[1] == self._run_id):
+                report = found[0]
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.measured_at))
+                self._say(f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when}")
+            else:
+                report = self._measure(image, default)
+                if stored_at is not None:
+                    with contextlib.suppress(RustImageError):  # a verdict that cannot be kept is only not kept
+                        _save(stored_at, report, self._run_id)
+        self.reports[spec.key] = report
+        return report
+
+    def _measure(self, image: ProbedImage, edit: Edit) -> CacheReport:
+        spec = image.spec
+        engine = self._engines(spec.engine)
+        what = spec.what
+        source = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir)) / "crate"
+        # what the image's own build read: the engine's view of the crate's folder for a crate's own
+        # Dockerfile built from that folder (target/, .git go in unless its .dockerignore says not)
+        copy_tree(spec.crate.root, source, as_engine=not (spec.traits.generated or spec.vendor))
+        if not spec.traits.generated:  # the engine reads it apart from the context, wherever it is
+            bring_dockerfile(spec, source)
+        tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
+        made: list[str] = []
+        try:
+            if spec.cold_probe:
+                self._say(f"rust-image: cache probe for {what}: cold build of the unchanged crate (no cache) ...")
+                first, _ = self._build(spec, engine, source, f"{tag}-cold", made, no_cache=True)
+                log, seconds, how = first.log, first.duration, "a cold build of the unchanged crate (--no-cache)"
+            elif not image.build.reused and image.build.log:
+                log, seconds, how = image.build.log, image.build.duration, "this session's build of the image"
+            else:
+                self._say(f"rust-image: cache probe for {what}: building the unchanged crate (image reused) ...")
+                first, _ = self._build(spec, engine, source, f"{tag}-base", made, no_cache=False)
+                how = "a build of the unchanged crate with the cache (the image was reused, its own log not at hand)"
+                log, seconds = first.log, first.duration
+            description = apply_edit(source, edit)
+            self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
+            try:
+                rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
+            except BuildFailed as exc:
+                reason = f"the cache probe's build after the edit ({description}) failed: {exc.reason}"
+                raise BuildFailed(reason, exc.log) from exc
+        finally:
+            for ref in made:
+                engine.remove_image(ref)
+            shutil.rmtree(source.parent, ignore_errors=True)  # the copy and the contexts made from it
+        report = assess(
+            edit=description,
+            strategy=spec.strategy,
+            engine=engine.name,
+            baseline_log=log,
+            baseline=how,
+            baseline_seconds=seconds,
+            rebuild_log=rebuild.log,
+            rebuild_seconds=rebuild.duration,
+            own_crates=[p.name for p in spec.crate.packages],
+            dockerfile=dockerfile,
+            edited=self._edited(spec, edit),
+            measured_at=time.time(),
+        )
+        self._say(f"rust-image: cache probe for {what}: {report.summary()}")
+        return report
+
+    def _build(
+        self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
+    ) -> tuple[BuildOutput, str]:
+        """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
+        # in the probe's folder, removed after; the image's own cache mount, as its build had
+        context, dockerfile, _ = prepare(spec, source.parent, source, builder=builder_key(spec, engine))
+        vendor_context(spec, context)
+        request = build_request(
+            spec, context=context, dockerfile=dockerfile, tag=tag, labels=self._labels, no_cache=no_cache
+        )
+        made.append(tag)
+        return engine.build(request, on_line=self._progress()), dockerfile.read_text(errors="replace")
+
+    @staticmethod
+    def _main(spec: ImageSpec) -> str:
+        return spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+
+    def _edited(self, spec: ImageSpec, edit: Edit) -> str | None:
+        """The edited file's path in the build context, when the edit names one."""
+        if isinstance(edit, tuple):
+            relative = edit[0]
+        elif getattr(edit, "__name__", "").startswith("appended a comment to "):
+            relative = self._main(spec)
+        else:
+            return None
+        if spec.traits.generated:
+            return f"app/{relative}"
+        # the context is the folder of the crate's Cargo.toml, wherever its Dockerfile lies
+        folder = spec.crate.manifest_path.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
+        prefix = "" if folder == "." else f"{folder}/"
+        return relative.removeprefix(prefix) if relative.startswith(prefix) else None
+
+    def _stored_path(self, engine: Engine, image: ProbedImage, edit: str) -> Path:
+        key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit, image.spec.cold_probe])
+        return cache_folder("verdicts") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _load(path: Path) -> tuple[CacheReport, str] | None:
+    """A stored report and the run that measured it; None when there is none (or it cannot be read)."""
+    try:
+        data = json.loads(path.read_text())
+        return from_data(data["report"]), str(data["run"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(path: Path, report: CacheReport, run_id: str) -> None:
+    write_private(path, json.dumps({"format": STORE_FORMAT, "run": run_id, "report": to_data(report)}, indent=1))

@@ -1,0 +1,67 @@
+"""The build strategies as a table of their properties: what each one is, written once.
+
+Everything that used to test a strategy's name (is its Dockerfile generated, which stage builds the
+dependencies, what its default budget and expected linkage are, what its runtime stage stands on)
+reads it here. Adding a strategy is a row in :data:`STRATEGIES` and, for a generated one, its
+template in :mod:`pytest_rustimage.recipe.dockerfile`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_rustimage.errors import ConfigError
+
+SCRATCH = "scratch"
+RUNTIME_IMAGE = "runtime image"  # the configured runtime base (rust_image_runtime)
+OWN = "its own"  # the crate's Dockerfile decides
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One way of building a crate's image."""
+
+    name: str
+    summary: str
+    generated: bool  # the plugin writes the Dockerfile (else the crate's own is built)
+    deps_stage: str | None  # the stage that builds only the dependencies, for the cache probe
+    default_budget: str  # max-size when the crate sets none
+    default_linkage: str  # expect-linkage when the crate sets none: static, dynamic or any
+    runtime: str  # what the final stage stands on: SCRATCH, RUNTIME_IMAGE or OWN
+    control: bool = False  # a recipe kept to show what the cache check catches, not to ship
+    cache_mounts: bool = False  # its build steps use cache mounts (BuildKit or buildah, never the legacy builder)
+
+    @property
+    def target(self) -> str | None:
+        """The stage to build (``--target``): the generated Dockerfiles' last stage, else the Dockerfile's own."""
+        return "runtime" if self.generated else None
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("chef", "cargo-chef's planner, cook and build stages onto a slim runtime", True, "cook", "200MiB",
+                 "any", RUNTIME_IMAGE),
+        Strategy("static", "cargo-chef's stages for a static target, the binary alone on scratch", True, "cook",
+                 "25MiB", "static", SCRATCH),
+        Strategy("incremental", "cargo-chef's stages with a cache mount for target/: after an edit cargo "
+                 "recompiles only what it would on the host", True, "cook", "200MiB", "any", RUNTIME_IMAGE,
+                 cache_mounts=True),
+        Strategy("naive", "copy everything, then build: every edit recompiles every dependency", True, None,
+                 "200MiB", "any", RUNTIME_IMAGE, control=True),
+        Strategy("dummy-main", "the manual trick: dependencies built against a placeholder main.rs", True, None,
+                 "200MiB", "any", RUNTIME_IMAGE, control=True),
+        Strategy("dockerfile", "the crate's own Dockerfile or Containerfile", False, None, "1GiB", "any", OWN),
+    )
+}  # fmt: skip
+NAMES = tuple(STRATEGIES)
+GENERATED = tuple(name for name, s in STRATEGIES.items() if s.generated)
+DEFAULT_STRATEGY = "chef"
+
+
+def strategy(name: str) -> Strategy:
+    """The strategy called ``name``; a :class:`ConfigError` listing the known ones otherwise."""
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown strategy {name!r}; choose from: {', '.join(NAMES)}") from None

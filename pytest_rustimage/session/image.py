@@ -1,0 +1,271 @@
+"""A built image, :class:`RustImage`, and the record of how it came to be.
+
+A :class:`RustImage` is what tests receive: it runs the binary (:meth:`RustImage.run`), starts it as
+a service (:meth:`RustImage.serve`), reads its facts (:attr:`RustImage.info`, :meth:`RustImage.binary`)
+and probes its layer cache (:meth:`RustImage.rebuild_after`). Images are made by
+:class:`pytest_rustimage.session.factory.ImageFactory`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pytest_rustimage.cachecheck.verdict import CacheReport, Edit
+from pytest_rustimage.engines import Engine
+from pytest_rustimage.engines.protocol import RunResult
+from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split, unknown
+from pytest_rustimage.inspect.elf import inspect_elf
+from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
+from pytest_rustimage.inspect.imagefs import ImageFs
+from pytest_rustimage.inspect.loader import resolve_loading
+from pytest_rustimage.names import normalise_id
+from pytest_rustimage.recipe import instructions
+from pytest_rustimage.recipe.dockerfile import binary_path
+from pytest_rustimage.recipe.spec import ImageSpec
+from pytest_rustimage.recipe.strategies import RUNTIME_IMAGE, SCRATCH
+from pytest_rustimage.session.measure import measure, read_files
+from pytest_rustimage.session.packages import builder_image, package_hints
+from pytest_rustimage.session.services import Service, start_service
+
+if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
+    from testcontainers.core.container import DockerContainer
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """How an image came to be: built now, or reused (see :data:`ORIGINS`)."""
+
+    tag: str
+    image_id: str
+    engine: str
+    strategy: str
+    reused: bool
+    duration: float
+    log: str = field(repr=False)
+    origin: str = "built"  # one of ORIGINS
+
+
+# where an image came from: built by this process; or found made by another worker of the same run,
+# by another run that was building it at the same time, or by an earlier run
+ORIGINS = ("built", "this run", "concurrent run", "earlier run")
+
+
+class RustImage:
+    """A built image and what can be learnt from it: what tests receive from the ``rust_image`` fixtures.
+
+    ``spec`` is what it was built from, ``build`` how it came to be (built now or reused). Facts are
+    read from the engine when first asked for and kept: :attr:`info` (size, layers, config) from one
+    read of the image archive, :meth:`binary` from the binary's bytes.
+    """
+
+    def __init__(
+        self,
+        spec: ImageSpec,
+        engine: Engine,
+        build: BuildRecord,
+        labels: Mapping[str, str],
+        probe: Callable[[RustImage, Edit | None], CacheReport],
+    ) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.build = build
+        self._labels = dict(labels)
+        self._probe = probe
+        self._binaries: dict[str, BinaryFacts] = {}
+
+    def __repr__(self) -> str:
+        return f"<RustImage {self.tag} {self.spec.variant}>"
+
+    @property
+    def id(self) -> str:
+        """The image id (``sha256:...``), the same whatever tag the image has."""
+        return self.build.image_id
+
+    @property
+    def tag(self) -> str:
+        """The tag the plugin gave the image: ``pytest-rustimage/CRATE:STRATEGY-DIGEST``."""
+        return self.build.tag
+
+    @cached_property
+    def info(self) -> ImageInfo:
+        """Id, tags, config and measured layers (reads the image archive once)."""
+        return measure(self.engine, self.id)
+
+    @property
+    def size(self) -> int:
+        """Uncompressed sum of the image's layers, in bytes (the same definition on every engine)."""
+        return self.info.size
+
+    @cached_property
+    def base(self) -> BaseFacts:
+        """The runtime base the image stands on and its layers in it (see :mod:`pytest_rustimage.inspect.base`).
+
+        ``scratch`` for the static strategy, the configured runtime image for the others the plugin
+        writes; for a crate's own Dockerfile, the image its built stage finally stands on, read from its
+        ``FROM`` lines with the build args substituted (:func:`instructions.final_base`). A base the
+        engine does not hold, or whose name cannot be told, is ``known`` false: no own bytes then.
+        """
+        runtime = self.spec.traits.runtime
+        if runtime == SCRATCH:
+            return split(SCRATCH, "", self.layers, ())
+        name = self.spec.runtime_image if runtime == RUNTIME_IMAGE else self._own_dockerfile_base()
+        if name is None:
+            return unknown("(cannot be told from the Dockerfile)")
+        if name == SCRATCH:
+            return split(SCRATCH, "", self.layers, ())
+        if self.engine.image_id(name) is None:
+            return unknown(name)
+        raw = self.engine.inspect_raw(name)
+        return split(name, normalise_id(str(raw["Id"])), self.layers, base_diff_ids(raw))
+
+    def _own_dockerfile_base(self) -> str | None:
+        spec = self.spec
+        if spec.dockerfile is None:
+            return None
+        try:
+            text = spec.dockerfile.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        args = {"BUILDER_IMAGE": spec.builder_image, "RUNTIME_IMAGE": spec.runtime_image, **spec.build_args}
+        return instructions.final_base(text, args, spec.traits.target)
+
+    @property
+    def own_size(self) -> int | None:
+        """The project's own bytes: the layers above the runtime base (the whole image on scratch);
+        None when the base is not ``known``."""
+        return self.size - self.base.size if self.base.known else None
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The image's layers, bottom first, each with its content bytes, wasted bytes and instruction."""
+        return self.info.layers
+
+    @property
+    def config(self) -> ImageConfig:
+        """The runtime config: user, entrypoint, cmd, env, workdir, exposed ports, labels."""
+        return self.info.config
+
+    @property
+    def binary_path(self) -> str:
+        """Where the checked binary lives in the image."""
+        if self.spec.binary_path:
+            return self.spec.binary_path
+        if self.spec.traits.generated:
+            return binary_path(self.spec.binary.name)
+        for command in (self.config.entrypoint, self.config.cmd):
+            if command and command[0].startswith("/"):
+                return command[0]
+        return binary_path(self.spec.binary.name)
+
+    def run(self, *args: str, timeout: float | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+        """Run the binary with ``args`` in a new container, which is removed afterwards."""
+        return self.engine.run(
+            self.id,
+            list(args),
+            entrypoint=[self.binary_path],
+            env=env,
+            labels=self._labels,
+            timeout=timeout or self.spec.run_timeout,
+        )
+
+    def serve(
+        self,
+        *args: str,
+        port: int | Sequence[int] | None = None,
+        wait: str = "port",
+        timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+    ) -> Service:
+        """Start the binary with ``args`` as a long-running container and wait until it is ready.
+
+        ``port``: the container port(s) to publish (default: the image's exposed tcp ports).
+        ``wait``: ``"port"``, ``"log:TEXT"`` or ``"http:/PATH"`` (see :mod:`pytest_rustimage.session.services`).
+        Use it as a context manager, or call ``stop()``; the session removes any left running.
+        """
+        if port is None:
+            ports = [int(p.split("/")[0]) for p in self.config.exposed_ports if p.endswith("/tcp")]
+        else:
+            ports = [port] if isinstance(port, int) else list(port)
+        return start_service(
+            self.engine,
+            self.tag,
+            list(args),
+            entrypoint=[self.binary_path],
+            ports=ports,
+            labels=self._labels,
+            env=env,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    def testcontainer(self, *args: str) -> DockerContainer:
+        """A testcontainers ``DockerContainer`` of this image: the checked binary as its entrypoint with
+        ``args``, the plugin's labels (so the session's cleanup and ``prune`` know it), talking to this
+        image's engine (Podman: the session's API service), and reaching its ports where the engine
+        publishes them (:mod:`pytest_rustimage.session.testcontainer`). Chain testcontainers' own API on
+        it (``with_exposed_ports``, ``with_env``, wait strategies) and use it as a context manager.
+        Needs the extra: ``pip install 'pytest-rustimage[testcontainers]'``."""
+        try:
+            from pytest_rustimage.session.testcontainer import engine_container
+        except ImportError as exc:
+            if not (exc.name or "").startswith("testcontainers"):
+                raise
+            raise RustImageError(
+                "rust_image.testcontainer() needs testcontainers: pip install 'pytest-rustimage[testcontainers]'"
+            ) from exc
+        container = engine_container(self.id, api=self.engine.api_endpoint(), host=self.engine.service_host)
+        container.with_kwargs(entrypoint=[self.binary_path], labels=dict(self._labels))
+        if args:
+            container.with_command(list(args))
+        return container
+
+    def rebuild_after(self, edit: Edit | None = None) -> CacheReport:
+        """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
+
+        ``edit``: a callable receiving the copy's root folder, or a (relative path, new text) pair;
+        default: a comment line appended to the checked binary's main source file (a source-only
+        edit). The default probe runs once per session and is shared with the built-in cache check.
+        """
+        return self._probe(self, edit)
+
+    def measured_binary(self) -> BinaryFacts | None:
+        """The checked binary's facts if this session already read them (no engine call)."""
+        return self._binaries.get(self.binary_path)
+
+    def binary(self, name: str | None = None) -> BinaryFacts:
+        """The checked binary (or another by name or absolute path) read out of the image.
+
+        For a dynamically linked binary, its interpreter, libraries and symbol versions are looked up
+        in the image's own files the way glibc's loader would (``loads``, ``resolved``): no container
+        is run, so it works on any base (see :mod:`pytest_rustimage.inspect.loader`)."""
+        path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
+        if path not in self._binaries:
+            data = self.engine.read_file(self.id, path, labels=self._labels)
+            elf = inspect_elf(data, name=f"{path} in {self.tag}")
+            dynamic = elf.linkage == "dynamic"
+            self._binaries[path] = BinaryFacts(
+                name=path.rsplit("/", 1)[-1],
+                path=path,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                elf=elf,
+                loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
+            )
+        return self._binaries[path]
+
+    def packages_for(self, libraries: Sequence[str]) -> dict[str, str]:
+        """Library file name -> the Debian package that has it in the image the binary was built in
+        (``dpkg -S`` there; best effort: empty when that image has no dpkg or is gone)."""
+        return package_hints(self.engine, builder_image(self.spec), libraries, self._labels)
+
+    @cached_property
+    def files(self) -> ImageFs:
+        """The image's files as a container sees them (layers merged), with the bytes of its shared
+        libraries and loader configuration: what :meth:`binary` resolves a dynamic binary against.
+        Reads the image archive (once)."""
+        return read_files(self.engine, self.id)
