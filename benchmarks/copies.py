@@ -83,6 +83,7 @@ class Bench:
             self.vendor = self.work / "vendor-cache"
             manifest = str(self.crate.path / "Cargo.toml")
             checked(["cargo", "vendor", "--locked", "--manifest-path", manifest, str(self.vendor)])
+            self.vendor.mkdir(exist_ok=True)  # cargo makes no folder for a crate without dependencies
         return self.vendor
 
     def edit(self, copy: Path) -> None:
