@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import main
+from benchmarks.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,5 @@
-"""The benchmark's pure parts (benchmarks/bench.py): medians, ratios, the table, the texts it writes.
+"""The benchmark's pure parts (benchmarks/: measurements, recipes, manifest, report): medians, ratios, the
+table, the texts it writes.
 
 The benchmark's numbers are never asserted: they depend on the machine.
 """
@@ -15,18 +16,19 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from benchmarks import bench
-from benchmarks.bench import (
+from benchmarks import manifest, measurements, recipes
+from benchmarks.measurements import (
     Ratio,
-    format_table,
     host_key,
     measurement_keys,
     median,
     plugin_key,
     ratios,
     recipe_key,
-    render_recipe,
 )
+from benchmarks.recipes import render_recipe
+from benchmarks.report import format_table
+from pytest_rustimage import names
 
 
 def test_median_of_odd_even_and_none() -> None:
@@ -42,7 +44,7 @@ def full_medians(strategy: str = "chef") -> dict[str, float | None]:
             host_key("edit"): 2.0,
             recipe_key("chef", "edit"): 5.0,
             recipe_key("naive", "edit"): 50.0,
-            bench.STARTUP_KEY: 0.5,
+            measurements.STARTUP_KEY: 0.5,
             plugin_key(strategy, "base", "edit"): 12.0,
             plugin_key(strategy, "cache", "edit"): 27.0,
             plugin_key(strategy, "base", "cold"): 60.0,
@@ -89,11 +91,11 @@ def test_ratios_are_per_strategy_and_missing_numbers_give_none() -> None:
 def test_the_incremental_image_rebuild_is_measured_against_the_host_rebuild() -> None:
     medians = full_medians("incremental")
     medians[host_key("edit")] = 4.0
-    medians[plugin_key("incremental", "base", bench.IMAGE_BUILD)] = 5.0
+    medians[plugin_key("incremental", "base", measurements.IMAGE_BUILD)] = 5.0
     got = by_name(ratios(medians, ["incremental"]))
     rebuild = got["[incremental] image rebuild after edit / host after edit"]
     assert (rebuild.value, rebuild.target, rebuild.verdict) == (pytest.approx(1.25), 1.3, "met")
-    medians[plugin_key("incremental", "base", bench.IMAGE_BUILD)] = 6.0
+    medians[plugin_key("incremental", "base", measurements.IMAGE_BUILD)] = 6.0
     assert by_name(ratios(medians, ["incremental"]))[rebuild.name].verdict == "missed"
     chef = by_name(ratios(full_medians(), ["chef"]))["[chef] image rebuild after edit / host after edit"]
     assert chef.target is None  # the target is the incremental strategy's
@@ -110,7 +112,7 @@ def test_the_incremental_image_rebuild_is_measured_against_the_host_rebuild() ->
     ],
 )
 def test_build_seconds_from_the_plugins_report(report: dict[str, object], seconds: float | None) -> None:
-    assert bench.build_seconds(report) == seconds
+    assert measurements.build_seconds(report) == seconds
 
 
 def test_table_shows_median_spread_runs_failures_and_targets() -> None:
@@ -140,8 +142,8 @@ def test_table_shows_median_spread_runs_failures_and_targets() -> None:
 
 
 def test_spread_ignores_missing_values() -> None:
-    assert bench.spread([2.0, None, 1.0, 3.0]) == (1.0, 3.0)
-    assert bench.spread([None]) is None
+    assert measurements.spread([2.0, None, 1.0, 3.0]) == (1.0, 3.0)
+    assert measurements.spread([None]) is None
 
 
 def test_ratio_spread_comes_from_each_runs_own_pairs() -> None:
@@ -152,27 +154,27 @@ def test_ratio_spread_comes_from_each_runs_own_pairs() -> None:
         values[recipe_key("chef", "edit")] = chef_edit
         values[plugin_key("chef", "base", "edit")] = plugin_edit
         runs.append(values)
-    derived = bench.with_spread(ratios(base, ["chef"]), runs, ["chef"])
+    derived = measurements.with_spread(ratios(base, ["chef"]), runs, ["chef"])
     edit = by_name(derived)["[chef] plugin after edit / chef recipe after edit"]
     assert edit.value == pytest.approx(2.4)  # the ratio of the medians is kept
     assert edit.spread == (pytest.approx(0.5), pytest.approx(1.5))  # 4/8 .. 6/4, each run's own pair
-    assert by_name(bench.with_spread(ratios(base, ["chef"]), [], ["chef"]))[edit.name].spread is None
+    assert by_name(measurements.with_spread(ratios(base, ["chef"]), [], ["chef"]))[edit.name].spread is None
 
 
 def test_measurement_keys_cover_every_part_per_strategy() -> None:
     keys = measurement_keys(["chef", "incremental"])
     assert keys[:2] == [host_key("cold"), host_key("edit")]
     assert plugin_key("incremental", "cache", "edit") in keys
-    assert plugin_key("incremental", "base", bench.IMAGE_BUILD) in keys
+    assert plugin_key("incremental", "base", measurements.IMAGE_BUILD) in keys
     assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1)
-    assert all(bench.label_of(k) != k for k in keys)
+    assert all(measurements.label_of(k) != k for k in keys)
 
 
-@pytest.mark.parametrize("recipe", bench.RECIPES)
+@pytest.mark.parametrize("recipe", recipes.RECIPES)
 def test_recipes_take_the_base_images_as_args_and_copy_the_binary(recipe: str) -> None:
     text = render_recipe(recipe, "rg")
     lines = text.splitlines()
-    assert lines[1:3] == ["ARG BUILDER_IMAGE=rust", "ARG RUNTIME_IMAGE=debian:bookworm-slim"]
+    assert lines[1:3] == [f"ARG BUILDER_IMAGE={names.DEFAULT_BUILDER}", f"ARG RUNTIME_IMAGE={names.DEFAULT_RUNTIME}"]
     assert "FROM ${BUILDER_IMAGE} AS " in text
     assert lines[-3:] == [
         "FROM ${RUNTIME_IMAGE}",
@@ -181,7 +183,7 @@ def test_recipes_take_the_base_images_as_args_and_copy_the_binary(recipe: str) -
     ]
 
 
-SERVER_SOURCES = bench.Sources(("Cargo.lock", "Cargo.toml", "README.md"), ("src",))
+SERVER_SOURCES = recipes.Sources(("Cargo.lock", "Cargo.toml", "README.md"), ("src",))
 SOURCE_LINES = ["COPY Cargo.lock Cargo.toml README.md ./", "COPY src src/"]
 
 
@@ -200,7 +202,7 @@ def test_chef_recipe_gives_the_cook_step_the_vendored_sources_in_a_layer_of_thei
     assert planner[1:4] == [*SOURCE_LINES, "RUN cargo chef prepare --recipe-path recipe.json"]
 
 
-@pytest.mark.parametrize("recipe", bench.RECIPES)
+@pytest.mark.parametrize("recipe", recipes.RECIPES)
 def test_no_recipe_copies_the_whole_context(recipe: str) -> None:
     """An edit must not send the vendored sources again: they are copied once, by name, never by ``.``."""
     lines = render_recipe(recipe, "server", SERVER_SOURCES).splitlines()
@@ -233,7 +235,9 @@ def test_sources_are_the_top_level_entries_but_vendor_target_and_hidden_ones() -
         ("Cargo.lock", False),
         ("crates", True),
     ]
-    assert bench.source_entries(entries) == bench.Sources(("Cargo.lock", "Cargo.toml", "build.rs"), ("crates", "src"))
+    assert recipes.source_entries(entries) == recipes.Sources(
+        ("Cargo.lock", "Cargo.toml", "build.rs"), ("crates", "src")
+    )
 
 
 def test_sources_of_a_folder(tmp_path: Path) -> None:
@@ -241,17 +245,17 @@ def test_sources_of_a_folder(tmp_path: Path) -> None:
     (tmp_path / "vendor").mkdir()
     (tmp_path / "Cargo.toml").write_text("")
     (tmp_path / "linked").symlink_to(tmp_path / "src")
-    assert bench.sources_of(tmp_path) == bench.Sources(("Cargo.toml", "linked"), ("src",))
+    assert recipes.sources_of(tmp_path) == recipes.Sources(("Cargo.toml", "linked"), ("src",))
 
 
 def test_source_copies_quote_names_that_need_it() -> None:
-    lines = bench.copy_sources(bench.Sources(("Cargo.toml", "my notes.txt"), ("src", "data dir")))
+    lines = recipes.copy_sources(recipes.Sources(("Cargo.toml", "my notes.txt"), ("src", "data dir")))
     assert lines == [
         'COPY ["Cargo.toml", "my notes.txt", "./"]',
         "COPY src src/",
         'COPY ["data dir", "data dir/"]',
     ]
-    assert bench.copy_sources(bench.Sources((), ("src",))) == ["COPY src src/"]
+    assert recipes.copy_sources(recipes.Sources((), ("src",))) == ["COPY src src/"]
 
 
 def test_unknown_recipe_is_refused() -> None:
@@ -260,14 +264,14 @@ def test_unknown_recipe_is_refused() -> None:
 
 
 def test_vendor_config_replaces_crates_io_offline() -> None:
-    config = tomllib.loads(bench.vendor_config())
+    config = tomllib.loads(recipes.vendor_config())
     assert config["source"]["crates-io"]["replace-with"] == "vendored-sources"
     assert config["source"]["vendored-sources"]["directory"] == "vendor"
     assert config["net"]["offline"] is True
 
 
 def test_ini_sets_the_local_bases_and_vendoring() -> None:
-    text = bench.ini_text(bench.BUILDER_IMAGE, bench.RUNTIME_IMAGE)
+    text = manifest.ini_text(names.LOCAL_BUILDER, names.LOCAL_RUNTIME)
     assert text.splitlines() == [
         "[pytest]",
         "rust_image_builder = pytest-rustimage/builder:bookworm",
@@ -290,7 +294,7 @@ max-size = "150MiB"
 
 
 def test_rename_keeps_the_binary_name_with_an_explicit_bin() -> None:
-    text = bench.rename_manifest(SERVER, "server", "rib-1-server", "server", "src/main.rs", lib=False)
+    text = manifest.rename_manifest(SERVER, "server", "rib-1-server", "server", "src/main.rs", lib=False)
     doc = tomllib.loads(text)
     assert doc["package"]["name"] == "rib-1-server"
     assert doc["bin"] == [{"name": "server", "path": "src/main.rs"}]
@@ -299,12 +303,12 @@ def test_rename_keeps_the_binary_name_with_an_explicit_bin() -> None:
 
 
 def test_rename_leaves_an_explicit_bin_and_names_the_library() -> None:
-    manifest = (
+    text = (
         '[package]\nname = "ripgrep"\nversion = "15.1.0"\n\n[lib]\npath = "src/lib.rs"\n\n'
         '[[bin]]\nname = "rg"\npath = "crates/core/main.rs"\n'
     )
     doc = tomllib.loads(
-        bench.rename_manifest(manifest, "ripgrep", "rib-2-ripgrep", "rg", "crates/core/main.rs", lib=True)
+        manifest.rename_manifest(text, "ripgrep", "rib-2-ripgrep", "rg", "crates/core/main.rs", lib=True)
     )
     assert doc["package"]["name"] == "rib-2-ripgrep"
     assert doc["bin"] == [{"name": "rg", "path": "crates/core/main.rs"}]
@@ -312,15 +316,15 @@ def test_rename_leaves_an_explicit_bin_and_names_the_library() -> None:
 
 
 def test_rename_adds_a_lib_table_when_there_is_none() -> None:
-    doc = tomllib.loads(bench.rename_manifest(SERVER, "server", "new", "server", "src/main.rs", lib=True))
+    doc = tomllib.loads(manifest.rename_manifest(SERVER, "server", "new", "server", "src/main.rs", lib=True))
     assert doc["lib"] == {"name": "server"}
 
 
 def test_rename_refuses_a_manifest_without_the_package() -> None:
     with pytest.raises(ValueError, match=r"no \[package\]"):
-        bench.rename_manifest('[workspace]\nmembers = ["a"]\n', "a", "b", "a", "src/main.rs", lib=False)
+        manifest.rename_manifest('[workspace]\nmembers = ["a"]\n', "a", "b", "a", "src/main.rs", lib=False)
     with pytest.raises(ValueError, match='no name = "other"'):
-        bench.rename_manifest(SERVER, "other", "b", "a", "src/main.rs", lib=False)
+        manifest.rename_manifest(SERVER, "other", "b", "a", "src/main.rs", lib=False)
 
 
 LOCK = """version = 4
@@ -341,24 +345,24 @@ dependencies = [
 
 
 def test_rename_lock_renames_only_the_root_package() -> None:
-    doc = tomllib.loads(bench.rename_lock(LOCK, "server", "rib-1-server", "0.1.0"))
+    doc = tomllib.loads(manifest.rename_lock(LOCK, "server", "rib-1-server", "0.1.0"))
     assert [p["name"] for p in doc["package"]] == ["server", "rib-1-server"]
     with pytest.raises(ValueError, match=r"no entry for the package server 9\.9\.9"):
-        bench.rename_lock(LOCK, "server", "x", "9.9.9")
+        manifest.rename_lock(LOCK, "server", "x", "9.9.9")
 
 
 def test_image_metadata_replaces_keys_and_keeps_the_others() -> None:
-    text = bench.set_image_metadata(SERVER, {"args": ["--version"], "expect-stdout": 'rg "15"'})
+    text = manifest.set_image_metadata(SERVER, {"args": ["--version"], "expect-stdout": 'rg "15"'})
     meta = tomllib.loads(text)["package"]["metadata"]["rust-image"]
     assert meta == {"args": ["--version"], "expect-stdout": 'rg "15"', "max-size": "150MiB"}
 
 
 def test_image_metadata_makes_the_table_when_missing() -> None:
-    text = bench.set_image_metadata('[package]\nname = "a"\n', {"args": []})
+    text = manifest.set_image_metadata('[package]\nname = "a"\n', {"args": []})
     assert tomllib.loads(text)["package"]["metadata"]["rust-image"] == {"args": []}
 
 
 def test_the_edit_is_a_comment_unique_per_copy() -> None:
-    one, two = bench.edit_text("a1"), bench.edit_text("b2")
+    one, two = manifest.edit_text("a1"), manifest.edit_text("b2")
     assert one != two
     assert all(ln.startswith("//") for ln in one.splitlines() if ln)

@@ -1,0 +1,169 @@
+"""What the benchmark measures and derives: the measurement keys and their words, medians, and the ratios
+of issue 11's and issue 12's targets (pure: no commands run here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.recipes import RECIPES
+
+BASE_CHECKS = ("build", "runs", "size", "linkage")
+CHECK_SETS = {"base": BASE_CHECKS, "cache": (*BASE_CHECKS, "cache")}
+PHASES = ("cold", "warm", "edit")
+IMAGE_BUILD = "image-build"  # the phase of the image's own build after the edit, as the plugin's report times it
+STARTUP_KEY = "pytest.startup"
+INCREMENTAL_TARGET = 1.3  # issue 12: the incremental image's rebuild after an edit, in host rebuilds
+
+
+def median(values: Iterable[float]) -> float | None:
+    """The median of ``values``, None when there are none."""
+    numbers = list(values)
+    return statistics.median(numbers) if numbers else None
+
+
+def host_key(phase: str) -> str:
+    return f"host.{phase}"
+
+
+def recipe_key(recipe: str, phase: str) -> str:
+    return f"recipe.{recipe}.{phase}"
+
+
+def plugin_key(strategy: str, checks: str, phase: str) -> str:
+    return f"plugin.{strategy}.{checks}.{phase}"
+
+
+def label_of(key: str) -> str:
+    """The table's words for a measurement key."""
+    parts = key.split(".")
+    phase_words = {
+        "cold": "cold",
+        "warm": "warm, nothing changed",
+        "edit": "after the edit",
+        IMAGE_BUILD: "its image build alone, after the edit",
+    }
+    if parts[0] == "host":
+        return f"host cargo build --release, {phase_words[parts[1]]}"
+    if parts[0] == "recipe":
+        cold = "cold (--no-cache)" if parts[2] == "cold" else phase_words[parts[2]]
+        return f"{parts[1]} recipe by hand, {cold}"
+    if parts[0] == "plugin":
+        checks = ",".join(CHECK_SETS[parts[2]]) if parts[2] in CHECK_SETS else parts[2]
+        return f"pytest --rust-image [{parts[1]}] {checks}, {phase_words[parts[3]]}"
+    if key == STARTUP_KEY:
+        return "pytest --version (start-up)"
+    return key
+
+
+def measurement_keys(strategies: Sequence[str]) -> list[str]:
+    """Every measurement, in the order they are shown."""
+    keys = [host_key("cold"), host_key("edit")]
+    keys += [recipe_key(r, p) for r in RECIPES for p in ("cold", "edit")]
+    keys.append(STARTUP_KEY)
+    for s in strategies:
+        keys += [plugin_key(s, c, p) for c in CHECK_SETS for p in PHASES]
+        keys.append(plugin_key(s, "base", IMAGE_BUILD))
+    return keys
+
+
+def build_seconds(report: Mapping[str, Any]) -> float | None:
+    """The build duration of the one image a ``--rust-image-report`` file lists; None when it was reused."""
+    images = report.get("images") or []
+    build = images[0].get("build") or {} if len(images) == 1 else {}
+    if build.get("reused") or not isinstance(build.get("seconds"), (int, float)):
+        return None
+    return float(build["seconds"])
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One derived number, with its target when the issue sets one."""
+
+    name: str
+    value: float | None
+    unit: str  # "x" (a ratio), "s" (seconds) or "builds" (in incremental chef-recipe rebuilds)
+    target: float | None = None  # the value must be at most this
+    spread: tuple[float, float] | None = None  # min and max of the same ratio within each run
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None or self.value is None:
+            return ""
+        return "met" if self.value <= self.target else "missed"
+
+
+def _div(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b <= 0 else a / b
+
+
+def _sub(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _strategy_ratios(medians: Mapping[str, float | None], s: str) -> list[Ratio]:
+    """The ratios of one strategy's rows."""
+    m = medians.get
+    chef_edit, host_edit = m(recipe_key("chef", "edit")), m(host_key("edit"))
+    base_edit, cache_edit = m(plugin_key(s, "base", "edit")), m(plugin_key(s, "cache", "edit"))
+    base_cold, cache_cold = m(plugin_key(s, "base", "cold")), m(plugin_key(s, "cache", "cold"))
+    image_edit = m(plugin_key(s, "base", IMAGE_BUILD))
+    target = INCREMENTAL_TARGET if s == "incremental" else None
+    return [
+        Ratio(f"[{s}] image rebuild after edit / host after edit", _div(image_edit, host_edit), "x", target),
+        Ratio(f"[{s}] plugin after edit / host after edit", _div(base_edit, host_edit), "x"),
+        Ratio(f"[{s}] plugin after edit / chef recipe after edit", _div(base_edit, chef_edit), "x", 1.2),
+        Ratio(
+            f"[{s}] plugin warm, all checks with cache, minus start-up",
+            _sub(m(plugin_key(s, "cache", "warm")), m(STARTUP_KEY)),
+            "s",
+            2.0,
+        ),
+        Ratio(
+            f"[{s}] plugin warm, without cache, minus start-up",
+            _sub(m(plugin_key(s, "base", "warm")), m(STARTUP_KEY)),
+            "s",
+        ),
+        Ratio(
+            f"[{s}] cache check overhead after edit, in chef-recipe rebuilds",
+            _div(_sub(cache_edit, base_edit), chef_edit),
+            "builds",
+            1.0,
+        ),
+        Ratio(
+            f"[{s}] cache check overhead cold, in chef-recipe rebuilds",
+            _div(_sub(cache_cold, base_cold), chef_edit),
+            "builds",
+            1.0,
+        ),
+    ]
+
+
+def ratios(medians: Mapping[str, float | None], strategies: Sequence[str]) -> list[Ratio]:
+    """The ratios of issue 11's targets, and two that explain them, from the medians."""
+    m = medians.get
+    chef_edit, host_edit = m(recipe_key("chef", "edit")), m(host_key("edit"))
+    out = [r for s in strategies for r in _strategy_ratios(medians, s)]
+    out += [
+        Ratio("chef recipe after edit / host after edit", _div(chef_edit, host_edit), "x"),
+        Ratio("naive recipe after edit / chef recipe after edit", _div(m(recipe_key("naive", "edit")), chef_edit), "x"),
+    ]
+    return out
+
+
+def spread(values: Iterable[float | None]) -> tuple[float, float] | None:
+    """(min, max) of the values that are there, None when none is."""
+    numbers = [v for v in values if v is not None]
+    return (min(numbers), max(numbers)) if numbers else None
+
+
+def with_spread(
+    derived: Sequence[Ratio], per_run: Sequence[Mapping[str, float]], strategies: Sequence[str]
+) -> list[Ratio]:
+    """Each ratio with the spread of the same ratio taken within each run, from that run's own numbers
+    (measured back to back, so under the same load)."""
+    runs = [{r.name: r.value for r in ratios(values, strategies)} for values in per_run]
+    return [dataclasses.replace(r, spread=spread(run.get(r.name) for run in runs)) for r in derived]
