@@ -16,7 +16,7 @@ from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.plugin.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.plugin.items import CrateFile
 from pytest_rustimage.plugin.options import add_options
-from pytest_rustimage.plugin.resolve import binaries_for, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.plugin.resolve import crate_path, resolve, variants_for
 from pytest_rustimage.plugin.settings import Settings
 from pytest_rustimage.plugin.state import STATE, State
 from pytest_rustimage.plugin.terminate import TERMINATED_EXIT, SigtermAsInterrupt
@@ -135,13 +135,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = marker_kwargs(metafunc.definition)
     try:
         crate = state.crate(crate_path(state.settings, marker))
-        binaries, named = binaries_for(state.settings, crate, marker)
-        variants = [
-            (s, e, b)
-            for b in binaries
-            for s in strategies_for(state.settings, crate, marker)
-            for e in engines_for(state.settings, marker)
-        ]
+        variants, named = variants_for(state.settings, crate, marker)
     except RustImageError as exc:
         metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
         return
