@@ -817,7 +817,7 @@ class Bench:
 
 
 def user_cache_root() -> Path:
-    """The plugin's per-user cache folder, as ``pytest_rustimage.locks.cache_folder`` finds it."""
+    """The plugin's per-user cache folder, as ``pytest_rustimage.folders.cache_folder`` finds it."""
     root = os.environ.get("RUST_IMAGE_CACHE_DIR")
     if root:
         return Path(root)

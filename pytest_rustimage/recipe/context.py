@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.locks import cache_folder
+from pytest_rustimage.folders import cache_folder
 from pytest_rustimage.names import tag_part
 from pytest_rustimage.recipe.cargo_config import vendored_cargo_config
 from pytest_rustimage.recipe.dockerfile import Recipe, vendor_config
