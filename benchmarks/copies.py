@@ -17,7 +17,7 @@ from benchmarks.engine_cli import EngineCli
 from benchmarks.manifest import edit_text, rename_lock, rename_manifest, set_image_metadata
 from benchmarks.recipes import vendor_config
 from benchmarks.timing import checked
-from pytest_rustimage.locks import LockFolderError, cache_folder
+from pytest_rustimage.folders import FolderError, cache_folder
 from pytest_rustimage.names import PLUGIN_LABEL, REPOSITORY
 
 LABEL = f"{PLUGIN_LABEL}.benchmark"  # on every image and container the benchmark makes itself
@@ -156,11 +156,11 @@ def seed_plugin_cache(folder: Path) -> Path:
     """The plugin's cache folder for the benchmark's runs: in the temp folder (removed at the end, so the
     verdicts and facts of the copies never land in the user's cache), seeded with the user's per-layer
     facts (machine-wide, keyed by layer diff id: a base layer already read stays read, as on the machine).
-    The user's folder is the plugin's own (``pytest_rustimage.locks.cache_folder``)."""
+    The user's folder is the plugin's own (``pytest_rustimage.folders.cache_folder``)."""
     folder.mkdir(mode=0o700)
     try:
         layers = cache_folder("layers")
-    except LockFolderError as exc:
+    except FolderError as exc:
         print(f"benchmark: the plugin's cache starts empty: {exc}", file=sys.stderr)
         return folder
     shutil.copytree(layers, folder / "layers")

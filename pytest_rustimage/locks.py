@@ -6,7 +6,8 @@ the same run, or another run on the same crate) waits for it, then finds the
 tag made and reuses it. The files live in one per-user folder of the system
 temp dir rather than in a run's own temp folder: concurrent runs must share
 them too. The kernel drops a lock when its holder dies, so an interrupted or
-killed run never leaves a stale lock behind.
+killed run never leaves a stale lock behind. The folder is checked as the cache folder is
+(:func:`pytest_rustimage.folders.private_folder`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import fcntl
 import hashlib
 import json
 import os
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.folders import FolderError, private_folder, write_private
 
 POLL = 0.5  # seconds between attempts while another process builds
 NOTICE = 30.0  # seconds between "still waiting" lines
@@ -33,8 +34,8 @@ class LockTimeout(RustImageError):
     """Another process held the build lock for longer than this one may wait."""
 
 
-class LockFolderError(RustImageError):
-    """The lock folder cannot be made or is not safe to use."""
+class LockFolderError(FolderError):
+    """A lock file in the lock folder cannot be opened."""
 
 
 def lock_folder() -> Path:
@@ -45,32 +46,7 @@ def lock_folder() -> Path:
     folder = os.environ.get("RUST_IMAGE_LOCK_DIR") or os.path.join(
         tempfile.gettempdir(), f"pytest-rustimage-locks-{os.getuid()}"
     )
-    return _private(Path(folder), "build lock folder", "RUST_IMAGE_LOCK_DIR")
-
-
-def cache_folder(part: str) -> Path:
-    """A folder of the user's cache that outlives runs, for what is measured or made once per machine
-    (cache verdicts): ``$RUST_IMAGE_CACHE_DIR/PART``, else ``$XDG_CACHE_HOME/pytest-rustimage/PART``
-    (``~/.cache/...``). Private to the user, as the lock folder."""
-    root = os.environ.get("RUST_IMAGE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pytest-rustimage"
-    )
-    _private(Path(root), "cache folder", "RUST_IMAGE_CACHE_DIR")
-    return _private(Path(root) / part, "cache folder", "RUST_IMAGE_CACHE_DIR")
-
-
-def _private(path: Path, what: str, variable: str) -> Path:
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.lstat()
-    except OSError as exc:
-        raise LockFolderError(f"cannot make the {what} {path}: {exc}; set {variable}") from exc
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
-        raise LockFolderError(
-            f"the {what} {path} is not a folder of yours that only you can write to; remove it, "
-            f"or set {variable} to one"
-        )
-    return path
+    return private_folder(Path(folder), "build lock folder", "RUST_IMAGE_LOCK_DIR")
 
 
 def lock_path(folder: Path, endpoint: str, tag: str) -> Path:
@@ -169,13 +145,3 @@ def failure_of(lock: Path, run_id: str) -> tuple[str, str] | None:
     if not isinstance(noted, dict) or noted.get("run") != run_id:
         return None
     return str(noted.get("reason", "")), str(noted.get("log", ""))
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (mode 0600, never through a link)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise LockFolderError(f"cannot write {path}: {exc}") from exc

@@ -20,10 +20,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_BUILDKIT_HEAD = re.compile(r"^#(\d+) \[(?:([\w.-]+) +)? *\d+/\d+\] (.*)$")  # "[build  3/10]": padded
+# How each builder opens a step, before the instruction: BuildKit's numbered steps (its other
+# bracketed lines, "[internal]" and "[auth]", are work outside the Dockerfile's steps), buildah's
+# (with the stage's index when it runs stages side by side), the legacy builder's.
+_BUILDKIT_OPENS = r"#(\d+) \[(?:([\w.-]+) +)? *\d+/\d+\] "  # "[build  3/10]": padded
+_BUILDAH_OPENS = r"(?:\[(\d+)/\d+\] )?STEP \d+/\d+: "
+_LEGACY_OPENS = r"Step \d+/\d+ : "
+_BUILDKIT_HEAD = re.compile(rf"^{_BUILDKIT_OPENS}(.*)$")
 _BUILDKIT_LINE = re.compile(r"^#(\d+) (?:\d+\.\d+ )?(.*)$")
-_BUILDAH_HEAD = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP \d+/\d+: (.*)$")
-_LEGACY_HEAD = re.compile(r"^Step \d+/\d+ : (.*)$")
+_BUILDAH_HEAD = re.compile(rf"^{_BUILDAH_OPENS}(.*)$")
+_LEGACY_HEAD = re.compile(rf"^{_LEGACY_OPENS}(.*)$")
+# what a build's progress shows: the steps' openings and every bracketed BuildKit line ("[internal]
+# load build definition", "[auth] ..."), which say where a build spends time before its first step
+_PROGRESS = re.compile(rf"^(?:#\d+ \[[^\]]+\] |{_LEGACY_OPENS}|{_BUILDAH_OPENS}).*$")
 _STAGE = re.compile(r"^FROM \S+(?: AS ([\w.-]+))?", re.IGNORECASE)
 _ARROW = re.compile(r"^\s*--?-> (?:Using cache(?: ([0-9a-f]+))?|([0-9a-f]{8,}))\s*$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the legacy builder colours what RUN writes to stderr
@@ -112,6 +121,12 @@ def _close(open_steps: list[Step], cached_id: str | None, result_id: str | None,
     step = open_steps.pop()
     step.cached = step.cached or cached
     step.image_id = cached_id or result_id or ""
+
+
+def opens_step(line: str) -> bool:
+    """Whether a raw build output line opens a step, or a piece of BuildKit's own work: the lines a
+    build's progress shows (:func:`parse_steps` counts only the Dockerfile's steps)."""
+    return _PROGRESS.match(line) is not None
 
 
 def compiled_crates(lines: Iterable[str]) -> list[Compiled]:

@@ -34,7 +34,8 @@ from pytest_rustimage.cachecheck.verdict import CacheReport, Edit, apply_edit, a
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, LineSink
 from pytest_rustimage.errors import BuildFailed, RustImageError
-from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path, write_private
+from pytest_rustimage.folders import cache_folder, write_private
+from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 from pytest_rustimage.names import probe_tag
 from pytest_rustimage.recipe.context import bring_dockerfile, builder_key, copy_tree, prepare
 from pytest_rustimage.recipe.request import build_request

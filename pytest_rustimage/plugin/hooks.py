@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.cachecheck.buildlog import opens_step
 from pytest_rustimage.crate import is_workspace_member, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.plugin.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.plugin.items import CrateFile
 from pytest_rustimage.plugin.options import add_options
-from pytest_rustimage.plugin.resolve import binaries_for, crate_path, engines_for, resolve, strategies_for
+from pytest_rustimage.plugin.resolve import crate_path, resolve, variants_for
 from pytest_rustimage.plugin.settings import Settings
 from pytest_rustimage.plugin.state import STATE, State
 from pytest_rustimage.plugin.terminate import TERMINATED_EXIT, SigtermAsInterrupt
@@ -28,9 +28,6 @@ __all__ = ["rust_image", "rust_image_factory", "rust_image_parity"]
 
 SIGTERM = pytest.StashKey[SigtermAsInterrupt]()
 WORKER_OUTPUT = "rust_image_snapshot"  # the key of a worker's snapshot in xdist's workeroutput
-
-# build output lines that open a step (BuildKit, legacy builder, buildah)
-_STEP = re.compile(r"^(#\d+ \[[^\]]+\] .*|Step \d+/\d+ : .*|(?:\[\d+/\d+\] )?STEP \d+/\d+: .*)$")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +79,7 @@ def _make_factory(config: pytest.Config) -> ImageFactory:
             elapsed = f"{time.monotonic() - started:6.1f}s"
             if verbosity >= 1:
                 show(f"  | {elapsed} {text}")
-            elif _STEP.match(text) and text not in seen:
+            elif opens_step(text) and text not in seen:
                 seen.add(text)
                 show(f"  | {elapsed} {text[:140]}")
 
@@ -135,13 +132,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = marker_kwargs(metafunc.definition)
     try:
         crate = state.crate(crate_path(state.settings, marker))
-        binaries, named = binaries_for(state.settings, crate, marker)
-        variants = [
-            (s, e, b)
-            for b in binaries
-            for s in strategies_for(state.settings, crate, marker)
-            for e in engines_for(state.settings, marker)
-        ]
+        variants, named = variants_for(state.settings, crate, marker)
     except RustImageError as exc:
         metafunc.parametrize("rust_image", [exc], ids=["error"], indirect=True)
         return

@@ -13,6 +13,8 @@ import pytest
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.names import CHECK_NAMES, DEFAULT_BUILDER, DEFAULT_RUNTIME
 from pytest_rustimage.recipe.strategies import NAMES as STRATEGY_NAMES
+from pytest_rustimage.report.baseline import DEFAULT_ABSOLUTE, DEFAULT_RELATIVE
+from pytest_rustimage.report.parity import DEFAULT_TOLERANCE
 
 BASELINE_NAME = "rust-image-baseline.json"
 DEFAULT_ENGINE = "docker"
@@ -40,11 +42,17 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_build_timeout", "string", "seconds one image build may take", str(DEFAULT_BUILD_TIMEOUT)),
     ("rust_image_run_timeout", "string", "seconds one container run may take", str(DEFAULT_RUN_TIMEOUT)),
     ("rust_image_baseline", "string", "size baseline file (default: rust-image-baseline.json beside the config)", ""),
-    ("rust_image_size_tolerance", "string", "how much an image may grow past its baseline", "5%"),
-    ("rust_image_size_tolerance_floor", "string", "growth always allowed, however small the image", "512KiB"),
+    # the default tolerances are the report modules' own (written there once), as exact strings
+    ("rust_image_size_tolerance", "string", "how much an image may grow past its baseline", str(DEFAULT_RELATIVE)),
+    (
+        "rust_image_size_tolerance_floor",
+        "string",
+        "growth always allowed, however small the image",
+        str(DEFAULT_ABSOLUTE),
+    ),
     ("rust_image_gate_base", "bool", "gate a change of runtime base too (else it is shown apart)", False),
     ("rust_image_cold_probe", "bool", "the cache probe's baseline is a --no-cache build, not the image's own", False),
-    ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", "1%"),
+    ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", str(DEFAULT_TOLERANCE)),
 )
 
 

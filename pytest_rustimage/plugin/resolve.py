@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pytest_rustimage.crate import METADATA_KEY, Crate, read_crate
 from pytest_rustimage.crate.locate import file_key_line
@@ -171,41 +171,19 @@ def resolve(
     marker = marker or {}
     _check_marker(marker)
     meta = _check_metadata(crate)
-    bin_name = binary or settings.cli_bin or marker.get("bin") or meta.get("bin")
-    if (bin_name is not None and not isinstance(bin_name, str)) or bin_name == ALL_BINARIES:
-        where = _where(crate, "bin") if "bin" in meta and not marker.get("bin") else "rust_image marker"
-        raise ConfigError(f"{where}: bin must be the name of one binary here, got {bin_name!r}")
-    args = meta.get("args", list(DEFAULT_ARGS))
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"{_where(crate, 'args')}: args must be a list of strings, got {args!r}")
-    code = meta.get("expect-exit-code", 0)
-    if not isinstance(code, int) or isinstance(code, bool):
-        raise ConfigError(f"{_where(crate, 'expect-exit-code')}: expect-exit-code must be an integer, got {code!r}")
-    stdout = meta.get("expect-stdout")
-    if stdout is not None and not isinstance(stdout, str):
-        raise ConfigError(f"{_where(crate, 'expect-stdout')}: expect-stdout must be a string, got {stdout!r}")
-    linkage = meta.get("expect-linkage", STRATEGIES[strategy].default_linkage)
-    if linkage not in LINKAGES:
-        raise ConfigError(
-            f"{_where(crate, 'expect-linkage')}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}"
-        )
+    bin_name = _binary_name(settings, crate, marker, meta, binary)
+    args, code, stdout = _run_expectations(meta, crate)
+    linkage = _linkage(meta, strategy, crate)
     build_args = _build_args(meta.get("build-args", {}), crate)
     secrets = _secret_names(meta.get("secret-build-args", []), build_args, crate)
-    binary_path = meta.get("binary-path")
-    if binary_path is not None and not (isinstance(binary_path, str) and binary_path.startswith("/")):
-        raise ConfigError(
-            f"{_where(crate, 'binary-path')}: binary-path must be the absolute path of the binary in the image "
-            f'in a string, such as "/usr/local/bin/NAME", got {binary_path!r}'
-        )
-    dockerfile = None
-    if not STRATEGIES[strategy].generated:
-        dockerfile = _find_dockerfile(crate, meta.get("dockerfile"))
+    binary_path = _binary_path(meta, crate)
+    dockerfile = None if STRATEGIES[strategy].generated else _find_dockerfile(crate, meta.get("dockerfile"))
     return ImageSpec(
         crate=crate,
         strategy=strategy,
         engine=engine,
-        binary=crate.select_binary(str(bin_name) if bin_name else None),
-        args=tuple(args),
+        binary=crate.select_binary(bin_name),
+        args=args,
         expect_exit_code=code,
         expect_stdout=stdout,
         expect_linkage=linkage,
@@ -232,6 +210,52 @@ def resolve(
         cold_probe=settings.cold_probe,
         named_binary=named,
     )
+
+
+def _binary_name(
+    settings: Settings, crate: Crate, marker: Mapping[str, Any], meta: Mapping[str, Any], binary: str | None
+) -> str | None:
+    """The one binary an image checks: ``binary`` (from :func:`binaries_for`), else as set, else None."""
+    bin_name = binary or settings.cli_bin or marker.get("bin") or meta.get("bin")
+    if (bin_name is not None and not isinstance(bin_name, str)) or bin_name == ALL_BINARIES:
+        where = _where(crate, "bin") if "bin" in meta and not marker.get("bin") else "rust_image marker"
+        raise ConfigError(f"{where}: bin must be the name of one binary here, got {bin_name!r}")
+    return str(bin_name) if bin_name else None
+
+
+def _run_expectations(meta: Mapping[str, Any], crate: Crate) -> tuple[tuple[str, ...], int, str | None]:
+    """``args``, ``expect-exit-code`` and ``expect-stdout``: how the binary is run and what it must do."""
+    args = meta.get("args", list(DEFAULT_ARGS))
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"{_where(crate, 'args')}: args must be a list of strings, got {args!r}")
+    code = meta.get("expect-exit-code", 0)
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise ConfigError(f"{_where(crate, 'expect-exit-code')}: expect-exit-code must be an integer, got {code!r}")
+    stdout = meta.get("expect-stdout")
+    if stdout is not None and not isinstance(stdout, str):
+        raise ConfigError(f"{_where(crate, 'expect-stdout')}: expect-stdout must be a string, got {stdout!r}")
+    return tuple(args), code, stdout
+
+
+def _linkage(meta: Mapping[str, Any], strategy: str, crate: Crate) -> str:
+    """``expect-linkage``, else the strategy's default."""
+    linkage = meta.get("expect-linkage", STRATEGIES[strategy].default_linkage)
+    if linkage not in LINKAGES:
+        raise ConfigError(
+            f"{_where(crate, 'expect-linkage')}: expect-linkage must be one of {', '.join(LINKAGES)}, got {linkage!r}"
+        )
+    return str(linkage)
+
+
+def _binary_path(meta: Mapping[str, Any], crate: Crate) -> str | None:
+    """``binary-path``: where the crate's own Dockerfile puts the binary, if it says."""
+    binary_path = meta.get("binary-path")
+    if binary_path is not None and not (isinstance(binary_path, str) and binary_path.startswith("/")):
+        raise ConfigError(
+            f"{_where(crate, 'binary-path')}: binary-path must be the absolute path of the binary in the image "
+            f'in a string, such as "/usr/local/bin/NAME", got {binary_path!r}'
+        )
+    return binary_path
 
 
 def _secret_names(value: Any, build_args: Mapping[str, Any], crate: Crate) -> tuple[str, ...]:
@@ -299,14 +323,29 @@ def _find_dockerfile(crate: Crate, configured: Any) -> Path:
     )
 
 
+class Variant(NamedTuple):
+    """One image a crate is checked with: a strategy, an engine and the binary (None: the crate's one)."""
+
+    strategy: str
+    engine: str
+    binary: str | None
+
+
+def variants_for(
+    settings: Settings, crate: Crate, marker: Mapping[str, Any] | None = None
+) -> tuple[list[Variant], bool]:
+    """Every variant ``crate`` is checked with (binaries x strategies x engines, in that order of
+    nesting), and whether their ids name the binary (see :func:`binaries_for`)."""
+    marker = marker or {}
+    binaries, named = binaries_for(settings, crate, marker)
+    strategies = strategies_for(settings, crate, marker)
+    engines = engines_for(settings, marker)
+    return [Variant(s, e, b) for b in binaries for s in strategies for e in engines], named
+
+
 def specs_for(settings: Settings, crate: Crate | Path, marker: Mapping[str, Any] | None = None) -> list[ImageSpec]:
-    """Every (strategy, engine, binary) spec for ``crate`` (a crate read already, or the path of one)."""
+    """The spec of every variant of ``crate`` (a crate read already, or the path of one)."""
     marker = marker or {}
     crate = read_crate(crate) if isinstance(crate, Path) else crate
-    binaries, named = binaries_for(settings, crate, marker)
-    return [
-        resolve(settings, crate, strategy, engine, marker, binary=binary, named=named)
-        for binary in binaries
-        for strategy in strategies_for(settings, crate, marker)
-        for engine in engines_for(settings, marker)
-    ]
+    variants, named = variants_for(settings, crate, marker)
+    return [resolve(settings, crate, s, e, marker, binary=b, named=named) for s, e, b in variants]

@@ -1,7 +1,8 @@
 """Recipes: what an image is made of and how it is built, as pure data and files.
 
-The strategies as a table (``strategies``), the :class:`~pytest_rustimage.recipe.spec.ImageSpec`
-settings resolve to (``spec``), each generated strategy's Dockerfile (``dockerfile``), the build
+The strategies as a table whose rows hold their Dockerfile templates (``strategies``, the templates
+written in ``dockerfile``, below it), the :class:`~pytest_rustimage.recipe.spec.ImageSpec`
+settings resolve to (``spec``), the build
 context and the digest of every input (``context``, kept in place by ``tree``), vendoring
 (``vendored``, ``cargo_config``), reading a Dockerfile's instructions (``instructions``), OCI labels
 (``oci``) and the one :class:`~pytest_rustimage.engines.protocol.BuildRequest` a spec's build asks for

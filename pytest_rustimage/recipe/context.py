@@ -40,11 +40,12 @@ from pathlib import Path
 
 from pytest_rustimage.engines.protocol import Engine
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.locks import cache_folder
+from pytest_rustimage.folders import cache_folder
 from pytest_rustimage.names import tag_part
 from pytest_rustimage.recipe.cargo_config import vendored_cargo_config
-from pytest_rustimage.recipe.dockerfile import Recipe, render, vendor_config
+from pytest_rustimage.recipe.dockerfile import Recipe, vendor_config
 from pytest_rustimage.recipe.spec import ImageSpec
+from pytest_rustimage.recipe.strategies import render
 from pytest_rustimage.recipe.tree import sync
 
 ALWAYS_EXCLUDED = ("target", ".git", ".pytest_cache")  # pytest rewrites its cache dir at every run

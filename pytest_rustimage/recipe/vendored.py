@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pytest_rustimage.errors import BuildFailed, RustImageError
-from pytest_rustimage.locks import cache_folder, exclusive, lock_folder, lock_path
+from pytest_rustimage.folders import cache_folder
+from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.tree import files_of, sync
 

@@ -2,7 +2,7 @@
 
 An image's size and layers come from its archive (:mod:`pytest_rustimage.inspect.archive`), which
 the engine streams whole. Two things make that cheaper, both kept in the user's cache folder
-(:func:`pytest_rustimage.locks.cache_folder`) and both exact, since ids name contents:
+(:func:`pytest_rustimage.folders.cache_folder`) and both exact, since ids name contents:
 
 * what the archive of an image id measured (its layers and config), so an image measured once on
   this machine is not exported again (a warm run reads no archive at all);
@@ -21,6 +21,7 @@ from typing import Any
 
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.errors import EngineError, RustImageError
+from pytest_rustimage.folders import cache_folder, write_private
 from pytest_rustimage.inspect.archive import (
     ArchiveFacts,
     ArchiveLayer,
@@ -32,7 +33,6 @@ from pytest_rustimage.inspect.archive import (
 )
 from pytest_rustimage.inspect.facts import ImageInfo, image_info
 from pytest_rustimage.inspect.imagefs import ImageFs, read_image_fs
-from pytest_rustimage.locks import cache_folder, write_private
 from pytest_rustimage.names import normalise_id
 
 FORMAT = 1

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report", "housekeeping"),
     ("plugin", "cli"),
 )
-FOUNDATION = {"__init__", "errors", "names", "units", "locks"}
+FOUNDATION = {"__init__", "errors", "names", "units", "folders", "locks"}
 CLI = {"__main__"}
 
 

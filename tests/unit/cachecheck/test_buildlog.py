@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.cachecheck.buildlog import Compiled, compiled_crates, marked, parse_steps
+from pytest_rustimage.cachecheck.buildlog import Compiled, compiled_crates, marked, opens_step, parse_steps
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUILDERS = ["buildkit", "buildah", "legacy"]
@@ -86,3 +86,41 @@ def test_buildkit_pads_step_numbers_in_stages_of_ten_steps_or_more() -> None:
     deps, build = marked(steps, "deps"), marked(steps, "build")
     assert deps is not None and deps.stage == "build" and deps.cached
     assert build is not None and compiled_crates(build.output) == [Compiled("server", "0.1.0", "/app")]
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_progress_shows_every_step_parse_steps_reads_in_real_logs(builder: str) -> None:
+    """The one pattern of step openings serves both: every step parse_steps reads is a progress line."""
+    for phase in ("cold", "warm"):
+        text = log(builder, phase)
+        shown = [line for line in text.splitlines() if opens_step(line)]
+        assert len(shown) >= len(parse_steps(text)) > 0
+        assert all(any(step.instruction in line for line in shown) for step in parse_steps(text))
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("#7 [cook 4/4] RUN RUST_IMAGE_STEP=deps && cargo chef cook", True),
+        ("#9 [build  3/10] RUN cargo build", True),
+        ("#1 [internal] load build definition from Dockerfile", True),  # BuildKit's own work: shown
+        ("#4 [auth] library/rust:pull token for registry-1.docker.io", True),
+        ("#7 CACHED", False),
+        ("#7 0.385    Compiling ws-core v0.1.0", False),
+        ("[3/5] STEP 3/3: RUN cargo build", True),
+        ("STEP 1/4: FROM rust:1-bookworm AS chef", True),
+        ("Step 9/14 : RUN cargo build", True),
+        (" ---> Using cache", False),
+        ("--> 1a2b3c4d5e6f", False),
+        ("   Compiling serde v1.0.0", False),
+        ("step 1/2: lower case", False),
+    ],
+)
+def test_which_lines_a_builds_progress_shows(line: str, shown: bool) -> None:
+    assert opens_step(line) is shown
+
+
+def test_buildkits_own_bracketed_work_is_progress_but_no_step() -> None:
+    text = "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n#2 [cook 1/2] FROM x\n"
+    assert [step.instruction for step in parse_steps(text)] == ["FROM x"]
+    assert [line for line in text.splitlines() if opens_step(line)] == [text.splitlines()[0], text.splitlines()[2]]

@@ -6,7 +6,8 @@ import pytest
 
 from pytest_rustimage.cachecheck.cargo_steps import cargo_runs, commands
 from pytest_rustimage.recipe import instructions
-from pytest_rustimage.recipe.dockerfile import Recipe, render
+from pytest_rustimage.recipe.dockerfile import Recipe
+from pytest_rustimage.recipe.strategies import render
 
 QUIET = "`-q` (cargo's quiet flag)"
 

@@ -11,7 +11,8 @@ import pytest
 from pytest_rustimage.cachecheck.verdict import CacheReport, apply_edit, assess, comment_edit, from_data, to_data
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.recipe import instructions
-from pytest_rustimage.recipe.dockerfile import Recipe, render
+from pytest_rustimage.recipe.dockerfile import Recipe
+from pytest_rustimage.recipe.strategies import render
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -17,7 +17,8 @@ import pytest
 
 from pytest_rustimage.cachecheck.verdict import SHOW_OUTPUT, CacheReport, assess, from_data, to_data
 from pytest_rustimage.plugin import items as checks
-from pytest_rustimage.recipe.dockerfile import Recipe, render
+from pytest_rustimage.recipe.dockerfile import Recipe
+from pytest_rustimage.recipe.strategies import render
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BUILDERS = ["buildkit", "legacy", "buildah"]

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_rustimage.crate import read_crate
 from pytest_rustimage.errors import CrateError
-from pytest_rustimage.plugin.resolve import binaries_for, specs_for
+from pytest_rustimage.plugin.resolve import Variant, binaries_for, specs_for, variants_for
 from pytest_rustimage.plugin.settings import Settings
 from pytest_rustimage.report.baseline import baseline_key
 
@@ -25,6 +25,23 @@ def test_star_checks_every_binary_of_the_workspace_and_names_each_in_the_ids() -
     assert len({spec.key for spec in specs}) == len(specs)
     assert len({baseline_key(spec) for spec in specs}) == len(specs)  # one baseline entry per binary
     assert "workspace:wsctl/chef/docker" in {baseline_key(spec) for spec in specs}
+
+
+def test_the_variants_nest_binaries_then_strategies_then_engines_and_specs_follow_them() -> None:
+    """One list of variants, which the items (``specs_for``) and the fixture's parametrization share."""
+    settings = Settings(cli_bin="wsctl,ws-daemon", cli_strategies=("chef", "naive"), cli_engine="all")
+    crate = read_crate(WORKSPACE)
+    variants, named = variants_for(settings, crate)
+    assert named
+    assert variants[:3] == [
+        Variant("chef", "docker", "wsctl"),
+        Variant("chef", "podman", "wsctl"),
+        Variant("naive", "docker", "wsctl"),
+    ]
+    assert len(variants) == 2 * 2 * 2 and variants[-1] == Variant("naive", "podman", "ws-daemon")
+    specs = specs_for(settings, crate)
+    assert [(s.strategy, s.engine, s.binary.name) for s in specs] == variants
+    assert all(spec.named_binary for spec in specs)
 
 
 def test_one_name_keeps_the_ids_as_they_were() -> None:

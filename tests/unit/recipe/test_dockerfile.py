@@ -8,15 +8,8 @@ import sys
 import pytest
 
 from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME
-from pytest_rustimage.recipe.dockerfile import (
-    BINARY_DIR,
-    DEFAULT_USER,
-    VENDOR_DIR,
-    Recipe,
-    binary_path,
-    render,
-    vendor_config,
-)
+from pytest_rustimage.recipe.dockerfile import BINARY_DIR, DEFAULT_USER, VENDOR_DIR, Recipe, binary_path, vendor_config
+from pytest_rustimage.recipe.strategies import render
 
 if sys.version_info >= (3, 11):
     import tomllib

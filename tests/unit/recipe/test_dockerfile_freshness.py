@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.recipe.dockerfile import BUILD_MARK, COOKED, DEPS_DIR, Recipe, render
+from pytest_rustimage.recipe.dockerfile import BUILD_MARK, COOKED, DEPS_DIR, Recipe
+from pytest_rustimage.recipe.strategies import render
 
 pytestmark = pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not on PATH")
 

@@ -18,18 +18,8 @@ from pytest_rustimage.engines.cache_mounts import (
     buildkit_mount,
 )
 from pytest_rustimage.names import REGISTRY_CACHE_MOUNT, cache_mount_id, is_crate_mount
-from pytest_rustimage.recipe.dockerfile import (
-    COOKED,
-    DEPS_DIR,
-    FRESHEN,
-    NOW_SUMS,
-    RECORD,
-    SEED,
-    SUMS,
-    Recipe,
-    render,
-)
-from pytest_rustimage.recipe.strategies import strategy
+from pytest_rustimage.recipe.dockerfile import COOKED, DEPS_DIR, FRESHEN, NOW_SUMS, RECORD, SEED, SUMS, Recipe
+from pytest_rustimage.recipe.strategies import render, strategy
 
 OLD = time.mktime((2000, 1, 1, 0, 0, 0, 0, 0, -1))
 

@@ -11,7 +11,8 @@ import pytest
 
 from pytest_rustimage.recipe import dockerfile
 from pytest_rustimage.recipe.context import compiles_c
-from pytest_rustimage.recipe.dockerfile import TARGET_FILE, Recipe, render
+from pytest_rustimage.recipe.dockerfile import TARGET_FILE, Recipe
+from pytest_rustimage.recipe.strategies import render
 
 RUSTC_VV = {
     "x86_64": """rustc 1.95.0 (59807616e 2026-04-14)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pytest_rustimage.recipe import instructions
-from pytest_rustimage.recipe.dockerfile import Recipe, render
+from pytest_rustimage.recipe.dockerfile import Recipe
 from pytest_rustimage.recipe.instructions import before, copy_sources, covers, invalidating_copy, parse
+from pytest_rustimage.recipe.strategies import render
 
 CHEF_USER = """# syntax=docker/dockerfile:1
 ARG BUILDER_IMAGE=rust:1-bookworm

@@ -10,8 +10,9 @@ import pytest
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.plugin.resolve import resolve
 from pytest_rustimage.plugin.settings import Settings
-from pytest_rustimage.recipe.dockerfile import DEPS_MARK, Recipe, render
+from pytest_rustimage.recipe.dockerfile import DEPS_MARK, Recipe
 from pytest_rustimage.recipe.spec import secret_values
+from pytest_rustimage.recipe.strategies import render
 from tests.unit.plugin.test_settings import make_crate
 
 
