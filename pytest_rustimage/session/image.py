@@ -229,8 +229,9 @@ class RustImage:
         """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
 
         ``edit``: a callable receiving the copy's root folder, a (relative path, new text) pair, or an
-        :class:`~pytest_rustimage.cachecheck.edit.Edit`; default: a comment line appended to the checked binary's main source file (a source-only
-        edit). The default probe runs once per session and is shared with the built-in cache check.
+        :class:`~pytest_rustimage.cachecheck.edit.Edit`; default: a comment line appended to the checked
+        binary's main source file (a source-only edit). The default probe runs once per session and is
+        shared with the built-in cache check.
         """
         return self._probe(self, None if edit is None else as_edit(edit))
 
