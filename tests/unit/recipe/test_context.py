@@ -28,10 +28,9 @@ from pytest_rustimage.recipe.context import (
     copy_tree,
     digest_inputs,
     input_digest,
-    is_excluded,
     prepare,
-    read_dockerignore,
 )
+from pytest_rustimage.recipe.dockerignore import is_excluded, read_dockerignore
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.vendored import _first_error, vendor_context
 
