@@ -201,6 +201,8 @@ class CacheProbe:
     @staticmethod
     def _edited(spec: ImageSpec, edit: Edit) -> str | None:
         """The edited file's path in the build context, when the edit names one."""
+        if spec.traits.generated or edit.path is None:
+            return edited_in_context(edit, generated=spec.traits.generated, crate_folder=".")
         # the context is the folder of the crate's Cargo.toml, wherever its Dockerfile lies
         folder = spec.crate.manifest_path.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
         return edited_in_context(edit, generated=spec.traits.generated, crate_folder=folder)
