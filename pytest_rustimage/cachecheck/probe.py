@@ -30,7 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from pytest_rustimage.cachecheck.verdict import CacheReport, Edit, apply_edit, assess, comment_edit, from_data, to_data
+from pytest_rustimage.cachecheck.assess import assess
+from pytest_rustimage.cachecheck.edit import Edit, comment_edit
+from pytest_rustimage.cachecheck.verdict import CacheReport, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, LineSink
 from pytest_rustimage.errors import BuildFailed, RustImageError
@@ -108,7 +110,7 @@ class CacheProbe:
         engine = self._engines(spec.engine)
         default = comment_edit(self._main(spec), uuid.uuid4().hex[:8])
         try:
-            stored_at: Path | None = self._stored_path(engine, image, getattr(default, "__name__", ""))
+            stored_at: Path | None = self._stored_path(engine, image, default)
         except RustImageError:  # no usable cache folder: probe, and keep the verdict for this session only
             stored_at = None
         lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag}")
@@ -152,7 +154,7 @@ class CacheProbe:
                 first, _ = self._build(spec, engine, source, f"{tag}-base", made, no_cache=False)
                 how = "a build of the unchanged crate with the cache (the image was reused, its own log not at hand)"
                 log, seconds = first.log, first.duration
-            description = apply_edit(source, edit)
+            description = edit.apply(source)
             self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
             try:
                 rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
@@ -197,24 +199,30 @@ class CacheProbe:
     def _main(spec: ImageSpec) -> str:
         return spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
 
-    def _edited(self, spec: ImageSpec, edit: Edit) -> str | None:
+    @staticmethod
+    def _edited(spec: ImageSpec, edit: Edit) -> str | None:
         """The edited file's path in the build context, when the edit names one."""
-        if isinstance(edit, tuple):
-            relative = edit[0]
-        elif getattr(edit, "__name__", "").startswith("appended a comment to "):
-            relative = self._main(spec)
-        else:
-            return None
-        if spec.traits.generated:
-            return f"app/{relative}"
+        if spec.traits.generated or edit.path is None:
+            return edited_in_context(edit, generated=spec.traits.generated, crate_folder=".")
         # the context is the folder of the crate's Cargo.toml, wherever its Dockerfile lies
         folder = spec.crate.manifest_path.parent.resolve().relative_to(spec.crate.root.resolve()).as_posix()
-        prefix = "" if folder == "." else f"{folder}/"
-        return relative.removeprefix(prefix) if relative.startswith(prefix) else None
+        return edited_in_context(edit, generated=spec.traits.generated, crate_folder=folder)
 
-    def _stored_path(self, engine: Engine, image: ProbedImage, edit: str) -> Path:
-        key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit, image.spec.cold_probe])
+    def _stored_path(self, engine: Engine, image: ProbedImage, edit: Edit) -> Path:
+        key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit.key, image.spec.cold_probe])
         return cache_folder("verdicts") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def edited_in_context(edit: Edit, *, generated: bool, crate_folder: str) -> str | None:
+    """The path of the file ``edit`` changes in the build context (None when the edit names no file, or
+    one outside the context): under ``app/`` for a generated Dockerfile, else relative to ``crate_folder``
+    (the folder of the crate's Cargo.toml, relative to the crate's root)."""
+    if edit.path is None:
+        return None
+    if generated:
+        return f"app/{edit.path}"
+    prefix = "" if crate_folder == "." else f"{crate_folder}/"
+    return edit.path.removeprefix(prefix) if edit.path.startswith(prefix) else None
 
 
 def _load(path: Path) -> tuple[CacheReport, str] | None:

@@ -9,25 +9,24 @@ the sizes of the regular files it holds plus the lengths of its symlinks'
 targets. That is exactly the number Docker reports, so Docker users see the
 size they know, and Podman gets the same definition.
 
-A layer may be a plain, gzip or zstd tar (told by its first bytes, :func:`open_layer`): its size is
-that of its uncompressed content all the same. The archive is read as a stream, once, without being
+A layer may be a plain, gzip or zstd tar (told by its first bytes,
+:func:`pytest_rustimage.inspect.layer_stream.open_layer`): its size is that of its uncompressed
+content all the same. The archive is read as a stream, once, without being
 stored.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import importlib
 import io
 import json
 import posixpath
 import re
 import tarfile
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Literal, cast
+from typing import IO, Any
+
+from pytest_rustimage.inspect.layer_stream import LAYER_ERRORS, NOT_A_LAYER, LayerUnreadable, layer_format, open_layer
 
 SMALL = 1 << 20  # members below this are read into memory (configs, manifests, tiny layers)
 
@@ -120,102 +119,6 @@ def wasted(layers: Sequence[LayerContent]) -> list[int]:
     return result
 
 
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-# what a damaged layer stream raises (zlib.error: a gzip layer's deflate data, read past its tar headers)
-LAYER_ERRORS = (tarfile.TarError, OSError, EOFError, ValueError, zlib.error)
-NOT_A_LAYER = "it is not in the archive as a tar, gzip or zstd stream"
-
-
-class LayerUnreadable(ValueError):
-    """A layer that cannot be read: zstd-compressed and this Python has no zstd decoder (from
-    :func:`open_layer`), or, from :func:`read_archive`, damaged or absent; the message says why."""
-
-
-def layer_format(head: bytes) -> Literal["tar", "gzip", "zstd"] | None:
-    """What an archive member is, by its first bytes (up to 512), never by its name: a tar (a ``ustar``
-    header, or the zero block that is all of an empty tar), a gzip or zstd stream, or None (no layer:
-    a config, a manifest)."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC) or (len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"):
-        return "zstd"  # a frame, or a skippable frame (zstd:chunked puts metadata in those)
-    if len(head) == 512 and (head[257:262] == b"ustar" or not any(head)):
-        return "tar"
-    return None
-
-
-def open_layer(head: bytes, rest: IO[bytes]) -> IO[bytes] | None:
-    """A layer member's tar stream, decompressed as its magic bytes say: ``head`` (its first 512 bytes,
-    already read) then ``rest``. None when the member is no layer; :class:`LayerUnreadable` when it is
-    zstd-compressed and this Python has no zstd decoder (the ``zstandard`` package, or Python 3.14's
-    ``compression.zstd``)."""
-    kind = layer_format(head)
-    if kind is None:
-        return None
-    raw = io.BufferedReader(Joined(head, rest))
-    if kind == "gzip":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    if kind == "zstd":
-        return _zstd_reader(raw)
-    return raw
-
-
-def _zstd_reader(raw: IO[bytes]) -> IO[bytes]:
-    with contextlib.suppress(ImportError):
-        stdlib: Any = importlib.import_module("compression.zstd")  # Python 3.14 and later
-        return io.BufferedReader(_Decoded(stdlib.ZstdFile(raw), stdlib.ZstdError))
-    try:
-        zstandard: Any = importlib.import_module("zstandard")
-    except ImportError as exc:
-        raise LayerUnreadable(
-            "it is zstd-compressed, and this Python has no zstd decoder: "
-            "pip install 'pytest-rustimage[zstd]' (the zstandard package), or use Python 3.14 or later"
-        ) from exc
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-    return io.BufferedReader(_Decoded(reader, zstandard.ZstdError))
-
-
-class _Decoded(io.RawIOBase):
-    """A decompressor's reader whose own error type becomes ``OSError`` (one of :data:`LAYER_ERRORS`)."""
-
-    def __init__(self, reader: Any, error: type[Exception]) -> None:
-        self._reader = reader
-        self._error = error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        try:
-            data = self._reader.read(len(buffer))
-        except self._error as exc:
-            raise OSError(f"zstd: {exc}") from exc
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class Joined(io.RawIOBase):
-    """``head`` then the rest of ``rest``: a stream read once, after its first bytes were looked at."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            count = min(len(buffer), len(self._head))
-            buffer[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 class StaleGuess(ValueError):
     """A layer skipped as known turned out, by the archive's manifest, to be another one: read it again
     without known layers."""
@@ -240,58 +143,70 @@ def read_archive(
     read. Places are checked against the manifest at the end (:class:`StaleGuess` when one was
     wrong). Every layer read here is put in ``learned`` by its diff id, as the manifest tells it.
 
-    A layer is a plain, gzip or zstd tar, told by its first bytes (:func:`open_layer`), and measured by
+    A layer is a plain, gzip or zstd tar, told by its first bytes (:func:`.layer_stream.open_layer`), and measured by
     its uncompressed content. A layer of the manifest that cannot be read (zstd without a decoder,
     damaged, absent) is never counted as empty: :class:`LayerUnreadable` names it and says why.
     """
-    contents: dict[str, LayerContent] = {}
-    small: dict[str, bytes] = {}
-    guessed: dict[str, str] = {}  # member name -> the diff id it was taken for
-    skipped: set[str] = set()  # members passed over as known
-    places = _Places()
-    failed: dict[str, str] = {}  # member -> why it could not be read (told if the manifest lists it)
-    aliases: dict[str, str] = {}  # Docker writes a layer that repeats an earlier one as a link to its tar
+    read = _Members(known)
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
-            name = member.name.removeprefix("./")
-            if member.issym() and name.endswith("layer.tar"):
-                aliases[name] = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
-            if not member.isreg():
-                continue
-            diff_id = _diff_id_of(name, places)
-            cached = known(diff_id) if diff_id else None
-            if cached is not None:
-                guessed[name] = diff_id
-                contents[name] = cached  # its bytes are passed over, not read
-                skipped.add(name)
-                continue
-            handle = outer.extractfile(member)
-            if handle is None:
-                continue
-            data = handle.read() if member.size < SMALL else None
-            head = data[:512] if data is not None else handle.read(512)
-            if layer_format(head) is not None:
-                try:
-                    contents[name] = _read_layer_member(head, io.BytesIO(data[512:]) if data is not None else handle)
-                except LayerUnreadable as exc:
-                    failed[name] = str(exc)
-                except LAYER_ERRORS as exc:
-                    failed[name] = f"it is damaged: {type(exc).__name__}: {exc}"
-            elif data is not None:
-                small[name] = data
-                places.diff_ids = places.diff_ids or _config_diff_ids(name, data)
-                places.note(name, data)
-    facts = _assemble(contents, small, aliases, failed)
-    order = _layer_names(small)
-    for name, diff_id in guessed.items():
+            read.take(outer, member)
+    facts = _assemble(read.contents, read.small, read.aliases, read.failed)
+    order = _layer_names(read.small)
+    for name, diff_id in read.guessed.items():
         actual = facts.layers[order.index(name)].diff_id if name in order else ""
         if actual != diff_id:
             raise StaleGuess(f"layer {name} is {actual or 'unknown'}, not {diff_id}")
     if learned is not None:
         for name, layer in zip(order, facts.layers, strict=False):
-            if name in contents and name not in skipped and layer.diff_id:
-                learned[layer.diff_id] = contents[name]
+            if name in read.contents and name not in read.skipped and layer.diff_id:
+                learned[layer.diff_id] = read.contents[name]
     return facts
+
+
+class _Members:
+    """What :func:`read_archive` gathers from the archive's members, one member at a time."""
+
+    def __init__(self, known: Callable[[str], LayerContent | None]) -> None:
+        self.known = known
+        self.contents: dict[str, LayerContent] = {}
+        self.small: dict[str, bytes] = {}
+        self.guessed: dict[str, str] = {}  # member name -> the diff id it was taken for
+        self.skipped: set[str] = set()  # members passed over as known
+        self.places = _Places()
+        self.failed: dict[str, str] = {}  # member -> why it could not be read (told if the manifest lists it)
+        self.aliases: dict[str, str] = {}  # Docker writes a layer that repeats an earlier one as a link to its tar
+
+    def take(self, outer: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        """Note, pass over or read one member: a layer, a small file (config, manifest, json) or a link."""
+        name = member.name.removeprefix("./")
+        if member.issym() and name.endswith("layer.tar"):
+            self.aliases[name] = posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
+        if not member.isreg():
+            return
+        diff_id = _diff_id_of(name, self.places)
+        cached = self.known(diff_id) if diff_id else None
+        if cached is not None:
+            self.guessed[name] = diff_id
+            self.contents[name] = cached  # its bytes are passed over, not read
+            self.skipped.add(name)
+            return
+        handle = outer.extractfile(member)
+        if handle is None:
+            return
+        data = handle.read() if member.size < SMALL else None
+        head = data[:512] if data is not None else handle.read(512)
+        if layer_format(head) is not None:
+            try:
+                self.contents[name] = _read_layer_member(head, io.BytesIO(data[512:]) if data is not None else handle)
+            except LayerUnreadable as exc:
+                self.failed[name] = str(exc)
+            except LAYER_ERRORS as exc:
+                self.failed[name] = f"it is damaged: {type(exc).__name__}: {exc}"
+        elif data is not None:
+            self.small[name] = data
+            self.places.diff_ids = self.places.diff_ids or _config_diff_ids(name, data)
+            self.places.note(name, data)
 
 
 def _read_layer_member(head: bytes, rest: IO[bytes]) -> LayerContent:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.inspect.archive import DIGEST_TAR, LAYER_ERRORS, LayerUnreadable, deletion, open_layer
+from pytest_rustimage.inspect.archive import DIGEST_TAR, deletion
+from pytest_rustimage.inspect.layer_stream import LAYER_ERRORS, LayerUnreadable, open_layer
 
 MAX_LINKS = 40  # as Linux's own bound on links followed in one path lookup
 Kind = Literal["file", "link", "dir", "other"]

@@ -3,7 +3,8 @@
 The crate's workspace is copied under ``app/`` in a fresh folder, leaving out
 ``target/``, ``.git`` (both at the top), every file or folder whose name starts
 with ``.env`` (``.env``, ``.env.local``, ``.envrc``, at any depth: they
-usually hold secrets) and what the workspace's ``.dockerignore`` excludes.
+usually hold secrets) and what the workspace's ``.dockerignore`` excludes
+(:mod:`pytest_rustimage.recipe.dockerignore`).
 ``target/`` and ``.git`` cannot be brought back; a ``.env`` file can, by a
 ``!`` pattern in ``.dockerignore`` that spells out its ``.env`` name (such as
 ``!.env.example``), never by a wildcard alone (``!*``).
@@ -27,7 +28,6 @@ at its root, so that a ``COPY . .`` Dockerfile builds offline unchanged.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -44,82 +44,10 @@ from pytest_rustimage.folders import cache_folder
 from pytest_rustimage.names import tag_part
 from pytest_rustimage.recipe.cargo_config import vendored_cargo_config
 from pytest_rustimage.recipe.dockerfile import Recipe, vendor_config
+from pytest_rustimage.recipe.dockerignore import engine_excluded, is_excluded, negated_below, read_dockerignore
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import render
 from pytest_rustimage.recipe.tree import sync
-
-ALWAYS_EXCLUDED = ("target", ".git", ".pytest_cache")  # pytest rewrites its cache dir at every run
-SECRET_PREFIX = ".env"  # .env, .env.local, .envrc ...: left out at any depth unless a `!` pattern names them
-
-
-def read_dockerignore(root: Path) -> tuple[str, ...]:
-    path = root / ".dockerignore"
-    if not path.is_file():
-        return ()
-    patterns = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            patterns.append(line)
-    return tuple(patterns)
-
-
-def _normalise(pattern: str) -> str:
-    return pattern.strip().removeprefix("./").strip("/")
-
-
-@functools.lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    """A ``.dockerignore`` pattern as a regex: ``*`` and ``?`` stay within a folder, ``**`` crosses folders."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    # a pattern matches the path itself or any folder above it
-    return re.compile("".join(out) + "(?:/.*)?")
-
-
-def _matches(pattern: str, rel: str) -> bool:
-    return _regex(_normalise(pattern)).fullmatch(rel) is not None
-
-
-def is_secret(rel: str) -> bool:
-    """Whether ``rel`` is, or lies in, a ``.env*`` file or folder."""
-    return any(part.startswith(SECRET_PREFIX) for part in rel.split("/"))
-
-
-def _names_secret(pattern: str) -> bool:
-    """Whether a pattern spells out a ``.env`` name (not only matches one through a wildcard)."""
-    return any(part.startswith(SECRET_PREFIX) for part in _normalise(pattern).split("/"))
-
-
-def is_excluded(rel: str, patterns: Sequence[str]) -> bool:
-    """Whether ``rel`` (a posix path relative to the root) is left out, ``.dockerignore``-style."""
-    top = rel.split("/", 1)[0]
-    if top in ALWAYS_EXCLUDED:
-        return True
-    secret = is_secret(rel)
-    excluded = secret
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        body = pattern[1:] if negate else pattern
-        if _matches(body, rel) and not (negate and secret and not _names_secret(body)):
-            excluded = not negate
-    return excluded
 
 
 def context_files(
@@ -129,7 +57,7 @@ def context_files(
     what an engine sends of the folder, its ``.dockerignore`` alone (``target/``, ``.git`` and ``.env*``
     go in unless it leaves them out)."""
     patterns = read_dockerignore(root) if patterns is None else patterns
-    excluded = _engine_excluded if as_engine else is_excluded
+    excluded = engine_excluded if as_engine else is_excluded
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         rel_dir = here.relative_to(root).as_posix()
@@ -138,7 +66,7 @@ def context_files(
             d
             for d in dirs
             if not excluded(rel_dir + d, patterns)
-            or (not as_engine and _negated_below(rel_dir + d, patterns))
+            or (not as_engine and negated_below(rel_dir + d, patterns))
             or (as_engine and any(p.startswith("!") for p in patterns))
         )
         links = [d for d in dirs if (here / d).is_symlink()]  # links to folders are entries, not walked
@@ -147,23 +75,6 @@ def context_files(
             rel = rel_dir + name
             if not excluded(rel, patterns):
                 yield rel, here / name
-
-
-def _engine_excluded(rel: str, patterns: Sequence[str]) -> bool:
-    """Docker's own rule: the last ``.dockerignore`` pattern that matches decides."""
-    excluded = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        if _matches(pattern[1:] if negate else pattern, rel):
-            excluded = not negate
-    return excluded
-
-
-def _negated_below(rel_dir: str, patterns: Sequence[str]) -> bool:
-    top = rel_dir.split("/", 1)[0]
-    return top not in ALWAYS_EXCLUDED and any(
-        p.startswith("!") and _normalise(p[1:]).startswith(rel_dir + "/") for p in patterns
-    )
 
 
 _SPECIAL = (

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from pytest_rustimage.cachecheck.verdict import CacheReport, Edit
+from pytest_rustimage.cachecheck.edit import Edit, UserEdit, as_edit
+from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
 from pytest_rustimage.errors import RustImageError
@@ -224,14 +225,15 @@ class RustImage:
             container.with_command(list(args))
         return container
 
-    def rebuild_after(self, edit: Edit | None = None) -> CacheReport:
+    def rebuild_after(self, edit: Edit | UserEdit | None = None) -> CacheReport:
         """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
 
-        ``edit``: a callable receiving the copy's root folder, or a (relative path, new text) pair;
-        default: a comment line appended to the checked binary's main source file (a source-only
-        edit). The default probe runs once per session and is shared with the built-in cache check.
+        ``edit``: a callable receiving the copy's root folder, a (relative path, new text) pair, or an
+        :class:`~pytest_rustimage.cachecheck.edit.Edit`; default: a comment line appended to the checked
+        binary's main source file (a source-only edit). The default probe runs once per session and is
+        shared with the built-in cache check.
         """
-        return self._probe(self, edit)
+        return self._probe(self, None if edit is None else as_edit(edit))
 
     def measured_binary(self) -> BinaryFacts | None:
         """The checked binary's facts if this session already read them (no engine call)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_rustimage.cachecheck.cargo_steps import cargo_runs, commands
+from pytest_rustimage.cachecheck.cargo_steps import cargo_runs
+from pytest_rustimage.cachecheck.shell_commands import commands
 from pytest_rustimage.recipe import instructions
 from pytest_rustimage.recipe.dockerfile import Recipe
 from pytest_rustimage.recipe.strategies import render

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rustimage.cachecheck.verdict import CacheReport, apply_edit, assess, comment_edit, from_data, to_data
-from pytest_rustimage.errors import ConfigError
+from pytest_rustimage.cachecheck.assess import assess
+from pytest_rustimage.cachecheck.verdict import CacheReport, from_data, to_data
 from pytest_rustimage.recipe import instructions
 from pytest_rustimage.recipe.dockerfile import Recipe
 from pytest_rustimage.recipe.strategies import render
@@ -213,19 +213,3 @@ def test_a_report_survives_being_stored() -> None:
     assert again == report and again.describe() == report.describe()
     with pytest.raises(ValueError, match="not a stored cache report"):
         from_data({"edit": "e"})
-
-
-def test_edits(tmp_path: Path) -> None:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src/main.rs").write_text("fn main() {}\n")
-    edit = comment_edit("src/main.rs", "abc")
-    assert apply_edit(tmp_path, edit) == "appended a comment to src/main.rs"
-    assert (tmp_path / "src/main.rs").read_text() == "fn main() {}\n\n// pytest-rustimage cache probe abc\n"
-    assert apply_edit(tmp_path, ("src/lib.rs", "pub fn f() {}\n")) == "rewrote src/lib.rs"
-    assert (tmp_path / "src/lib.rs").read_text() == "pub fn f() {}\n"
-
-
-@pytest.mark.parametrize("bad", [("../outside.rs", "x"), ("a", "b", "c"), "src/main.rs", 42])
-def test_bad_edits_are_refused(tmp_path: Path, bad: object) -> None:
-    with pytest.raises(ConfigError):
-        apply_edit(tmp_path, bad)  # type: ignore[arg-type]

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_rustimage.cachecheck.verdict import SHOW_OUTPUT, CacheReport, assess, from_data, to_data
+from pytest_rustimage.cachecheck.assess import assess
+from pytest_rustimage.cachecheck.verdict import SHOW_OUTPUT, CacheReport, from_data, to_data
 from pytest_rustimage.plugin import items as checks
 from pytest_rustimage.recipe.dockerfile import Recipe
 from pytest_rustimage.recipe.strategies import render

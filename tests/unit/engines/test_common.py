@@ -17,7 +17,8 @@ import docker.errors
 import pytest
 import requests.exceptions
 
-from pytest_rustimage.cachecheck.verdict import CacheReport, assess
+from pytest_rustimage.cachecheck.assess import assess
+from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.engines.common import (
     build_arguments,
     built_image_id,

@@ -14,7 +14,6 @@ from pytest_rustimage.inspect.archive import (
     SMALL,
     ArchiveLayer,
     LayerContent,
-    LayerUnreadable,
     StaleGuess,
     content_size,
     layer_from_data,
@@ -22,6 +21,7 @@ from pytest_rustimage.inspect.archive import (
     read_archive,
     read_layer,
 )
+from pytest_rustimage.inspect.layer_stream import LayerUnreadable
 from tests.unit.inspect.test_loader import compress, hide_zstd
 
 

@@ -9,8 +9,8 @@ import tarfile
 
 import pytest
 
-from pytest_rustimage.inspect.archive import layer_format
 from pytest_rustimage.inspect.imagefs import FsProblem, read_image_fs
+from pytest_rustimage.inspect.layer_stream import layer_format
 from tests.unit.inspect.test_loader import Entry, compress, hide_zstd, layer_tar
 
 
