@@ -564,7 +564,7 @@ def find_engine_cli(engine: str) -> EngineCli:
         import importlib
 
         for module_name, lister in (
-            ("pytest_rustimage.engines.docker_cli", "docker_clis"),
+            ("pytest_rustimage.engines.docker.cli", "docker_clis"),
             ("pytest_rustimage.engines.docker", "_docker_clis"),
         ):
             try:

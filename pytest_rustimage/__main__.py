@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from pytest_rustimage import names
-from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
+from pytest_rustimage.engines import ENGINE_NAMES, make_engine
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.housekeeping import base_images as bases
 from pytest_rustimage.housekeeping import prune
@@ -115,7 +115,7 @@ def _prune(args: argparse.Namespace) -> int:
     failed = False
     answered = 0
     for name in asked or ENGINE_NAMES:
-        engine: Engine = make_engine(name)
+        engine = make_engine(name)
         try:
             engine.ping()
         except EngineUnavailable as exc:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pytest_rustimage.engines.protocol import CacheMount, ContainerEntry, Engine, ImageEntry
+from pytest_rustimage.engines.protocol import CacheMount, ContainerEntry, EngineStore, ImageEntry
 from pytest_rustimage.errors import ConfigError, EngineError
 from pytest_rustimage.names import (
     BUILT_LABEL,
@@ -286,7 +286,7 @@ def _one_each(images: Sequence[ImageEntry]) -> list[ImageEntry]:
     return list(merged.values())
 
 
-def prune_engine(engine: Engine, policy: Policy, *, dry_run: bool, now: float | None = None) -> Outcome:
+def prune_engine(engine: EngineStore, policy: Policy, *, dry_run: bool, now: float | None = None) -> Outcome:
     """List, plan, remove (unless ``dry_run``) and measure on one engine."""
     now = time.time() if now is None else now
     images = _one_each(engine.list_images(PLUGIN_LABEL))
@@ -373,7 +373,7 @@ class MountOutcome:
         return sum(mount.size for mount in self.removed)
 
 
-def prune_cache_mounts(engine: Engine, *, dry_run: bool, crates: Sequence[str] = ()) -> MountOutcome:
+def prune_cache_mounts(engine: EngineStore, *, dry_run: bool, crates: Sequence[str] = ()) -> MountOutcome:
     """Remove (unless ``dry_run``) the build cache mounts of the plugin's own builds on one engine: with
     ``crates``, only the ``target/`` mounts of those crates (the shared registry mount stays)."""
     outcome = MountOutcome(engine.name, engine.endpoint, dry_run)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_rustimage.build.services import http_answers, parse_wait, port_answers
-from pytest_rustimage.engines.podman import CRUN_HINT, explain
+from pytest_rustimage.engines.podman.runtime import CRUN_HINT, explain
 from pytest_rustimage.errors import ConfigError
 
 
