@@ -9,7 +9,7 @@ from pytest_rustimage import names
 from pytest_rustimage.engines import ENGINE_NAMES, make_engine
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.housekeeping import base_images as bases
-from pytest_rustimage.housekeeping import prune
+from pytest_rustimage.housekeeping import prune, prune_mounts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +128,9 @@ def _prune(args: argparse.Namespace) -> int:
             print(prune.describe(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
             if args.cache_mounts:
                 print(
-                    prune.describe_mounts(prune.prune_cache_mounts(engine, dry_run=args.dry_run, crates=policy.crates))
+                    prune_mounts.describe_mounts(
+                        prune_mounts.prune_cache_mounts(engine, dry_run=args.dry_run, crates=policy.crates)
+                    )
                 )
         except RustImageError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)
