@@ -102,7 +102,7 @@ class DockerConnection:
 
     @api_call("image id")
     def image_id(self, ref: str) -> str | None:
-        """Here, not with the images: both sides look images up (``import_rootfs`` says what it made)."""
+        # here, not with the images: both sides look images up (import_rootfs says what it made)
         try:
             return normalise_id(str(self.client.api.inspect_image(ref)["Id"]))
         except docker.errors.ImageNotFound:
