@@ -3,7 +3,6 @@ machine (CPUs, memory, engine and toolchain versions, load)."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import shutil
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.timing import first_line, loadavg
+from pytest_rustimage.engines.docker.cli import DockerCli, docker_clis, probe_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,22 +47,9 @@ class EngineCli:
         return [*cmd, str(context)]
 
 
-def _plugin_docker_cli(env: Mapping[str, str]) -> Any:
+def _plugin_docker_cli(env: Mapping[str, str]) -> DockerCli | None:
     """The docker CLI the plugin itself would build with (its ``probe_cli``), None when not found."""
-    try:
-        for module_name, lister in (
-            ("pytest_rustimage.engines.docker_cli", "docker_clis"),
-            ("pytest_rustimage.engines.docker", "_docker_clis"),
-        ):
-            try:
-                module: Any = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            if hasattr(module, "probe_cli") and hasattr(module, lister):
-                return module.probe_cli(getattr(module, lister)(), env)
-    except Exception:  # the plugin's engine modules are being reworked: fall back to Debian's client
-        return None
-    return None
+    return probe_cli(docker_clis(), env)
 
 
 def find_engine_cli(engine: str) -> EngineCli:

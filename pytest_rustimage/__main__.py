@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from pytest_rustimage import names
-from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
+from pytest_rustimage.engines import ENGINE_NAMES, make_engine
 from pytest_rustimage.errors import EngineUnavailable, RustImageError
 from pytest_rustimage.housekeeping import base_images as bases
-from pytest_rustimage.housekeeping import prune
+from pytest_rustimage.housekeeping import prune, prune_mounts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +115,7 @@ def _prune(args: argparse.Namespace) -> int:
     failed = False
     answered = 0
     for name in asked or ENGINE_NAMES:
-        engine: Engine = make_engine(name)
+        engine = make_engine(name)
         try:
             engine.ping()
         except EngineUnavailable as exc:
@@ -128,7 +128,9 @@ def _prune(args: argparse.Namespace) -> int:
             print(prune.describe(prune.prune_engine(engine, policy, dry_run=args.dry_run)))
             if args.cache_mounts:
                 print(
-                    prune.describe_mounts(prune.prune_cache_mounts(engine, dry_run=args.dry_run, crates=policy.crates))
+                    prune_mounts.describe_mounts(
+                        prune_mounts.prune_cache_mounts(engine, dry_run=args.dry_run, crates=policy.crates)
+                    )
                 )
         except RustImageError as exc:
             print(f"{name}: error: {exc}", file=sys.stderr)

@@ -1,9 +1,13 @@
-"""The one small interface every container engine meets, and the data it takes and gives.
+"""The two interfaces every container engine meets, and the data they take and give.
 
-Engines differ in how they build (BuildKit, the legacy builder, buildah) and
-where they listen; the plugin only ever talks to this protocol. Capabilities
-are properties an engine answers about itself, never guessed from a binary's
-name. What the engines share in their code is in
+:class:`Engine` is what a test session uses: build images, look into them, run them as commands and
+services. :class:`EngineStore` is what housekeeping (``python -m pytest_rustimage prune`` and
+``bases``) uses: list what the engine holds, remove it without force, bring images in. Each is made
+of one small protocol per resource (builds, images, containers; stored images, stored containers,
+cache mounts) and the :class:`Connection` both share; :class:`EngineAndStore` is both, as the real
+engines are. Engines differ in how they build (BuildKit, the legacy builder, buildah) and where they
+listen; the plugin only ever talks to these protocols. Capabilities are properties an engine answers
+about itself, never guessed from a binary's name. What the engines share in their code is in
 :mod:`pytest_rustimage.engines.common`, not here.
 """
 
@@ -90,11 +94,11 @@ class CacheMount:
     ref: str  # what removes it: BuildKit's cache record id, or buildah's cache folder
 
 
-@runtime_checkable
-class Engine(Protocol):
-    """A container engine as the plugin uses it."""
+# --- what both sides share --------------------------------------------------------------------------
 
-    # --- identity and capabilities ----------------------------------------------------------------
+
+class Connection(Protocol):
+    """What both sides share: which engine, where, whether it answers, and letting go of it."""
 
     @property
     def name(self) -> str:
@@ -106,6 +110,21 @@ class Engine(Protocol):
         """Where the engine is reached (a socket URL), for messages."""
         ...
 
+    def ping(self) -> None:
+        """Raise :class:`EngineUnavailable` unless the engine answers."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the engine (its connection, if it keeps one); the object may connect again later."""
+        ...
+
+
+# --- the build and run side: what a session uses ----------------------------------------------------
+
+
+class BuildApi(Protocol):
+    """Building images, and what the builder can do."""
+
     @property
     def builder(self) -> str:
         """Which builder builds images: ``buildkit``, ``legacy`` or ``buildah``."""
@@ -115,17 +134,6 @@ class Engine(Protocol):
         """Why this engine's builder cannot use locked cache mounts (``RUN --mount=type=cache``); None when it can."""
         ...
 
-    @property
-    def service_host(self) -> str:
-        """The address published ports are reached at from here (the engine's host)."""
-        ...
-
-    def ping(self) -> None:
-        """Raise :class:`EngineUnavailable` unless the engine answers."""
-        ...
-
-    # --- build -------------------------------------------------------------------------------------
-
     def build(self, request: BuildRequest, on_line: LineSink | None = None) -> BuildOutput:
         """Build an image; raise :class:`BuildFailed` with the log when it fails."""
         ...
@@ -134,11 +142,9 @@ class Engine(Protocol):
         """Remove untagged images that builds with these labels left behind; returns how many."""
         ...
 
-    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
-        """Make an image from a root filesystem tarball; returns its id."""
-        ...
 
-    # --- images ------------------------------------------------------------------------------------
+class ImageApi(Protocol):
+    """Looking into one image, and removing it."""
 
     def image_id(self, ref: str) -> str | None:
         """The id of an image, or None when the engine does not have it."""
@@ -148,16 +154,8 @@ class Engine(Protocol):
         """The engine's own ``image inspect`` dict (cheap: no layer is read)."""
         ...
 
-    def history_sizes(self, ref: str) -> tuple[int, ...]:
-        """The byte size of each history entry of an image, oldest first (0 for an empty layer)."""
-        ...
-
     def open_archive(self, ref: str) -> AbstractContextManager[IO[bytes]]:
         """The image as a ``docker-archive`` tar stream, read once, to measure it."""
-        ...
-
-    def load_archive(self, path: Path) -> None:
-        """Load images from a ``docker-archive`` file (as ``docker load``)."""
         ...
 
     def read_file(self, image: str, path: str, labels: Mapping[str, str] | None = None) -> bytes:
@@ -168,7 +166,19 @@ class Engine(Protocol):
         """Remove an image (by force: also while it is in use); no error when it is gone already."""
         ...
 
-    # --- containers and services -------------------------------------------------------------------
+
+class ContainerApi(Protocol):
+    """Containers run to completion, and services: started, reached, read and removed."""
+
+    @property
+    def service_host(self) -> str:
+        """The address published ports are reached at from here (the engine's host)."""
+        ...
+
+    def api_endpoint(self) -> str:
+        """A Docker-API URL at which other tools (testcontainers, docker-py) reach this engine; Podman
+        starts an API service for it, stopped by :meth:`close`."""
+        ...
 
     def run(
         self,
@@ -216,24 +226,58 @@ class Engine(Protocol):
         """Remove every container carrying all these labels; returns how many."""
         ...
 
-    # --- housekeeping ------------------------------------------------------------------------------
+
+@runtime_checkable
+class Engine(Connection, BuildApi, ImageApi, ContainerApi, Protocol):
+    """A container engine as a test session uses it: build images, look into them, run them."""
+
+
+# --- the store side: what housekeeping uses (``prune``, ``bases``) ----------------------------------
+
+
+class ImageStoreApi(Protocol):
+    """Every image the engine holds: listed, measured, removed without force, and images brought in."""
 
     def list_images(self, label: str) -> list[ImageEntry]:
         """Every image carrying the label key ``label`` (any value), untagged and intermediate ones too."""
-        ...
-
-    def list_containers(self, label: str) -> list[ContainerEntry]:
-        """Every container, running or not, carrying the label key ``label``."""
         ...
 
     def image_layers(self) -> Mapping[str, tuple[str, ...]]:
         """Every image the engine holds (by id) and the diff ids of its layers, bottom first."""
         ...
 
+    def history_sizes(self, ref: str) -> tuple[int, ...]:
+        """The byte size of each history entry of an image, oldest first (0 for an empty layer)."""
+        ...
+
     def remove_unused_image(self, ref: str) -> None:
         """Remove a tag (or an untagged image by id) without force: the image goes when no tag is left.
         No error when it is gone already; :class:`EngineError` when the engine refuses (in use)."""
         ...
+
+    def import_rootfs(self, tarball: Path, tag: str, changes: Sequence[str]) -> str:
+        """Make an image from a root filesystem tarball; returns its id."""
+        ...
+
+    def load_archive(self, path: Path) -> None:
+        """Load images from a ``docker-archive`` file (as ``docker load``)."""
+        ...
+
+
+class ContainerStoreApi(Protocol):
+    """Every container the engine holds: listed, and removed when stopped."""
+
+    def list_containers(self, label: str) -> list[ContainerEntry]:
+        """Every container, running or not, carrying the label key ``label``."""
+        ...
+
+    def remove_stopped_container(self, container: str) -> None:
+        """Remove a container that is not running, without force; no error when it is gone already."""
+        ...
+
+
+class CacheMountApi(Protocol):
+    """The builder's cache mounts of the plugin's builds."""
 
     def cache_mounts(self) -> list[CacheMount]:
         """The build cache mounts of the plugin's own builds (never other builds' cache)."""
@@ -243,15 +287,13 @@ class Engine(Protocol):
         """Remove one of :meth:`cache_mounts`; no error when it is gone already."""
         ...
 
-    def remove_stopped_container(self, container: str) -> None:
-        """Remove a container that is not running, without force; no error when it is gone already."""
-        ...
 
-    def api_endpoint(self) -> str:
-        """A Docker-API URL at which other tools (testcontainers, docker-py) reach this engine; Podman
-        starts an API service for it, stopped by :meth:`close`."""
-        ...
+@runtime_checkable
+class EngineStore(Connection, ImageStoreApi, ContainerStoreApi, CacheMountApi, Protocol):
+    """A container engine as housekeeping uses it: what it holds, listed and removed."""
 
-    def close(self) -> None:
-        """Let go of the engine (its connection, if it keeps one); the object may connect again later."""
-        ...
+
+@runtime_checkable
+class EngineAndStore(Engine, EngineStore, Protocol):
+    """Both sides, as the engines are: what makes and copies the base images needs both (it looks
+    images up and exports them as a session does, and brings them into an engine as only a store does)."""

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_rustimage.engines.protocol import Engine
+from pytest_rustimage.engines.protocol import Engine, EngineAndStore
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.housekeeping import cc_base
 from pytest_rustimage.names import (
@@ -163,7 +163,7 @@ def _existing(engine: Engine, tag: str, digest: str) -> str | None:
 
 
 def _ensure(
-    engines: Sequence[Engine],
+    engines: Sequence[EngineAndStore],
     tag: str,
     digest: str,
     make: Callable[[Path], None],
@@ -208,7 +208,7 @@ def _ensure(
 
 
 def ensure_runtime(
-    engines: Sequence[Engine],
+    engines: Sequence[EngineAndStore],
     *,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,
@@ -233,7 +233,7 @@ def ensure_runtime(
 
 
 def ensure_builder(
-    engines: Sequence[Engine],
+    engines: Sequence[EngineAndStore],
     *,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,
@@ -257,7 +257,7 @@ def ensure_builder(
 
 
 def ensure_cc_runtime(
-    engines: Sequence[Engine],
+    engines: Sequence[EngineAndStore],
     *,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     force: bool = False,

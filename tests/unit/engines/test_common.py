@@ -32,8 +32,8 @@ from pytest_rustimage.engines.common import (
     write_secrets,
 )
 from pytest_rustimage.engines.docker import DockerEngine
-from pytest_rustimage.engines.docker_cli import DockerCli
-from pytest_rustimage.engines.podman_runtime import CRUN_HINT, crun_hint, retry_storage_race, storage_race
+from pytest_rustimage.engines.docker.cli import DockerCli
+from pytest_rustimage.engines.podman.runtime import CRUN_HINT, crun_hint, retry_storage_race, storage_race
 from pytest_rustimage.engines.protocol import BuildOutput, BuildRequest, ContainerEntry, ImageEntry
 from pytest_rustimage.errors import BuildFailed, EngineError, EngineGone
 

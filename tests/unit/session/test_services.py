@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_rustimage.engines.podman import CRUN_HINT, explain
+from pytest_rustimage.engines.podman.runtime import CRUN_HINT, explain
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.session.services import http_answers, parse_wait, port_answers
 
