@@ -13,6 +13,7 @@ import pytest
 
 from pytest_rustimage.crate import is_workspace_member, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
+from pytest_rustimage.names import variant
 from pytest_rustimage.plugin.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.plugin.items import CrateFile
 from pytest_rustimage.plugin.options import add_options
@@ -152,7 +153,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             specs.append(resolve(state.settings, crate, strategy, engine, marker, binary=binary, named=named))
         except RustImageError as exc:
             specs.append(exc)
-    ids = [f"{s}-{e}-{b}" if named else f"{s}-{e}" for s, e, b in variants]
+    ids = [variant(s, e, b if named else None) for s, e, b in variants]
     metafunc.parametrize("rust_image", specs, ids=ids, indirect=True)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rustimage.checks.base import Context
 from pytest_rustimage.crate import Crate, read_crate
 from pytest_rustimage.errors import EngineUnavailable
 from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME
@@ -36,6 +37,19 @@ class State:
         if self._baseline is None:
             self._baseline = load(self.settings.baseline_path)
         return self._baseline
+
+    def context(self) -> Context:
+        """What the built-in checks read of the session besides their images."""
+        settings = self.settings
+        return Context(
+            baseline=self.baseline(),
+            size_tolerance=settings.size_tolerance,
+            gate_base=settings.gate_base,
+            update_baseline=settings.update_baseline,
+            baseline_path=settings.baseline_path,
+            parity_tolerance=settings.parity_tolerance,
+            verdicts=self.verdicts,
+        )
 
     def crate(self, path: Path) -> Crate:
         """The crate at ``path`` (a folder or its ``Cargo.toml``), read once per session: collection,

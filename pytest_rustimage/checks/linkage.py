@@ -1,0 +1,58 @@
+"""``linkage``: the binary is linked as expected (``expect-linkage``) and, when dynamic, would load in its image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
+from pytest_rustimage.inspect.facts import BinaryFacts
+from pytest_rustimage.inspect.loader import fixes_for
+from pytest_rustimage.session.image import RustImage
+from pytest_rustimage.units import format_size
+
+
+def run(images: Sequence[RustImage], context: Context, properties: Properties) -> None:
+    (image,) = images
+    facts = image.binary()
+    wanted = image.spec.expect_linkage
+    ok = wanted == "any" or (wanted == "static") == facts.is_static
+    if not ok:
+        detail = (
+            f"interpreter {facts.interpreter}, needs {', '.join(facts.needed) or 'nothing'}"
+            if not facts.is_static
+            else "no interpreter, no shared libraries"
+        )
+        raise CheckFailed(
+            f"{facts.path} in {image.tag} is linked {facts.linkage} ({detail}), "
+            f"but {wanted} linkage is expected ({image.spec.strategy} strategy). "
+            + ("Use the static strategy, or build with a static target." if wanted == "static" else "")
+        )
+    if facts.loads is not True:
+        raise CheckFailed(load_failure(image, facts))
+    loaded = f"; loads: {len(facts.resolved)} libraries found in the image" if facts.resolved else ""
+    properties.append(("rust_image_linkage", f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}{loaded}"))
+
+
+def load_failure(image: RustImage, facts: BinaryFacts) -> str:
+    """What a binary that would not load lacks, where the loader looked, and what to do."""
+    problems = facts.loading.problems if facts.loading is not None else ()
+    packages = image.packages_for([p.library for p in problems if p.kind == "missing"])
+    what = f"{facts.path} in {image.tag}"
+    undecided = facts.loading is not None and facts.loading.cannot_tell
+    head = f"whether {what} loads cannot be told" if undecided else f"{what} would not load"
+    lines = [f"{head} ({image.spec.variant}):"]
+    lines += [f"  - {problem.text()}" for problem in problems]
+    runtime = image.spec.runtime_image if image.spec.traits.generated else ""  # a crate's own Dockerfile names its own
+    fixes = fixes_for(problems, packages=packages, runtime=runtime)
+    if fixes:
+        lines += ["what to do:", *(f"  - {fix}" for fix in fixes)]
+    return "\n".join(lines)
+
+
+LINKAGE = Check(
+    name="linkage",
+    needs=Needs.IMAGE,
+    run=run,
+    about="the binary is linked as `expect-linkage` says and, when dynamic, would load from the image's own files",
+    metadata_keys=("expect-linkage",),
+)
