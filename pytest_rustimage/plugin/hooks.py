@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -212,7 +213,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist controller: keep what a worker saw, for the one summary, baseline and reports of the run."""
     data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
     if data:
-        node.config.stash[STATE].from_workers.append(json.loads(data))
+        node.config.stash[STATE].from_workers.append(summary.from_json(json.loads(data)))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -227,7 +228,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = TERMINATED_EXIT  # 143, as a shell reports a job SIGTERM ended
     if hasattr(config, "workeroutput"):
         if state.started:
-            config.workeroutput[WORKER_OUTPUT] = json.dumps(state.snapshot())
+            config.workeroutput[WORKER_OUTPUT] = json.dumps(summary.to_json(state.snapshot()))
         return
     if state.collected_by_workers is False and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         problem = _nothing_to_check(config)  # what pytest_collection_finish says without xdist
@@ -236,18 +237,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
     run = summary.merge([*state.from_workers, state.snapshot()])
     state.final = run
-    if not run["images"]:
+    if not run.images:
         return
     settings = state.settings
-    verdicts = summary.verdicts_of(run)
-    if settings.update_baseline and verdicts:
-        baseline.update(settings.baseline_path, {v.key: v.measured() for v in verdicts})
-        run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
+    notes = []
+    if settings.update_baseline and run.verdicts:
+        baseline.update(settings.baseline_path, {v.key: v.measured() for v in run.verdicts})
+        notes.append(f"baseline updated: {settings.baseline_path} ({len(run.verdicts)} image(s))")
     for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(run["images"]), encoding="utf-8")
-            run["notes"].append(f"report written: {path}")
+            path.write_text(render(run.images), encoding="utf-8")
+            notes.append(f"report written: {path}")
+    state.final = dataclasses.replace(run, notes=(*run.notes, *notes))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -23,12 +23,13 @@ def obtain(
 
     When the engine cannot be reached: ``skip`` with the reason, or ``fail`` under
     ``--rust-image-require-engine``. When there is no image (the build failed, the crate cannot be
-    built): ``no_image``, default ``fail``."""
+    built): ``no_image``, default ``fail``. The image's sizes are measured for the reports on its first use."""
     try:
-        return state.factory().get(spec)
+        image = state.factory().get(spec)
     except EngineUnavailable as exc:
         if state.settings.require_engine:
             fail(exc)
         skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
     except RustImageError as exc:
         (no_image or fail)(exc)
+    return state.used(image)

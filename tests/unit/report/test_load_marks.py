@@ -7,33 +7,37 @@ from typing import Any
 from pytest_rustimage.inspect.facts import CannotLoad
 from pytest_rustimage.report import summary
 from pytest_rustimage.report.html import render
+from pytest_rustimage.report.image_record import ImageRecord
+from tests.unit.report.records_example import record as typed
 
 PROBLEM = "libgomp.so.1 (needed by /usr/local/bin/gomp) is not in the image; looked in /lib/x86_64-linux-gnu"
 
 
-def record(loads: Any, resolved: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "crate": "gomp",
-        "manifest": "/x/gomp/Cargo.toml",
-        "strategy": "chef",
-        "engine": "podman",
-        "binary": "gomp",
-        "variant": "chef-podman",
-        "baseline_key": "gomp/chef/podman",
-        "tag": "pytest-rustimage/gomp:chef-0123",
-        "budget": 200 << 20,
-        "build": {"reused": False, "origin": "built", "seconds": 3.0},
-        "size": 80 << 20,
-        "layers": [{"size": 80 << 20, "created_by": ""}],
-        "binary_facts": {
-            "path": "/usr/local/bin/gomp",
-            "size": 400_000,
-            "linkage": "dynamic",
-            "libc": "glibc",
-            "loads": loads,
-            "resolved": resolved or {},
-        },
-    }
+def record(loads: Any, resolved: dict[str, str] | None = None) -> ImageRecord:
+    return typed(
+        **{
+            "crate": "gomp",
+            "manifest": "/x/gomp/Cargo.toml",
+            "strategy": "chef",
+            "engine": "podman",
+            "binary": "gomp",
+            "variant": "chef-podman",
+            "baseline_key": "gomp/chef/podman",
+            "tag": "pytest-rustimage/gomp:chef-0123",
+            "budget": 200 << 20,
+            "build": {"reused": False, "origin": "built", "seconds": 3.0},
+            "size": 80 << 20,
+            "layers": [{"size": 80 << 20, "created_by": ""}],
+            "binary_facts": {
+                "path": "/usr/local/bin/gomp",
+                "size": 400_000,
+                "linkage": "dynamic",
+                "libc": "glibc",
+                "loads": loads,
+                "resolved": resolved or {},
+            },
+        }
+    )
 
 
 def test_cannot_load_is_false_and_shows_its_problems() -> None:
