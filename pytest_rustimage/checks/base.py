@@ -10,6 +10,7 @@ from pathlib import Path
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.report.baseline import Entry, SizeVerdict, Tolerance
 from pytest_rustimage.report.parity import DEFAULT_TOLERANCE
+from pytest_rustimage.report.parts import Column, Facts, Lines, no_facts, no_lines
 from pytest_rustimage.session.image import RustImage
 
 Properties = list[tuple[str, object]]  # JUnit properties (pytest's ``user_properties``), appended as a check runs
@@ -56,7 +57,8 @@ class Check:
     :class:`CheckSkipped`; returning is passing. ``reports_build_failure``: the check whose item fails
     when the image does not build (the others skip, pointing at it). ``metadata_keys``: the
     ``[package.metadata.rust-image]`` keys only this check reads. ``about``: its line in
-    docs/configuration.md's table of checks."""
+    docs/configuration.md's table of checks. The rest is its part of the summary and the HTML report
+    (a :class:`~pytest_rustimage.report.parts.ReportPart`): columns, lines, overview columns, facts."""
 
     name: str
     needs: Needs
@@ -64,3 +66,7 @@ class Check:
     about: str
     metadata_keys: tuple[str, ...] = ()
     reports_build_failure: bool = False
+    summary_columns: tuple[Column, ...] = ()
+    summary_lines: Lines = no_lines
+    overview_columns: tuple[Column, ...] = ()
+    html_facts: Facts = no_facts

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from html import escape
 
 from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
 from pytest_rustimage.inspect.facts import BinaryFacts
 from pytest_rustimage.inspect.loader import fixes_for
+from pytest_rustimage.report.baseline import SizeVerdict
+from pytest_rustimage.report.image_record import ImageRecord
+from pytest_rustimage.report.parts import Column
 from pytest_rustimage.session.image import RustImage
 from pytest_rustimage.units import format_size
 
@@ -49,10 +53,55 @@ def load_failure(image: RustImage, facts: BinaryFacts) -> str:
     return "\n".join(lines)
 
 
+# its part of the summary and the HTML report
+
+
+def _load_line(record: ImageRecord) -> str | None:
+    loads = record.binary_facts.loads if record.binary_facts is not None else True
+    if loads is True:
+        return None
+    more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
+    first = str(loads[0]).split("; looked in ")[0] if loads else "?"  # where it looked: in the failure
+    label = "cannot tell if it loads" if first.startswith("cannot tell") else "would not load"
+    return f"{label}: {record.tag} ({record.variant}): {first}{more}"
+
+
+def _load_lines(images: Sequence[ImageRecord], verdicts: Mapping[str, SizeVerdict]) -> list[str]:
+    return [line for line in map(_load_line, images) if line is not None]
+
+
+def _linkage(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    """The binary's linkage, and ``would not load`` when the image lacks what it needs."""
+    binary = record.binary_facts
+    if binary is None:
+        return "-"
+    mark = "" if binary.loads is True else ' <span class="over">would not load</span>'
+    return escape(binary.elf.linkage) + mark
+
+
+def _facts(record: ImageRecord) -> list[tuple[str, str]]:
+    binary = record.binary_facts
+    if binary is None:
+        return []
+    facts = [
+        ("binary", f"{binary.path}: {binary.elf.linkage}, libc {binary.elf.libc}"),
+        ("debug info and symbols", format_size(binary.debug_bytes)),
+    ]
+    if binary.loads is not True:
+        facts.append(("would not load", "; ".join(binary.loads)))
+    elif binary.resolved:
+        libraries = ", ".join(f"{name} at {path}" for name, path in sorted(binary.resolved.items()))
+        facts.append(("loads", libraries))
+    return [(name, escape(text)) for name, text in facts]
+
+
 LINKAGE = Check(
     name="linkage",
     needs=Needs.IMAGE,
     run=run,
     about="the binary is linked as `expect-linkage` says and, when dynamic, would load from the image's own files",
     metadata_keys=("expect-linkage",),
+    summary_lines=_load_lines,
+    overview_columns=(Column("binary linkage", _linkage),),
+    html_facts=_facts,
 )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from html import escape
 
 from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.facts import BinaryFacts
-from pytest_rustimage.report.baseline import baseline_key, entry_of, judge
+from pytest_rustimage.report.baseline import SizeVerdict, baseline_key, entry_of, judge
+from pytest_rustimage.report.image_record import ImageRecord
+from pytest_rustimage.report.parts import Column
 from pytest_rustimage.session.image import RustImage
 from pytest_rustimage.units import format_size
 
@@ -79,10 +82,76 @@ def run(images: Sequence[RustImage], context: Context, properties: Properties) -
     properties += [("rust_image_size_bytes", image.size), ("rust_image_layers", image.info.layer_count)]
 
 
+# its part of the summary and the HTML report
+
+
+def _size(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    return format_size(record.sizes.size) if record.sizes is not None else "?"
+
+
+def _layers(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    return str(len(record.sizes.layers)) if record.sizes is not None else "?"
+
+
+def _gate_lines(images: Sequence[ImageRecord], verdicts: Mapping[str, SizeVerdict]) -> list[str]:
+    return [
+        ("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message()
+        for verdict in verdicts.values()
+        if verdict.failed or verdict.status == "new" or verdict.base_changed
+    ]
+
+
+def _own(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    own = record.sizes.own_bytes if record.sizes is not None else None
+    return escape(format_size(own)) if own is not None else "?"
+
+
+def _change(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    baseline = record.baseline
+    if baseline is None:
+        return "-"
+    change = baseline.change
+    if change is None:
+        return "new"
+    text = "=" if change == 0 else f"{'+' if change > 0 else '-'}{format_size(abs(change))}"
+    return f'<span class="over">{text}</span>' if baseline.status == "over" else text
+
+
+def _facts(record: ImageRecord) -> list[tuple[str, str]]:
+    size = record.sizes.size if record.sizes is not None else 0
+    facts = [("size", f"{format_size(size)} ({size} bytes)"), ("budget", format_size(record.budget))]
+    if record.sizes is not None and record.sizes.own_bytes is not None:
+        own, base = record.sizes.own_bytes, record.sizes.base.name
+        facts.append(("own bytes", f"{format_size(own)} above the base {base}"))
+    facts = [(name, escape(text)) for name, text in facts]
+    baseline = record.baseline
+    if baseline is not None and baseline.size is not None:
+        css = ' class="over"' if baseline.status == "over" else ""
+        change = baseline.change or 0
+        sign = "+" if change >= 0 else "-"
+        facts.append(("vs baseline", f"<span{css}>{sign}{format_size(abs(change))} (own bytes)</span>"))
+        if baseline.base_changed:
+            facts.append(("base", escape(baseline.base_changed)))
+    return facts
+
+
 SIZE = Check(
     name="size",
     needs=Needs.IMAGE,
     run=run,
     about="the image within `max-size` and `max-wasted`, and within the size baseline's tolerance",
     metadata_keys=("max-size", "max-wasted"),
+    summary_columns=(
+        Column("size", _size, width=9, numeric=True, at=1),
+        Column("vs baseline", lambda record, verdict: verdict.change_text() if verdict else "-", 17, True, at=2),
+        Column("lay", _layers, width=3, numeric=True, at=3),
+    ),
+    summary_lines=_gate_lines,
+    overview_columns=(
+        Column("size", lambda record, verdict: escape(_size(record, verdict)), numeric=True),
+        Column("own bytes", _own, numeric=True),
+        Column("change (own)", _change, numeric=True),
+        Column("budget", lambda record, verdict: escape(format_size(record.budget)), numeric=True),
+    ),
+    html_facts=_facts,
 )

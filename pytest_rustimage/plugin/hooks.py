@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.crate import is_workspace_member, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.names import variant
@@ -244,17 +245,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if settings.update_baseline and run.verdicts:
         baseline.update(settings.baseline_path, {v.key: v.measured() for v in run.verdicts})
         notes.append(f"baseline updated: {settings.baseline_path} ({len(run.verdicts)} image(s))")
-    for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
+    reports: tuple[tuple[Path | None, Callable[[], str]], ...] = (
+        (settings.report_path, lambda: records.render(run.images)),
+        (settings.html_path, lambda: html.render(run.images, CHECKS)),  # each check's columns and facts
+    )
+    for path, render in reports:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(run.images), encoding="utf-8")
+            path.write_text(render(), encoding="utf-8")
             notes.append(f"report written: {path}")
     state.final = dataclasses.replace(run, notes=(*run.notes, *notes))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    lines = summary.lines(state.final) if state.final is not None else []
+    lines = summary.lines(state.final, CHECKS) if state.final is not None else []
     if not lines:
         return
     terminalreporter.section("rust-image summary")

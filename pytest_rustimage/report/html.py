@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from pytest_rustimage.report.image_record import BinaryRecord, CacheRecord, ImageRecord, Sizes
+from pytest_rustimage.report.image_record import BinaryRecord, ImageRecord, Sizes
+from pytest_rustimage.report.parts import ReportPart
 from pytest_rustimage.units import format_size
 
 BAR = "#3b6ea5"
@@ -59,53 +60,17 @@ def _anchor(record: ImageRecord) -> str:
     return "image-" + "-".join((record.crate, record.strategy, record.engine, record.binary))
 
 
-def _change(record: ImageRecord) -> str:
-    baseline = record.baseline
-    if baseline is None:
-        return "-"
-    change = baseline.change
-    if change is None:
-        return "new"
-    text = "=" if change == 0 else f"{'+' if change > 0 else '-'}{format_size(abs(change))}"
-    return f'<span class="over">{text}</span>' if baseline.status == "over" else text
-
-
-def _cache(record: ImageRecord) -> str:
-    cache = record.cache
-    if cache is None:
-        return "-"
-    if cache.inconclusive:
-        return "INCONCLUSIVE: cargo's output hidden after the edit"
-    verdict = "deps reused" if cache.deps_reused else "deps REBUILT"
-    return f"{verdict}, {len(cache.third_party_recompiled)} third-party recompiled"
-
-
-def _overview(records: Sequence[ImageRecord]) -> str:
-    head = ("image", "size", "own bytes", "change (own)", "budget", "binary linkage", "cache")
+def _overview(records: Sequence[ImageRecord], parts: Sequence[ReportPart]) -> str:
+    columns = [column for part in parts for column in part.overview_columns]
+    head = ["image", *(column.header for column in columns)]
     out = ['<table class="overview"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for record in records:
         name = f"{record.crate} · {record.strategy} · {record.engine}"
-        sizes, binary = record.sizes, record.binary_facts
-        own = sizes.own_bytes if sizes is not None else None
-        cells = [
-            f'<a href="#{escape(_anchor(record))}">{escape(name)}</a>',
-            escape(format_size(sizes.size)) if sizes is not None else "?",
-            escape(format_size(own)) if own is not None else "?",
-            _change(record),
-            escape(format_size(record.budget)),
-            escape(binary.elf.linkage if binary is not None else "-") + _loads_mark(binary),
-            escape(_cache(record)),
-        ]
-        out.append(
-            "<tr>" + "".join(f"<td{' class=n' if 0 < i < 5 else ''}>{c}</td>" for i, c in enumerate(cells)) + "</tr>"
-        )
+        cells = [f'<td><a href="#{escape(_anchor(record))}">{escape(name)}</a></td>']
+        cells += [f"<td{' class=n' if column.numeric else ''}>{column.cell(record, None)}</td>" for column in columns]
+        out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "".join(out)
-
-
-def _loads_mark(binary: BinaryRecord | None) -> str:
-    """``would not load`` beside the linkage of a binary whose libraries the image lacks."""
-    return "" if binary is None or binary.loads is True else ' <span class="over">would not load</span>'
 
 
 def _layer_rows(sizes: Sizes | None) -> list[tuple[str, int, str]]:
@@ -136,56 +101,11 @@ def _is_debug(name: str) -> bool:
     return name.startswith((".debug_", ".zdebug_")) or name in (".symtab", ".strtab")
 
 
-def _cache_fact(cache: CacheRecord) -> str:
-    if cache.inconclusive:
-        undecided = [h for h in cache.hidden if not h.settled and h.build == "after"]  # they leave the verdict open
-        said = "inconclusive: cargo's output hidden in " + "; ".join(f"[{h.stage}] {h.instruction}" for h in undecided)
-    else:
-        said = (
-            f"deps {'reused' if cache.deps_reused else 'rebuilt'}, "
-            f"{len(cache.third_party_recompiled)} third-party recompiled"
-        )
-    return said + (" (an earlier run's verdict for the same inputs)" if cache.stored else "")
-
-
-def _facts(record: ImageRecord) -> list[tuple[str, str]]:
-    """The image's facts table: (name, text); the ``vs baseline`` text is HTML, the others are escaped."""
-    size = record.sizes.size if record.sizes is not None else 0
-    facts = [
-        ("image", record.tag),
-        ("size", f"{format_size(size)} ({size} bytes)"),
-        ("budget", format_size(record.budget)),
-    ]
-    if record.sizes is not None and record.sizes.own_bytes is not None:
-        own, base = record.sizes.own_bytes, record.sizes.base.name
-        facts.append(("own bytes", f"{format_size(own)} above the base {base}"))
-    baseline = record.baseline
-    if baseline is not None and baseline.size is not None:
-        css = ' class="over"' if baseline.status == "over" else ""
-        change = baseline.change or 0
-        sign = "+" if change >= 0 else "-"
-        facts.append(("vs baseline", f"<span{css}>{sign}{format_size(abs(change))} (own bytes)</span>"))
-        if baseline.base_changed:
-            facts.append(("base", baseline.base_changed))
-    binary = record.binary_facts
-    if binary is not None:
-        facts.append(("binary", f"{binary.path}: {binary.elf.linkage}, libc {binary.elf.libc}"))
-        facts.append(("debug info and symbols", format_size(binary.debug_bytes)))
-        if binary.loads is not True:
-            facts.append(("would not load", "; ".join(binary.loads)))
-        elif binary.resolved:
-            libraries = ", ".join(f"{name} at {path}" for name, path in sorted(binary.resolved.items()))
-            facts.append(("loads", libraries))
-    if record.cache is not None:
-        facts.append(("cache", _cache_fact(record.cache)))
-    return facts
-
-
-def _image(record: ImageRecord) -> str:
+def _image(record: ImageRecord, parts: Sequence[ReportPart]) -> str:
     name = f"{record.crate} · {record.strategy} · {record.engine}"
     out = [f'<section id="{escape(_anchor(record))}"><h2>{escape(name)}</h2>', '<table class="facts">']
-    for key, value in _facts(record):
-        shown = value if key == "vs baseline" else escape(value)
+    facts = [("image", escape(record.tag)), *(fact for part in parts for fact in part.html_facts(record))]
+    for key, shown in facts:  # each part's rows are HTML already
         out.append(f"<tr><td>{escape(key)}</td><td>{shown}</td></tr>")
     out.append("</table>")
     layers = _layer_rows(record.sizes)
@@ -207,8 +127,10 @@ def _image(record: ImageRecord) -> str:
     return "".join(out)
 
 
-def render(records: Sequence[ImageRecord]) -> str:
-    body = (_overview(records) + "".join(_image(record) for record in records)) if records else ""
+def render(records: Sequence[ImageRecord], parts: Sequence[ReportPart]) -> str:
+    """The report: an overview and a section per image, with each part's columns and facts (the plugin
+    passes the registry's checks)."""
+    body = (_overview(records, parts) + "".join(_image(record, parts) for record in records)) if records else ""
     body = body or "<p>No image was measured in this run.</p>"
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pytest-rustimage report</title>'

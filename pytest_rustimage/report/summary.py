@@ -16,11 +16,9 @@ from typing import Any
 
 from pytest_rustimage.report import image_record
 from pytest_rustimage.report.baseline import SizeVerdict
-from pytest_rustimage.report.image_record import BuildFacts, CacheRecord, ImageRecord
+from pytest_rustimage.report.image_record import ImageRecord
+from pytest_rustimage.report.parts import Column, ReportPart
 from pytest_rustimage.units import format_size
-
-ROW = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"
-HEADER = ROW.format("crate", "strategy", "engine", "size", "vs baseline", "lay", "build", "cache: deps, 3rd-party, s")
 
 
 @dataclass(frozen=True)
@@ -99,62 +97,43 @@ def merge(snapshots: Sequence[Snapshot]) -> Snapshot:
     )
 
 
-def _build_column(build: BuildFacts) -> str:
-    if not build.reused:
-        return f"{build.seconds:.0f}s"
-    return "reused"
+def _cells(fixed: Sequence[str], columns: Sequence[Column], texts: Sequence[str]) -> str:
+    """One table line: crate, strategy and engine, then the parts' columns (a width-0 column takes the rest)."""
+    out = [f"{fixed[0]:<12}", f"{fixed[1]:<10}", f"{fixed[2]:<6}"]
+    for column, text in zip(columns, texts, strict=True):
+        out.append(f"{text:{'>' if column.numeric else '<'}{column.width}}" if column.width else f" {text}")
+    return " ".join(out)
 
 
-def _cache_column(cache: CacheRecord | None) -> str:
-    if cache is None:
-        return "-"
-    if cache.inconclusive:  # cargo's output was hidden: neither reused nor a count can be told
-        deps = "HIDDEN, ?"
-    else:
-        deps = f"{'reused' if cache.deps_reused else 'REBUILT'}, {len(cache.third_party_recompiled)}"
-    if cache.stored:
-        return f"{deps}, stored"  # an earlier run's verdict for the same inputs: its seconds are not this run's
-    first = cache.baseline_seconds
-    return f"{deps}, {'?' if first is None else f'{first:.1f}'}->{cache.rebuild_seconds:.1f}"
-
-
-def _row(record: ImageRecord, verdict: SizeVerdict | None) -> str:
-    sizes = record.sizes
+def _crate(record: ImageRecord) -> str:
     named = record.variant.endswith(f"-{record.binary}")  # one of several binaries
-    crate = f"{record.crate}:{record.binary}" if named else record.crate
-    return ROW.format(
-        crate[:20] if named else crate[:12],
-        record.strategy,
-        record.engine,
-        format_size(sizes.size) if sizes is not None else "?",
-        verdict.change_text() if verdict else "-",
-        str(len(sizes.layers)) if sizes is not None else "?",
-        _build_column(record.build),
-        _cache_column(record.cache),
-    )
+    return f"{record.crate}:{record.binary}"[:20] if named else record.crate[:12]
 
 
-def _load_line(record: ImageRecord) -> str | None:
-    loads = record.binary_facts.loads if record.binary_facts is not None else True
-    if loads is True:
-        return None
-    more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
-    first = str(loads[0]).split("; looked in ")[0] if loads else "?"  # where it looked: in the failure
-    label = "cannot tell if it loads" if first.startswith("cannot tell") else "would not load"
-    return f"{label}: {record.tag} ({record.variant}): {first}{more}"
+def columns_of(parts: Sequence[ReportPart]) -> list[Column]:
+    """The summary table's columns after crate, strategy and engine: each part's, placed by ``at``."""
+    return sorted((column for part in parts for column in part.summary_columns), key=lambda column: column.at)
 
 
-def lines(snap: Snapshot) -> list[str]:
-    """The summary under ``rust-image summary``: a table (at most 100 columns), gate lines, images, engines, notes."""
+def header(parts: Sequence[ReportPart]) -> str:
+    columns = columns_of(parts)
+    return _cells(("crate", "strategy", "engine"), columns, [column.header for column in columns])
+
+
+def lines(snap: Snapshot, parts: Sequence[ReportPart]) -> list[str]:
+    """The summary under ``rust-image summary``: a table (at most 100 columns), each part's lines (the size
+    gate's, the images that would not load), the images, engines and notes."""
     if not snap.images:
         return []
     verdicts = {verdict.key: verdict for verdict in snap.verdicts}
-    out = [HEADER]
-    out += [_row(record, verdicts.get(record.baseline_key)) for record in snap.images]
-    for verdict in verdicts.values():
-        if verdict.failed or verdict.status == "new" or verdict.base_changed:
-            out.append(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
-    out += [line for line in map(_load_line, snap.images) if line is not None]
+    columns = columns_of(parts)
+    out = [header(parts)]
+    for record in snap.images:
+        verdict = verdicts.get(record.baseline_key)
+        texts = [column.cell(record, verdict) for column in columns]
+        out.append(_cells((_crate(record), record.strategy, record.engine), columns, texts))
+    for part in parts:
+        out += part.summary_lines(snap.images, verdicts)
     for record in snap.images:
         wasted = record.sizes.wasted if record.sizes is not None else 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.inspect.facts import CannotLoad
 from pytest_rustimage.report import summary
 from pytest_rustimage.report.html import render
@@ -48,7 +49,7 @@ def test_cannot_load_is_false_and_shows_its_problems() -> None:
 
 
 def test_the_summary_marks_an_image_whose_binary_would_not_load() -> None:
-    lines = summary.lines(summary.merge([summary.snapshot([record([PROBLEM, "another"])], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record([PROBLEM, "another"])], [], [], [])]), CHECKS)
     shown = "libgomp.so.1 (needed by /usr/local/bin/gomp) is not in the image"
     assert f"would not load: pytest-rustimage/gomp:chef-0123 (chef-podman): {shown} (and 1 more)" in lines
 
@@ -58,19 +59,19 @@ def test_the_summary_says_cannot_tell_when_a_layer_could_not_be_read() -> None:
         "cannot tell whether /usr/local/bin/gomp loads: the image's layer blobs/sha256/ab could not be read "
         "(it is zstd-compressed, and this Python has no zstd decoder: ...)"
     )
-    lines = summary.lines(summary.merge([summary.snapshot([record([unknown])], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record([unknown])], [], [], [])]), CHECKS)
     assert f"cannot tell if it loads: pytest-rustimage/gomp:chef-0123 (chef-podman): {unknown}" in lines
 
 
 def test_the_summary_says_nothing_of_a_binary_that_loads() -> None:
-    lines = summary.lines(summary.merge([summary.snapshot([record(True)], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record(True)], [], [], [])]), CHECKS)
     assert not any("would not load" in line for line in lines)
 
 
 def test_the_html_report_marks_it_and_lists_what_loads() -> None:
-    failing = render([record([PROBLEM])])
+    failing = render([record([PROBLEM])], CHECKS)
     assert failing.count("would not load") == 2  # the overview's linkage cell and the image's facts
     assert "libgomp.so.1 (needed by /usr/local/bin/gomp)" in failing
-    loading = render([record(True, {"libc.so.6": "/usr/lib/x86_64-linux-gnu/libc.so.6"})])
+    loading = render([record(True, {"libc.so.6": "/usr/lib/x86_64-linux-gnu/libc.so.6"})], CHECKS)
     assert "would not load" not in loading
     assert "libc.so.6 at /usr/lib/x86_64-linux-gnu/libc.so.6" in loading

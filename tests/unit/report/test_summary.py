@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.report import summary
 from pytest_rustimage.report.baseline import SizeVerdict
 from pytest_rustimage.report.image_record import ImageRecord, to_json
@@ -50,8 +51,8 @@ def test_two_builds_of_one_image_are_counted() -> None:
 def test_lines_show_the_merged_table_and_gates() -> None:
     verdict = SizeVerdict("hello/static/docker", 3_000_000, 1_000_000, 524_288)
     run = summary.merge([summary.snapshot([record(False)], [verdict], [], ["a note"])])
-    lines = summary.lines(run)
-    assert lines[0] == summary.HEADER
+    lines = summary.lines(run, CHECKS)
+    assert lines[0] == summary.header(CHECKS)
     assert lines[1].split()[:4] == ["hello", "static", "docker", "1.3"]
     assert "4s" in lines[1] and "+1.9 MiB" in lines[1]
     assert any(line.startswith("size gate FAILED: hello/static/docker") for line in lines)
@@ -60,7 +61,7 @@ def test_lines_show_the_merged_table_and_gates() -> None:
 
 
 def test_nothing_measured_gives_no_summary() -> None:
-    assert summary.lines(summary.merge([summary.snapshot([], [], [], ["n"])])) == []
+    assert summary.lines(summary.merge([summary.snapshot([], [], [], ["n"])]), CHECKS) == []
 
 
 def test_an_inconclusive_cache_verdict_shows_no_count() -> None:
@@ -71,7 +72,7 @@ def test_an_inconclusive_cache_verdict_shows_no_count() -> None:
         "baseline_seconds": 2.0,
         "rebuild_seconds": 2.5,
     }
-    lines = summary.lines(summary.merge([summary.snapshot([record(False, cache=cache)], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record(False, cache=cache)], [], [], [])]), CHECKS)
     assert lines[1].endswith("HIDDEN, ?, 2.0->2.5")
 
 
@@ -91,4 +92,4 @@ def test_a_snapshot_crosses_to_the_controller_and_back_unchanged() -> None:
     sent = summary.snapshot([image], [verdict], ["engine"], ["note"])
     back = summary.from_json(json.loads(json.dumps(summary.to_json(sent))))
     assert back == sent
-    assert summary.lines(back) == summary.lines(sent)
+    assert summary.lines(back, CHECKS) == summary.lines(sent, CHECKS)
