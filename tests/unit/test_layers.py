@@ -148,7 +148,7 @@ def test_the_check_names_are_written_once() -> None:
     from pytest_rustimage.plugin import settings
 
     assert settings.Settings().checks == CHECK_NAMES
-    for module in ("plugin.items", "plugin.hooks", "plugin.state", "plugin.fixtures"):
+    for module in ("plugin.items", "plugin.hooks", "plugin.state", "plugin.fixtures", "report.summary", "report.html"):
         tree = ast.parse(MODULES[f"{ROOT}.{module}"].read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Compare):
