@@ -17,7 +17,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pytest_rustimage.names import IMAGE_CHECKS
+from pytest_rustimage.checks.base import Needs
+from pytest_rustimage.checks.registry import CHECKS
+from pytest_rustimage.names import item_name, variant
 
 
 def expected_items(strategies: Iterable[str], engines: Iterable[str]) -> list[str]:
@@ -25,9 +27,10 @@ def expected_items(strategies: Iterable[str], engines: Iterable[str]) -> list[st
     engines = list(engines)
     items: list[str] = []
     for strategy in strategies:
-        items += [f"{check}[{strategy}-{engine}]" for engine in engines for check in IMAGE_CHECKS]
+        for engine in engines:
+            items += [item_name(c.name, variant(strategy, engine)) for c in CHECKS if c.needs is Needs.IMAGE]
         if len(engines) > 1:
-            items.append(f"parity[{strategy}]")
+            items += [item_name(c.name, variant(strategy)) for c in CHECKS if c.needs is Needs.ENGINES]
     return items
 
 

@@ -9,7 +9,9 @@ A foundation module: it imports nothing of the plugin, and every layer may impor
   :func:`build_tag` and :func:`probe_tag` write them, :func:`parse_tag` reads them back.
 * **Base images**: the official defaults and the local ones ``python -m pytest_rustimage bases`` makes.
 * **Ids**: image ids as ``sha256:HEX`` whichever engine wrote them.
-* **Checks**: the names of the built-in checks, as ``--rust-image-checks`` and item ids spell them.
+* **Item ids**: a built-in check's item is ``CHECK[VARIANT]``; an image's variant is
+  ``STRATEGY-ENGINE[-BINARY]`` (also the ids of tests using ``rust_image``), parity's ``STRATEGY[-BINARY]``
+  (:func:`variant`, :func:`item_name`). The checks themselves are listed in ``checks/registry.py``.
 """
 
 from __future__ import annotations
@@ -33,10 +35,6 @@ LOCAL_BUILDER = "pytest-rustimage/builder:bookworm"  # made by `python -m pytest
 LOCAL_RUNTIME = "pytest-rustimage/runtime:bookworm-slim"
 LOCAL_RUNTIME_TAG = "pytest-rustimage/runtime:{suite}-slim"  # `bases --runtime-suite SUITE`: another Debian release
 LOCAL_CC_RUNTIME = "pytest-rustimage/runtime:cc-bookworm"  # glibc, libgcc_s, CA certificates: like distroless cc
-
-# the built-in checks: one item per image for each of IMAGE_CHECKS, one per strategy for parity
-IMAGE_CHECKS = ("build", "runs", "size", "linkage", "cache")
-CHECK_NAMES = (*IMAGE_CHECKS, "parity")
 
 # tags
 REPOSITORY = "pytest-rustimage"
@@ -120,6 +118,17 @@ def parse_tag(ref: str) -> PluginTag | None:
         return PluginTag(ref, crate, "probe")
     match = _BUILD_TAG.match(tag)
     return PluginTag(ref, crate, "build", match["strategy"]) if match else None
+
+
+def variant(strategy: str, engine: str | None = None, binary: str | None = None) -> str:
+    """``STRATEGY-ENGINE``, ``STRATEGY-ENGINE-BINARY`` (one of several binaries checked), or without the
+    engine for what spans engines (parity): how item and test ids name an image."""
+    return "-".join(part for part in (strategy, engine, binary) if part is not None)
+
+
+def item_name(check: str, of: str) -> str:
+    """A built-in check's item name: ``CHECK[VARIANT]``, e.g. ``runs[chef-docker]``, ``parity[chef]``."""
+    return f"{check}[{of}]"
 
 
 def normalise_id(image_id: str) -> str:

@@ -9,7 +9,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_rustimage.errors import EngineUnavailable, RustImageError
+from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.plugin.obtain import obtain
 from pytest_rustimage.plugin.resolve import crate_path, engines_for, resolve, strategies_for
 from pytest_rustimage.plugin.state import STATE, State
 from pytest_rustimage.recipe.spec import ImageSpec
@@ -23,16 +24,13 @@ def _fail(exc: RustImageError) -> NoReturn:
     pytest.fail(str(exc), pytrace=False)
 
 
-def obtain(state: State, spec: ImageSpec) -> RustImage:
+def _skip(reason: str) -> NoReturn:
+    pytest.skip(reason)
+
+
+def image_of(state: State, spec: ImageSpec) -> RustImage:
     """The image for ``spec``; skips (or fails) when the engine is away, fails cleanly on errors."""
-    try:
-        return state.factory().get(spec)
-    except EngineUnavailable as exc:
-        if state.settings.require_engine:
-            _fail(exc)
-        pytest.skip(f"{exc} (pass --rust-image-require-engine to fail instead)")
-    except RustImageError as exc:
-        _fail(exc)
+    return obtain(state, spec, skip=_skip, fail=_fail)
 
 
 class RustImageFactory:
@@ -68,7 +66,7 @@ class RustImageFactory:
             )
         except RustImageError as exc:
             _fail(exc)
-        return obtain(self._state, spec)
+        return image_of(self._state, spec)
 
 
 class RustImageParity:
@@ -139,4 +137,4 @@ def rust_image(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> R
     if isinstance(param, RustImageError):
         _fail(param)
     assert isinstance(param, ImageSpec), "rust_image is parametrized by the plugin"
-    return obtain(state, param)
+    return image_of(state, param)

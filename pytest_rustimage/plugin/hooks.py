@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from pytest_rustimage.cachecheck.buildlog import opens_step
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.crate import is_workspace_member, unusable_manifest
 from pytest_rustimage.errors import ConfigError, RustImageError
+from pytest_rustimage.names import variant
 from pytest_rustimage.plugin.fixtures import DISABLED, marker_kwargs, rust_image, rust_image_factory, rust_image_parity
 from pytest_rustimage.plugin.items import CrateFile
 from pytest_rustimage.plugin.options import add_options
@@ -143,7 +146,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             specs.append(resolve(state.settings, crate, strategy, engine, marker, binary=binary, named=named))
         except RustImageError as exc:
             specs.append(exc)
-    ids = [f"{s}-{e}-{b}" if named else f"{s}-{e}" for s, e, b in variants]
+    ids = [variant(s, e, b if named else None) for s, e, b in variants]
     metafunc.parametrize("rust_image", specs, ids=ids, indirect=True)
 
 
@@ -202,7 +205,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist controller: keep what a worker saw, for the one summary, baseline and reports of the run."""
     data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
     if data:
-        node.config.stash[STATE].from_workers.append(json.loads(data))
+        node.config.stash[STATE].from_workers.append(summary.from_json(json.loads(data)))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -217,7 +220,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = TERMINATED_EXIT  # 143, as a shell reports a job SIGTERM ended
     if hasattr(config, "workeroutput"):
         if state.started:
-            config.workeroutput[WORKER_OUTPUT] = json.dumps(state.snapshot())
+            config.workeroutput[WORKER_OUTPUT] = json.dumps(summary.to_json(state.snapshot()))
         return
     if state.collected_by_workers is False and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         problem = _nothing_to_check(config)  # what pytest_collection_finish says without xdist
@@ -226,23 +229,28 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
     run = summary.merge([*state.from_workers, state.snapshot()])
     state.final = run
-    if not run["images"]:
+    if not run.images:
         return
     settings = state.settings
-    verdicts = summary.verdicts_of(run)
-    if settings.update_baseline and verdicts:
-        baseline.update(settings.baseline_path, {v.key: v.measured() for v in verdicts})
-        run["notes"].append(f"baseline updated: {settings.baseline_path} ({len(verdicts)} image(s))")
-    for path, render in ((settings.report_path, records.render), (settings.html_path, html.render)):
+    notes = []
+    if settings.update_baseline and run.verdicts:
+        baseline.update(settings.baseline_path, {v.key: v.measured() for v in run.verdicts})
+        notes.append(f"baseline updated: {settings.baseline_path} ({len(run.verdicts)} image(s))")
+    reports: tuple[tuple[Path | None, Callable[[], str]], ...] = (
+        (settings.report_path, lambda: records.render(run.images)),
+        (settings.html_path, lambda: html.render(run.images, CHECKS)),  # each check's columns and facts
+    )
+    for path, render in reports:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(run["images"]), encoding="utf-8")
-            run["notes"].append(f"report written: {path}")
+            path.write_text(render(), encoding="utf-8")
+            notes.append(f"report written: {path}")
+    state.final = dataclasses.replace(run, notes=(*run.notes, *notes))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    lines = summary.lines(state.final) if state.final is not None else []
+    lines = summary.lines(state.final, CHECKS) if state.final is not None else []
     if not lines:
         return
     terminalreporter.section("rust-image summary")

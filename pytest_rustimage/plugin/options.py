@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
-from pytest_rustimage.names import CHECK_NAMES, DEFAULT_BUILDER, DEFAULT_RUNTIME
+from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME
 from pytest_rustimage.recipe.strategies import NAMES as STRATEGY_NAMES
 from pytest_rustimage.report.baseline import DEFAULT_ABSOLUTE, DEFAULT_RELATIVE
 from pytest_rustimage.report.parity import DEFAULT_TOLERANCE

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pytest_rustimage.checks.registry import METADATA_KEYS as CHECKS_METADATA_KEYS
 from pytest_rustimage.crate import METADATA_KEY, Crate, read_crate
 from pytest_rustimage.crate.locate import file_key_line
 from pytest_rustimage.errors import ConfigError
@@ -25,21 +26,8 @@ from pytest_rustimage.units import parse_size
 MARKER_KEYS = ("crate", "strategy", "bin", "engine")
 DEFAULT_ARGS = ("--version",)
 LINKAGES = ("static", "dynamic", "any")
-METADATA_KEYS = (
-    "strategy",
-    "bin",
-    "args",
-    "expect-exit-code",
-    "expect-stdout",
-    "max-size",
-    "expect-linkage",
-    "dockerfile",
-    "build-args",
-    "secret-build-args",
-    "binary-path",
-    "run-timeout",
-    "max-wasted",
-)
+GENERAL_METADATA_KEYS = ("strategy", "bin", "dockerfile", "build-args", "secret-build-args", "binary-path")
+METADATA_KEYS = (*GENERAL_METADATA_KEYS, *CHECKS_METADATA_KEYS)  # and each check's own (checks/registry.py)
 
 
 def _check_marker(marker: Mapping[str, Any]) -> None:

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import pytest
 
+from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.names import CHECK_NAMES, DEFAULT_BUILDER, DEFAULT_RUNTIME, LOCAL_BUILDER, LOCAL_RUNTIME
+from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, LOCAL_BUILDER, LOCAL_RUNTIME
 from pytest_rustimage.plugin.options import (
     BASELINE_NAME,
     BASES_CHOICES,

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rustimage.checks.base import Context
 from pytest_rustimage.crate import Crate, read_crate
 from pytest_rustimage.errors import EngineUnavailable
 from pytest_rustimage.names import LOCAL_BUILDER, LOCAL_RUNTIME
 from pytest_rustimage.plugin.settings import Settings, engines_of
 from pytest_rustimage.report import records, summary
 from pytest_rustimage.report.baseline import Entry, SizeVerdict, load
+from pytest_rustimage.report.image_record import Sizes
 from pytest_rustimage.session.factory import ImageFactory
+from pytest_rustimage.session.image import RustImage
 
 
 class State:
@@ -26,6 +29,7 @@ class State:
         self._baseline: dict[str, Entry] | None = None
         self._crates: dict[Path, Crate] = {}  # by resolved manifest folder or file, as asked
         self.verdicts: dict[str, SizeVerdict] = {}  # by baseline key, filled by the size checks
+        self.sizes: dict[tuple[str, ...], Sizes | str] = {}  # by spec key: measured when an image is first used
         self.notes: list[str] = []  # lines for the end-of-run summary
         self.from_workers: list[summary.Snapshot] = []  # under xdist, what each worker saw (controller only)
         self.final: summary.Snapshot | None = None  # the run's merged snapshot, once the session finished
@@ -36,6 +40,19 @@ class State:
         if self._baseline is None:
             self._baseline = load(self.settings.baseline_path)
         return self._baseline
+
+    def context(self) -> Context:
+        """What the built-in checks read of the session besides their images."""
+        settings = self.settings
+        return Context(
+            baseline=self.baseline(),
+            size_tolerance=settings.size_tolerance,
+            gate_base=settings.gate_base,
+            update_baseline=settings.update_baseline,
+            baseline_path=settings.baseline_path,
+            parity_tolerance=settings.parity_tolerance,
+            verdicts=self.verdicts,
+        )
 
     def crate(self, path: Path) -> Crate:
         """The crate at ``path`` (a folder or its ``Cargo.toml``), read once per session: collection,
@@ -77,12 +94,19 @@ class State:
             "with `python -m pytest_rustimage bases` (`--engine docker --engine podman` for both engines)"
         )
 
+    def used(self, image: RustImage) -> RustImage:
+        """Note an image a check or test is about to use: its sizes are measured now, once, for the
+        reports (so that the session's end makes no engine call)."""
+        if image.spec.key not in self.sizes:
+            self.sizes[image.spec.key] = records.measure_sizes(image)
+        return image
+
     def snapshot(self) -> summary.Snapshot:
-        """What this session saw, as plain data (measures images not measured yet)."""
+        """What this session saw, from what was measured while it ran (no engine call)."""
         if self._factory is None:
             return summary.snapshot([], [], [], self.notes)
         factory = self._factory
-        images = records.records(factory.images(), factory.cache_reports, self.verdicts)
+        images = records.records(factory.images(), self.sizes, factory.cache_reports, self.verdicts)
         engines = [f"engine {e.name} at {e.endpoint} ({e.builder})" for e in factory.engines()]
         return summary.snapshot(images, self.verdicts.values(), engines, self.notes)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_rustimage import names
 from pytest_rustimage.crate import Binary, Crate
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.recipe.strategies import STRATEGIES, Strategy
@@ -48,8 +49,7 @@ class ImageSpec:
     def variant(self) -> str:
         """``STRATEGY-ENGINE``, as item ids show it (``runs[chef-docker]``); ``STRATEGY-ENGINE-BINARY``
         when several binaries are checked (``runs[chef-docker-rw-cli]``)."""
-        base = f"{self.strategy}-{self.engine}"
-        return f"{base}-{self.binary.name}" if self.named_binary else base
+        return names.variant(self.strategy, self.engine, self.binary.name if self.named_binary else None)
 
     @property
     def traits(self) -> Strategy:

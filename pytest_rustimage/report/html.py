@@ -9,10 +9,11 @@ image's name), its binary's sections, and the baseline against now.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
+from pytest_rustimage.report.image_record import BinaryRecord, ImageRecord, Sizes
+from pytest_rustimage.report.parts import ReportPart
 from pytest_rustimage.units import format_size
 
 BAR = "#3b6ea5"
@@ -55,77 +56,42 @@ def _bars(rows: Sequence[tuple[str, int, str]], title: str) -> str:
 SECTIONS = 8  # the largest sections drawn one by one; the rest in one bar
 
 
-def _anchor(record: Mapping[str, Any]) -> str:
-    return "image-" + "-".join(str(record.get(k, "")) for k in ("crate", "strategy", "engine", "binary"))
+def _anchor(record: ImageRecord) -> str:
+    return "image-" + "-".join((record.crate, record.strategy, record.engine, record.binary))
 
 
-def _change(record: Mapping[str, Any]) -> str:
-    baseline = record.get("baseline") or {}
-    change = baseline.get("change")
-    if change is None:
-        return "new" if baseline else "-"
-    text = "=" if change == 0 else f"{'+' if change > 0 else '-'}{format_size(abs(change))}"
-    return f'<span class="over">{text}</span>' if baseline.get("status") == "over" else text
-
-
-def _cache(record: Mapping[str, Any]) -> str:
-    cache = record.get("cache")
-    if not cache:
-        return "-"
-    if cache.get("inconclusive"):
-        return "INCONCLUSIVE: cargo's output hidden after the edit"
-    verdict = "deps reused" if cache["deps_reused"] else "deps REBUILT"
-    return f"{verdict}, {len(cache['third_party_recompiled'])} third-party recompiled"
-
-
-def _overview(records: Sequence[Mapping[str, Any]]) -> str:
-    head = ("image", "size", "own bytes", "change (own)", "budget", "binary linkage", "cache")
+def _overview(records: Sequence[ImageRecord], parts: Sequence[ReportPart]) -> str:
+    columns = [column for part in parts for column in part.overview_columns]
+    head = ["image", *(column.header for column in columns)]
     out = ['<table class="overview"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for record in records:
-        name = f"{record['crate']} · {record['strategy']} · {record['engine']}"
-        size = record.get("size")
-        own = record.get("own_bytes")
-        binary = record.get("binary_facts") or {}
-        cells = [
-            f'<a href="#{escape(_anchor(record))}">{escape(name)}</a>',
-            escape(format_size(size)) if size is not None else "?",
-            escape(format_size(own)) if own is not None else "?",
-            _change(record),
-            escape(format_size(record["budget"])),
-            escape(str(binary.get("linkage", "-"))) + _loads_mark(binary),
-            escape(_cache(record)),
-        ]
-        out.append(
-            "<tr>" + "".join(f"<td{' class=n' if 0 < i < 5 else ''}>{c}</td>" for i, c in enumerate(cells)) + "</tr>"
-        )
+        name = f"{record.crate} · {record.strategy} · {record.engine}"
+        cells = [f'<td><a href="#{escape(_anchor(record))}">{escape(name)}</a></td>']
+        cells += [f"<td{' class=n' if column.numeric else ''}>{column.cell(record, None)}</td>" for column in columns]
+        out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "".join(out)
 
 
-def _loads_mark(binary: Mapping[str, Any]) -> str:
-    """``would not load`` beside the linkage of a binary whose libraries the image lacks."""
-    loads = binary.get("loads", True)
-    return "" if loads is True else ' <span class="over">would not load</span>'
-
-
-def _layer_rows(record: Mapping[str, Any]) -> list[tuple[str, int, str]]:
+def _layer_rows(sizes: Sizes | None) -> list[tuple[str, int, str]]:
     """A bar per layer; the base's layers are named after the base image (and drawn in its grey)."""
-    base = record.get("base") or {}
-    count = int(base.get("layers") or 0)
+    if sizes is None:
+        return []
+    count = sizes.base.layers
     rows = []
-    for index, layer in enumerate(record.get("layers", [])):
+    for index, layer in enumerate(sizes.layers):
         if index < count:
-            label = str(base.get("name")) + (f" (layer {index + 1} of {count})" if count > 1 else "")
-            rows.append((label, int(layer["size"]), BASE))
+            label = sizes.base.name + (f" (layer {index + 1} of {count})" if count > 1 else "")
+            rows.append((label, layer.size, BASE))
         else:
-            rows.append((str(layer.get("created_by") or "(layer)"), int(layer["size"]), BAR))
+            rows.append((layer.created_by or "(layer)", layer.size, BAR))
     return rows
 
 
-def _section_rows(binary: Mapping[str, Any]) -> list[tuple[str, int, str]]:
-    sections = sorted((binary.get("sections") or {}).items(), key=lambda item: item[1], reverse=True)
-    rows = [(name, int(size), DEBUG if _is_debug(name) else BAR) for name, size in sections[:SECTIONS]]
-    rest = sum(int(size) for _, size in sections[SECTIONS:])
+def _section_rows(binary: BinaryRecord) -> list[tuple[str, int, str]]:
+    sections = sorted(binary.elf.sections.items(), key=lambda item: item[1], reverse=True)
+    rows = [(name, size, DEBUG if _is_debug(name) else BAR) for name, size in sections[:SECTIONS]]
+    rest = sum(size for _, size in sections[SECTIONS:])
     if rest:
         rows.append((f"{len(sections) - SECTIONS} other sections", rest, BASE))
     return rows
@@ -135,76 +101,36 @@ def _is_debug(name: str) -> bool:
     return name.startswith((".debug_", ".zdebug_")) or name in (".symtab", ".strtab")
 
 
-def _image(record: Mapping[str, Any]) -> str:
-    name = f"{record['crate']} · {record['strategy']} · {record['engine']}"
+def _image(record: ImageRecord, parts: Sequence[ReportPart]) -> str:
+    name = f"{record.crate} · {record.strategy} · {record.engine}"
     out = [f'<section id="{escape(_anchor(record))}"><h2>{escape(name)}</h2>', '<table class="facts">']
-    facts = [
-        ("image", record["tag"]),
-        ("size", f"{format_size(record.get('size', 0))} ({record.get('size', 0)} bytes)"),
-        ("budget", format_size(record["budget"])),
-    ]
-    if record.get("own_bytes") is not None:
-        base = record.get("base") or {}
-        facts.append(("own bytes", f"{format_size(record['own_bytes'])} above the base {base.get('name', '?')}"))
-    baseline = record.get("baseline")
-    if baseline and baseline.get("size") is not None:
-        css = ' class="over"' if baseline.get("status") == "over" else ""
-        change = baseline.get("change") or 0
-        sign = "+" if change >= 0 else "-"
-        facts.append(("vs baseline", f"<span{css}>{sign}{format_size(abs(change))} (own bytes)</span>"))
-        if baseline.get("base_changed"):
-            facts.append(("base", str(baseline["base_changed"])))
-    binary = record.get("binary_facts")
-    if binary:
-        facts.append(("binary", f"{binary['path']}: {binary['linkage']}, libc {binary['libc']}"))
-        if "debug_bytes" in binary:
-            facts.append(("debug info and symbols", format_size(int(binary["debug_bytes"]))))
-        loads = binary.get("loads", True)
-        if loads is not True:
-            facts.append(("would not load", "; ".join(str(problem) for problem in loads)))
-        elif binary.get("resolved"):
-            libraries = ", ".join(f"{name} at {path}" for name, path in sorted(binary["resolved"].items()))
-            facts.append(("loads", libraries))
-    cache = record.get("cache")
-    if cache:
-        said = (
-            "inconclusive: cargo's output hidden in "
-            + "; ".join(
-                f"[{h['stage']}] {h['instruction']}"
-                for h in cache.get("hidden", [])
-                if not h["settled"] and h.get("build") == "after"  # the steps that leave the verdict open
-            )
-            if cache.get("inconclusive")
-            else f"deps {'reused' if cache['deps_reused'] else 'rebuilt'}, "
-            f"{len(cache['third_party_recompiled'])} third-party recompiled"
-        )
-        stored = " (an earlier run's verdict for the same inputs)" if cache.get("stored") else ""
-        facts.append(("cache", said + stored))
-    for key, value in facts:
-        shown = value if key == "vs baseline" else escape(str(value))
+    facts = [("image", escape(record.tag)), *(fact for part in parts for fact in part.html_facts(record))]
+    for key, shown in facts:  # each part's rows are HTML already
         out.append(f"<tr><td>{escape(key)}</td><td>{shown}</td></tr>")
     out.append("</table>")
-    layers = _layer_rows(record)
+    layers = _layer_rows(record.sizes)
     out.append(f"<h3>Layers ({len(layers)})</h3>")
-    out.append(_bars(layers, f"layer sizes of {record['tag']}"))
-    if binary and binary.get("sections"):
-        out.append(f"<h3>Sections of {escape(str(binary['path']))} ({format_size(int(binary['size']))})</h3>")
-        out.append(_bars(_section_rows(binary), f"section sizes of {binary['path']}"))
+    out.append(_bars(layers, f"layer sizes of {record.tag}"))
+    binary = record.binary_facts
+    if binary is not None and binary.elf.sections:
+        out.append(f"<h3>Sections of {escape(binary.path)} ({format_size(binary.size)})</h3>")
+        out.append(_bars(_section_rows(binary), f"section sizes of {binary.path}"))
         out.append('<p class="legend">orange: debug info and symbols, which <code>strip = true</code> removes</p>')
-    if baseline and baseline.get("size") is not None:
+    baseline = record.baseline
+    if baseline is not None and baseline.size is not None:
+        now = record.sizes.size if record.sizes is not None else 0
         out.append("<h3>Baseline and now</h3>")
         out.append(
-            _bars(
-                [("baseline", int(baseline["size"]), BASE), ("now", int(record.get("size", 0)), BAR)],
-                f"baseline and current size of {record['tag']}",
-            )
+            _bars([("baseline", baseline.size, BASE), ("now", now, BAR)], f"baseline and current size of {record.tag}")
         )
     out.append("</section>")
     return "".join(out)
 
 
-def render(records: Sequence[Mapping[str, Any]]) -> str:
-    body = (_overview(records) + "".join(_image(record) for record in records)) if records else ""
+def render(records: Sequence[ImageRecord], parts: Sequence[ReportPart]) -> str:
+    """The report: an overview and a section per image, with each part's columns and facts (the plugin
+    passes the registry's checks)."""
+    body = (_overview(records, parts) + "".join(_image(record, parts) for record in records)) if records else ""
     body = body or "<p>No image was measured in this run.</p>"
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pytest-rustimage report</title>'

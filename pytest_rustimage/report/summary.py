@@ -1,9 +1,9 @@
-"""What a run learnt, as plain data, merged across xdist workers, and the end-of-run summary lines.
+"""What a run learnt, typed, merged across xdist workers, and the end-of-run summary lines.
 
-Each session (one per xdist worker, or the only one) describes what it saw
-as a :data:`Snapshot`: the image records of the JSON report, the size
-verdicts, the engines it reached and its notes. Under xdist the workers send
-theirs to the controller, which merges them and writes the one summary,
+Each session (one per xdist worker, or the only one) describes what it saw as a :class:`Snapshot`: its
+image records (:class:`~pytest_rustimage.report.image_record.ImageRecord`), the size verdicts, the
+engines it reached and its notes. Under xdist the workers send theirs to the controller as JSON
+(:func:`to_json`), which reads them back (:func:`from_json`), merges them and writes the one summary,
 baseline and reports. Nothing here talks to an engine.
 """
 
@@ -11,132 +11,133 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pytest_rustimage.report import image_record
 from pytest_rustimage.report.baseline import SizeVerdict
+from pytest_rustimage.report.image_record import ImageRecord
+from pytest_rustimage.report.parts import Column, ReportPart
 from pytest_rustimage.units import format_size
 
-Snapshot = dict[str, Any]  # {"images": [record], "verdicts": [verdict], "engines": [line], "notes": [line]}
-ROW = "{:<12} {:<10} {:<6} {:>9} {:>17} {:>3} {:>6}  {}"
-HEADER = ROW.format("crate", "strategy", "engine", "size", "vs baseline", "lay", "build", "cache: deps, 3rd-party, s")
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one session (or, merged, the run) saw."""
+
+    images: tuple[ImageRecord, ...] = ()
+    verdicts: tuple[SizeVerdict, ...] = ()
+    engines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def snapshot(
-    images: Sequence[Mapping[str, Any]],
-    verdicts: Iterable[SizeVerdict],
-    engines: Sequence[str],
-    notes: Sequence[str],
+    images: Iterable[ImageRecord], verdicts: Iterable[SizeVerdict], engines: Iterable[str], notes: Iterable[str]
 ) -> Snapshot:
+    return Snapshot(tuple(images), tuple(verdicts), tuple(engines), tuple(notes))
+
+
+def to_json(snap: Snapshot) -> dict[str, Any]:
+    """A snapshot as plain data, for the xdist controller."""
     return {
-        "images": [dict(record) for record in images],
-        "verdicts": [dataclasses.asdict(verdict) for verdict in verdicts],
-        "engines": list(engines),
-        "notes": list(notes),
+        "images": [image_record.to_json(record) for record in snap.images],
+        "verdicts": [dataclasses.asdict(verdict) for verdict in snap.verdicts],
+        "engines": list(snap.engines),
+        "notes": list(snap.notes),
     }
 
 
-def _image_key(record: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(str(record.get(k)) for k in ("manifest", "strategy", "engine", "binary", "tag"))
+def from_json(data: Mapping[str, Any]) -> Snapshot:
+    """A snapshot written by :func:`to_json`, read back into its types."""
+    return Snapshot(
+        tuple(image_record.from_json(record) for record in data.get("images", [])),
+        tuple(SizeVerdict(**verdict) for verdict in data.get("verdicts", [])),
+        tuple(data.get("engines", [])),
+        tuple(data.get("notes", [])),
+    )
 
 
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _merged(records: Sequence[ImageRecord]) -> ImageRecord:
+    built = [r for r in records if not r.build.reused]
+    chosen = built[0] if built else records[0]
+    ordered = (chosen, *records)
+
+    def first(name: str) -> Any:
+        return next((getattr(r, name) for r in ordered if getattr(r, name) is not None), None)
+
+    return dataclasses.replace(
+        chosen,
+        build=dataclasses.replace(chosen.build, builds=len(built), sessions=len(records)),
+        sizes=first("sizes"),
+        error=first("error"),
+        binary_facts=first("binary_facts"),
+        baseline=first("baseline"),
+        cache=first("cache"),
+    )
 
 
 def merge(snapshots: Sequence[Snapshot]) -> Snapshot:
     """One snapshot for the run: an image seen by several sessions is one record, whose
     ``build.builds`` counts the sessions that built it (exactly 1 when the build lock works) and
-    ``build.sessions`` the sessions that used it."""
-    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    ``build.sessions`` the sessions that used it; facts another session measured (cache, binary) join it."""
+    groups: dict[tuple[str, ...], list[ImageRecord]] = {}
     for snap in snapshots:
-        for record in snap.get("images", []):
-            groups.setdefault(_image_key(record), []).append(record)
-    images = []
-    for records in groups.values():
-        built = [r for r in records if not r.get("build", {}).get("reused", True)]
-        merged = dict(built[0] if built else records[0])
-        for other in records:
-            for key, value in other.items():
-                merged.setdefault(key, value)  # facts another session measured (cache, binary)
-        merged["build"] = {**merged.get("build", {}), "builds": len(built), "sessions": len(records)}
-        images.append(merged)
-    verdicts: dict[str, dict[str, Any]] = {}
-    for snap in snapshots:
-        for verdict in snap.get("verdicts", []):
-            verdicts[verdict["key"]] = verdict
-    return {
-        "images": images,
-        "verdicts": [verdicts[key] for key in sorted(verdicts)],
-        "engines": _unique(line for snap in snapshots for line in snap.get("engines", [])),
-        "notes": _unique(line for snap in snapshots for line in snap.get("notes", [])),
-    }
+        for record in snap.images:
+            groups.setdefault(record.key, []).append(record)
+    verdicts = {verdict.key: verdict for snap in snapshots for verdict in snap.verdicts}
+    return Snapshot(
+        images=tuple(_merged(records) for records in groups.values()),
+        verdicts=tuple(verdicts[key] for key in sorted(verdicts)),
+        engines=_unique(line for snap in snapshots for line in snap.engines),
+        notes=_unique(line for snap in snapshots for line in snap.notes),
+    )
 
 
-def verdicts_of(snap: Snapshot) -> list[SizeVerdict]:
-    return [SizeVerdict(**verdict) for verdict in snap.get("verdicts", [])]
+def _cells(fixed: Sequence[str], columns: Sequence[Column], texts: Sequence[str]) -> str:
+    """One table line: crate, strategy and engine, then the parts' columns (a width-0 column takes the rest)."""
+    out = [f"{fixed[0]:<12}", f"{fixed[1]:<10}", f"{fixed[2]:<6}"]
+    for column, text in zip(columns, texts, strict=True):
+        out.append(f"{text:{'>' if column.numeric else '<'}{column.width}}" if column.width else f" {text}")
+    return " ".join(out)
 
 
-def _build_column(build: Mapping[str, Any]) -> str:
-    if not build.get("reused"):
-        return f"{build.get('seconds', 0):.0f}s"
-    return "reused"
+def _crate(record: ImageRecord) -> str:
+    named = record.variant.endswith(f"-{record.binary}")  # one of several binaries
+    return f"{record.crate}:{record.binary}"[:20] if named else record.crate[:12]
 
 
-def _cache_column(cache: Mapping[str, Any] | None) -> str:
-    if not cache:
-        return "-"
-    if cache.get("inconclusive"):  # cargo's output was hidden: neither reused nor a count can be told
-        deps = "HIDDEN, ?"
-    else:
-        deps = f"{'reused' if cache['deps_reused'] else 'REBUILT'}, {len(cache['third_party_recompiled'])}"
-    if cache.get("stored"):
-        return f"{deps}, stored"  # an earlier run's verdict for the same inputs: its seconds are not this run's
-    first = cache.get("baseline_seconds")
-    return f"{deps}, {'?' if first is None else f'{first:.1f}'}->{cache['rebuild_seconds']:.1f}"
+def columns_of(parts: Sequence[ReportPart]) -> list[Column]:
+    """The summary table's columns after crate, strategy and engine: each part's, placed by ``at``."""
+    return sorted((column for part in parts for column in part.summary_columns), key=lambda column: column.at)
 
 
-def lines(snap: Snapshot) -> list[str]:
-    """The summary under ``rust-image summary``: a table (at most 100 columns), gate lines, images, engines, notes."""
-    images = snap.get("images", [])
-    if not images:
+def header(parts: Sequence[ReportPart]) -> str:
+    columns = columns_of(parts)
+    return _cells(("crate", "strategy", "engine"), columns, [column.header for column in columns])
+
+
+def lines(snap: Snapshot, parts: Sequence[ReportPart]) -> list[str]:
+    """The summary under ``rust-image summary``: a table (at most 100 columns), each part's lines (the size
+    gate's, the images that would not load), the images, engines and notes."""
+    if not snap.images:
         return []
-    verdicts = {verdict.key: verdict for verdict in verdicts_of(snap)}
-    out = [HEADER]
-    for record in images:
-        size = format_size(record["size"]) if "size" in record else "?"
-        layers = str(len(record["layers"])) if "layers" in record else "?"
-        verdict = verdicts.get(record.get("baseline_key", ""))
-        change = verdict.change_text() if verdict else "-"
-        named = str(record.get("variant", "")).endswith(f"-{record.get('binary')}")  # one of several binaries
-        crate = f"{record['crate']}:{record['binary']}" if named else str(record["crate"])
-        out.append(
-            ROW.format(
-                crate[:20] if named else crate[:12],
-                record["strategy"],
-                record["engine"],
-                size,
-                change,
-                layers,
-                _build_column(record.get("build", {})),
-                _cache_column(record.get("cache")),
-            )
-        )
-    for verdict in verdicts.values():
-        if verdict.failed or verdict.status == "new" or verdict.base_changed:
-            out.append(("size gate FAILED: " if verdict.failed else "size gate: ") + verdict.message())
-    for record in images:
-        loads = (record.get("binary_facts") or {}).get("loads", True)
-        if loads is not True:
-            variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
-            more = f" (and {len(loads) - 1} more)" if len(loads) > 1 else ""
-            first = str(loads[0]).split("; looked in ")[0] if loads else "?"  # where it looked: in the failure
-            label = "cannot tell if it loads" if first.startswith("cannot tell") else "would not load"
-            out.append(f"{label}: {record['tag']} ({variant}): {first}{more}")
-    for record in images:
-        wasted = record.get("wasted") or 0
+    verdicts = {verdict.key: verdict for verdict in snap.verdicts}
+    columns = columns_of(parts)
+    out = [header(parts)]
+    for record in snap.images:
+        verdict = verdicts.get(record.baseline_key)
+        texts = [column.cell(record, verdict) for column in columns]
+        out.append(_cells((_crate(record), record.strategy, record.engine), columns, texts))
+    for part in parts:
+        out += part.summary_lines(snap.images, verdicts)
+    for record in snap.images:
+        wasted = record.sizes.wasted if record.sizes is not None else 0
         waste = f", wasted {format_size(wasted)}" if wasted else ""
-        variant = record.get("variant") or f"{record['strategy']}-{record['engine']}"
-        out.append(f"image {record['tag']} ({variant}){waste}")
-    out += snap.get("engines", [])
-    out += snap.get("notes", [])
+        out.append(f"image {record.tag} ({record.variant}){waste}")
+    out += snap.engines
+    out += snap.notes
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ import pytest
 
 from pytest_rustimage import names
 from pytest_rustimage.engines import make_engine
+from tests.report_schema import validate_report, validate_reports_of
 
 NO_CACHE = "--rust-image-checks=build,runs,size,linkage"  # for tests about other things than the cache
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_crates"
@@ -121,14 +121,16 @@ class Project:
 
     def run(self, *args: str, require_engine: bool = True) -> pytest.RunResult:
         extra = ["--rust-image-require-engine"] if require_engine else []
-        return self.pytester.runpytest_subprocess(
+        result = self.pytester.runpytest_subprocess(
             "--rust-image", "-p", "no:cacheprovider", "-rs", *extra, *args, timeout=1500
         )
+        validate_reports_of(args, self.pytester.path)  # every JSON report the suite writes matches its schema
+        return result
 
 
 def remove_reported_images(report: Path) -> list[dict[str, Any]]:
     """Remove the images a ``--rust-image-report`` file lists (their tags, on their engines); returns its records."""
-    records: list[dict[str, Any]] = json.loads(report.read_text())["images"] if report.is_file() else []
+    records: list[dict[str, Any]] = validate_report(report)["images"] if report.is_file() else []
     for record in records:
         engine = make_engine(record["engine"])
         try:

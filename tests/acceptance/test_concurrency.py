@@ -9,6 +9,7 @@ import pytest
 
 from tests.acceptance.project import NO_CACHE, Project
 from tests.acceptance.test_interrupts import Session  # a run whose output is read as it comes
+from tests.report_schema import validate_report
 
 MANY = """
 import pytest
@@ -21,7 +22,7 @@ def test_runs(rust_image, n):
 
 
 def _images(report: Path) -> list[dict]:  # type: ignore[type-arg]
-    return list(json.loads(report.read_text())["images"])
+    return list(validate_report(report)["images"])
 
 
 def test_xdist_workers_build_each_image_once(project: Project) -> None:

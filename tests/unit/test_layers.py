@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cachecheck",),
     ("session",),
     ("report", "housekeeping"),
+    ("checks",),
     ("plugin", "cli"),
 )
 FOUNDATION = {"__init__", "errors", "names", "units", "folders", "locks"}
@@ -132,10 +133,24 @@ def test_only_the_plugin_imports_pytest() -> None:
             assert group_of(module) == "plugin", f"{module} imports pytest but is not in the plugin package"
 
 
+def test_the_checks_sit_between_the_reports_and_the_plugin() -> None:
+    """A check may use the size gate and parity (``report``); the renderers never know the checks."""
+    checks, report, plugin = (
+        level_of(group_of(f"pytest_rustimage.{name}.x")) for name in ("checks", "report", "plugin")
+    )
+    assert level_of(group_of("pytest_rustimage.housekeeping")) < checks
+    assert report < checks < plugin
+
+
 def test_the_check_names_are_written_once() -> None:
-    from pytest_rustimage import names
-    from pytest_rustimage.plugin import items as checks
+    """The registry is the one list of checks: no other module spells a check's name as a string it tests."""
+    from pytest_rustimage.checks.registry import CHECK_NAMES
     from pytest_rustimage.plugin import settings
 
-    assert tuple(checks.RUNNERS) == names.IMAGE_CHECKS
-    assert settings.Settings().checks == names.CHECK_NAMES
+    assert settings.Settings().checks == CHECK_NAMES
+    for module in ("plugin.items", "plugin.hooks", "plugin.state", "plugin.fixtures", "report.summary", "report.html"):
+        tree = ast.parse(MODULES[f"{ROOT}.{module}"].read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare):
+                spelled = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant)}
+                assert not spelled & set(CHECK_NAMES), f"{module} tests a check's name: {ast.unparse(node)}"

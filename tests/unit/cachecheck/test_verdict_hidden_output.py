@@ -17,7 +17,8 @@ import pytest
 
 from pytest_rustimage.cachecheck.assess import assess
 from pytest_rustimage.cachecheck.verdict import SHOW_OUTPUT, CacheReport, from_data, to_data
-from pytest_rustimage.plugin import items as checks
+from pytest_rustimage.checks import cache as cache_check
+from pytest_rustimage.checks.base import CheckFailed, Context
 from pytest_rustimage.recipe.dockerfile import Recipe
 from pytest_rustimage.recipe.strategies import render
 
@@ -193,7 +194,7 @@ def test_an_inconclusive_report_survives_being_stored() -> None:
 
 
 class _Image:
-    """What :func:`checks.check_cache` reads of an image: its spec's names and its probe."""
+    """What the cache check (:mod:`pytest_rustimage.checks.cache`) reads of an image: its spec's names and its probe."""
 
     def __init__(self, report: CacheReport) -> None:
         self.report = report
@@ -205,8 +206,8 @@ class _Image:
 
 def test_the_cache_check_fails_an_inconclusive_verdict_naming_the_step() -> None:
     image = _Image(judge("q", "buildkit"))
-    with pytest.raises(checks.CheckFailed) as failed:
-        checks.check_cache(image, None)  # type: ignore[arg-type]
+    with pytest.raises(CheckFailed) as failed:
+        cache_check.run([image], Context(), [])  # type: ignore[list-item]
     message = str(failed.value)
     assert message.startswith(
         "recipes (dockerfile-docker): cannot tell whether the dependency layer stays cached across a source-only "
@@ -214,9 +215,11 @@ def test_the_cache_check_fails_an_inconclusive_verdict_naming_the_step() -> None
     )
     assert SHOW_OUTPUT in message
     # a settled quiet step passes; a visible recompilation fails as before
-    assert "dependency layer reused" in checks.check_cache(_Image(judge("split", "buildkit")), None)  # type: ignore[arg-type]
-    with pytest.raises(checks.CheckFailed, match="does not stay cached across a source-only edit"):
-        checks.check_cache(_Image(judge("shown", "buildkit")), None)  # type: ignore[arg-type]
+    properties: list[tuple[str, object]] = []
+    cache_check.run([_Image(judge("split", "buildkit"))], Context(), properties)  # type: ignore[list-item]
+    assert properties[0][0] == "rust_image_cache" and "dependency layer reused" in str(properties[0][1])
+    with pytest.raises(CheckFailed, match="does not stay cached across a source-only edit"):
+        cache_check.run([_Image(judge("shown", "buildkit"))], Context(), [])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("builder", BUILDERS)

@@ -398,6 +398,7 @@ def test_a_build_lost_to_the_storage_race_keeps_every_attempts_log() -> None:
     assert built.log.startswith(cold) and built.log.endswith(warm) and "building again (2 of 3)" in built.log
     assert built.duration >= 2.0
     assert seen == [line for line in built.log.splitlines() if line.startswith("rust-image: buildah lost")]
+
     # the verdict on the joined log names the crate the lost attempt compiled
     def judged(rebuild_log: str) -> CacheReport:
         return assess(

@@ -1,8 +1,10 @@
-"""The HTML report's overview table, base-layer labels and section bars, from plain records."""
+"""The HTML report's overview table, base-layer labels and section bars, from typed records."""
 
 from __future__ import annotations
 
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.report.html import render
+from tests.unit.report.records_example import record
 
 RECORD = {
     "crate": "server",
@@ -23,7 +25,7 @@ RECORD = {
 
 
 def test_overview_links_each_image_and_shows_own_bytes() -> None:
-    text = render([RECORD])
+    text = render([record(**RECORD)], CHECKS)
     overview = text.split('<table class="overview">', 1)[1].split("</table>", 1)[0]
     assert '<a href="#image-server-chef-docker-server">server · chef · docker</a>' in overview
     for cell in ("16.0 MiB", "3.0 MiB", '<span class="over">+1.0 MiB</span>', "35.0 MiB", "dynamic", "deps reused"):
@@ -33,16 +35,16 @@ def test_overview_links_each_image_and_shows_own_bytes() -> None:
 
 
 def test_base_layer_is_named_after_the_base_and_sections_are_drawn() -> None:
-    text = render([RECORD])
+    text = render([record(**RECORD)], CHECKS)
     assert "(layer)" not in text and "pytest-rustimage/runtime:cc-bookworm</text>" in text
     assert "<h3>Sections of /usr/local/bin/server (3.0 MiB)</h3>" in text
     assert text.count('class="bar"') == 2 + 3 + 2  # layers, sections, baseline and now
-    assert render([]).count("No image was measured") == 1
+    assert render([], CHECKS).count("No image was measured") == 1
 
 
 def test_an_inconclusive_cache_verdict_names_the_hidden_step() -> None:
     hidden = {"build": "after", "stage": "builder", "instruction": "RUN cargo build -q", "reasons": [], "settled": ""}
     cache = {"deps_reused": False, "inconclusive": True, "third_party_recompiled": [], "hidden": [hidden]}
-    text = render([{**RECORD, "cache": cache}])
+    text = render([record(**{**RECORD, "cache": cache})], CHECKS)
     assert "INCONCLUSIVE: cargo&#x27;s output hidden after the edit" in text
     assert "inconclusive: cargo&#x27;s output hidden in [builder] RUN cargo build -q" in text

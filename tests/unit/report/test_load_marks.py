@@ -4,36 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.inspect.facts import CannotLoad
 from pytest_rustimage.report import summary
 from pytest_rustimage.report.html import render
+from pytest_rustimage.report.image_record import ImageRecord
+from tests.unit.report.records_example import record as typed
 
 PROBLEM = "libgomp.so.1 (needed by /usr/local/bin/gomp) is not in the image; looked in /lib/x86_64-linux-gnu"
 
 
-def record(loads: Any, resolved: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "crate": "gomp",
-        "manifest": "/x/gomp/Cargo.toml",
-        "strategy": "chef",
-        "engine": "podman",
-        "binary": "gomp",
-        "variant": "chef-podman",
-        "baseline_key": "gomp/chef/podman",
-        "tag": "pytest-rustimage/gomp:chef-0123",
-        "budget": 200 << 20,
-        "build": {"reused": False, "origin": "built", "seconds": 3.0},
-        "size": 80 << 20,
-        "layers": [{"size": 80 << 20, "created_by": ""}],
-        "binary_facts": {
-            "path": "/usr/local/bin/gomp",
-            "size": 400_000,
-            "linkage": "dynamic",
-            "libc": "glibc",
-            "loads": loads,
-            "resolved": resolved or {},
-        },
-    }
+def record(loads: Any, resolved: dict[str, str] | None = None) -> ImageRecord:
+    return typed(
+        **{
+            "crate": "gomp",
+            "manifest": "/x/gomp/Cargo.toml",
+            "strategy": "chef",
+            "engine": "podman",
+            "binary": "gomp",
+            "variant": "chef-podman",
+            "baseline_key": "gomp/chef/podman",
+            "tag": "pytest-rustimage/gomp:chef-0123",
+            "budget": 200 << 20,
+            "build": {"reused": False, "origin": "built", "seconds": 3.0},
+            "size": 80 << 20,
+            "layers": [{"size": 80 << 20, "created_by": ""}],
+            "binary_facts": {
+                "path": "/usr/local/bin/gomp",
+                "size": 400_000,
+                "linkage": "dynamic",
+                "libc": "glibc",
+                "loads": loads,
+                "resolved": resolved or {},
+            },
+        }
+    )
 
 
 def test_cannot_load_is_false_and_shows_its_problems() -> None:
@@ -44,7 +49,7 @@ def test_cannot_load_is_false_and_shows_its_problems() -> None:
 
 
 def test_the_summary_marks_an_image_whose_binary_would_not_load() -> None:
-    lines = summary.lines(summary.merge([summary.snapshot([record([PROBLEM, "another"])], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record([PROBLEM, "another"])], [], [], [])]), CHECKS)
     shown = "libgomp.so.1 (needed by /usr/local/bin/gomp) is not in the image"
     assert f"would not load: pytest-rustimage/gomp:chef-0123 (chef-podman): {shown} (and 1 more)" in lines
 
@@ -54,19 +59,19 @@ def test_the_summary_says_cannot_tell_when_a_layer_could_not_be_read() -> None:
         "cannot tell whether /usr/local/bin/gomp loads: the image's layer blobs/sha256/ab could not be read "
         "(it is zstd-compressed, and this Python has no zstd decoder: ...)"
     )
-    lines = summary.lines(summary.merge([summary.snapshot([record([unknown])], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record([unknown])], [], [], [])]), CHECKS)
     assert f"cannot tell if it loads: pytest-rustimage/gomp:chef-0123 (chef-podman): {unknown}" in lines
 
 
 def test_the_summary_says_nothing_of_a_binary_that_loads() -> None:
-    lines = summary.lines(summary.merge([summary.snapshot([record(True)], [], [], [])]))
+    lines = summary.lines(summary.merge([summary.snapshot([record(True)], [], [], [])]), CHECKS)
     assert not any("would not load" in line for line in lines)
 
 
 def test_the_html_report_marks_it_and_lists_what_loads() -> None:
-    failing = render([record([PROBLEM])])
+    failing = render([record([PROBLEM])], CHECKS)
     assert failing.count("would not load") == 2  # the overview's linkage cell and the image's facts
     assert "libgomp.so.1 (needed by /usr/local/bin/gomp)" in failing
-    loading = render([record(True, {"libc.so.6": "/usr/lib/x86_64-linux-gnu/libc.so.6"})])
+    loading = render([record(True, {"libc.so.6": "/usr/lib/x86_64-linux-gnu/libc.so.6"})], CHECKS)
     assert "would not load" not in loading
     assert "libc.so.6 at /usr/lib/x86_64-linux-gnu/libc.so.6" in loading

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pytest_rustimage.checks.size import debug_advice
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import BinaryFacts
-from pytest_rustimage.plugin.items import debug_advice
 
 MIB = 1024 * 1024
 
