@@ -57,67 +57,69 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
 )
 
 
+FLAG = {"action": "store_true", "default": None}  # a switch that, when not given, leaves the ini's value
+SWITCH = {"action": "store_true", "default": False}  # a switch of the command line only
+
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    # (option, its keyword arguments for addoption)
+    ("--rust-image", {**FLAG, "help": "build the images of the crates given and run their checks"}),
+    (
+        "--rust-image-strategy",
+        {
+            "action": "append",
+            "default": None,
+            "metavar": "NAME[,NAME]",
+            "help": f"build strategy, repeatable or comma-separated: {', '.join(STRATEGY_NAMES)}",
+        },
+    ),
+    (
+        "--rust-image-engine",
+        {
+            "default": None,
+            "metavar": "NAME",
+            "help": f"container engine: {', '.join(ENGINE_NAMES)}, or {ALL} (each, plus parity checks)",
+        },
+    ),
+    ("--rust-image-require-engine", {**FLAG, "help": "fail instead of skipping when the engine is not reachable"}),
+    ("--rust-image-rebuild", {**SWITCH, "help": "build again even when an image with the same inputs exists"}),
+    (
+        "--rust-image-cold-probe",
+        {
+            **SWITCH,
+            "help": "the cache probe builds the unchanged crate cold (--no-cache) as its baseline, for cold numbers",
+        },
+    ),
+    ("--rust-image-baseline", {"default": None, "metavar": "PATH", "help": "size baseline file"}),
+    (
+        "--rust-image-update-baseline",
+        {**SWITCH, "help": "write the measured sizes into the baseline file instead of failing on growth"},
+    ),
+    ("--rust-image-report", {"default": None, "metavar": "PATH.json", "help": "write every measured fact as JSON"}),
+    ("--rust-image-html", {"default": None, "metavar": "PATH.html", "help": "write an HTML report with charts"}),
+    (
+        "--rust-image-checks",
+        {
+            "default": None,
+            "metavar": "NAME[,NAME]",
+            "help": f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
+        },
+    ),
+    ("--rust-image-bin", {"default": None, "metavar": "NAME", "help": "the binary to check"}),
+    (
+        "--rust-image-bases",
+        {
+            "default": None,
+            "choices": BASES_CHOICES,
+            "help": "official base images, or the local ones `python -m pytest_rustimage bases` makes (no registry)",
+        },
+    ),
+)
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and ini keys (read back by :meth:`Settings.from_config`)."""
     group = parser.getgroup("rust-image", "Rust container images (pytest-rustimage)")
-    group.addoption(
-        "--rust-image",
-        action="store_true",
-        default=None,
-        help="build the images of the crates given and run their checks",
-    )
-    group.addoption(
-        "--rust-image-strategy",
-        action="append",
-        default=None,
-        metavar="NAME[,NAME]",
-        help=f"build strategy, repeatable or comma-separated: {', '.join(STRATEGY_NAMES)}",
-    )
-    group.addoption(
-        "--rust-image-engine",
-        default=None,
-        metavar="NAME",
-        help=f"container engine: {', '.join(ENGINE_NAMES)}, or {ALL} (each, plus parity checks)",
-    )
-    group.addoption(
-        "--rust-image-require-engine",
-        action="store_true",
-        default=None,
-        help="fail instead of skipping when the engine is not reachable",
-    )
-    group.addoption(
-        "--rust-image-rebuild",
-        action="store_true",
-        default=False,
-        help="build again even when an image with the same inputs exists",
-    )
-    group.addoption(
-        "--rust-image-cold-probe",
-        action="store_true",
-        default=False,
-        help="the cache probe builds the unchanged crate cold (--no-cache) as its baseline, for cold numbers",
-    )
-    group.addoption("--rust-image-baseline", default=None, metavar="PATH", help="size baseline file")
-    group.addoption(
-        "--rust-image-update-baseline",
-        action="store_true",
-        default=False,
-        help="write the measured sizes into the baseline file instead of failing on growth",
-    )
-    group.addoption("--rust-image-report", default=None, metavar="PATH.json", help="write every measured fact as JSON")
-    group.addoption("--rust-image-html", default=None, metavar="PATH.html", help="write an HTML report with charts")
-    group.addoption(
-        "--rust-image-checks",
-        default=None,
-        metavar="NAME[,NAME]",
-        help=f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
-    )
-    group.addoption("--rust-image-bin", default=None, metavar="NAME", help="the binary to check")
-    group.addoption(
-        "--rust-image-bases",
-        default=None,
-        choices=BASES_CHOICES,
-        help="official base images, or the local ones `python -m pytest_rustimage bases` makes (no registry)",
-    )
+    for flag, kwargs in OPTIONS:
+        group.addoption(flag, **kwargs)
     for name, kind, help_text, default in INI:
         parser.addini(name, help_text, type=kind, default=default)  # type: ignore[arg-type]
