@@ -60,7 +60,8 @@ class Session:
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._reader = threading.Thread(target=self._pump, daemon=True)
+        self._reader.start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
@@ -87,9 +88,16 @@ class Session:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+            self._close()
             pytest.fail(f"the run did not end within {timeout}s of the interrupt:\n{''.join(self.output)}")
-        time.sleep(0.5)  # let the reader take the last lines
+        self._close()
         return code, "".join(self.output)
+
+    def _close(self) -> None:
+        """Let the reader take the last lines, then close the pipe (an open one is a ResourceWarning)."""
+        self._reader.join(timeout=30)
+        if not self._reader.is_alive() and self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def working_containers() -> set[str]:
