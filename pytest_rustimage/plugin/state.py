@@ -107,7 +107,7 @@ class State:
             return summary.snapshot([], [], [], self.notes)
         factory = self._factory
         images = records.records(factory.images(), self.sizes, factory.cache_reports, self.verdicts)
-        engines = [f"engine {e.name} at {e.endpoint} ({e.builder})" for e in factory.engines()]
+        engines = factory.engine_lines()
         return summary.snapshot(images, self.verdicts.values(), engines, self.notes)
 
     def close(self) -> None:

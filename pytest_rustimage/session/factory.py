@@ -220,9 +220,9 @@ class ImageFactory:
     def _progress(self) -> LineSink | None:
         return self._new_progress() if self._new_progress is not None else None
 
-    def engines(self) -> list[Engine]:
-        """The engines this session reached."""
-        return self._pool.reached()
+    def engine_lines(self) -> list[str]:
+        """The engines this session reached, as the summary names them (no engine call)."""
+        return self._pool.lines()
 
     def images(self) -> list[RustImage]:
         """The images this session obtained, in the order it obtained them."""
