@@ -29,10 +29,8 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def timed(cmd: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Run:
-    """Wall-clock seconds of the whole command (``time.monotonic()`` around ``subprocess.run``)."""
-    start = time.monotonic()
-    proc = subprocess.run(
+def _run(cmd: Sequence[str], cwd: Path | None, env: Mapping[str, str] | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         list(cmd),
         cwd=cwd,
         env=dict(env) if env is not None else None,
@@ -40,20 +38,19 @@ def timed(cmd: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | 
         text=True,
         errors="replace",
     )
+
+
+def timed(cmd: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Run:
+    """Wall-clock seconds of the whole command (``time.monotonic()`` around ``subprocess.run``)."""
+    start = time.monotonic()
+    proc = _run(cmd, cwd, env)
     seconds = time.monotonic() - start
     return Run(seconds, proc.returncode, tail(proc.stdout + proc.stderr))
 
 
 def checked(cmd: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str:
     """Run a set-up command (not measured); its stdout, or SystemExit with its output's tail."""
-    proc = subprocess.run(
-        list(cmd),
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
+    proc = _run(cmd, cwd, env)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark: {shlex.join(cmd)} failed ({proc.returncode}):\n{tail(proc.stdout + proc.stderr)}")
     return proc.stdout
