@@ -7,9 +7,8 @@ for "from cache" and cargo's ``Compiling`` lines in every ``RUN`` step, of every
 :class:`~pytest_rustimage.cachecheck.verdict.CacheReport`. A step that ran cargo after the edit and hid
 its output (read by :mod:`pytest_rustimage.cachecheck.hidden_steps`) makes the report inconclusive unless
 the Dockerfile answers for it. The report also names the steps that compiled the third-party crates in
-the baseline (the dependency steps) and whether each came from cache after the edit, and, when one ran
-again, why it likely did, read from the Dockerfile (:mod:`pytest_rustimage.recipe.instructions`): a
-dependency step after ``COPY . .`` runs again on every source edit.
+the baseline (the dependency steps) and whether each came from cache after the edit, and why a step
+compiled third-party crates again, told from evidence by :mod:`pytest_rustimage.cachecheck.why`.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from pytest_rustimage.cachecheck import why
 from pytest_rustimage.cachecheck.buildlog import Compiled, Step, compiled_crates, marked, parse_steps
 from pytest_rustimage.cachecheck.hidden_steps import hidden_step, settled, stage_name
 from pytest_rustimage.cachecheck.verdict import CacheReport, DepsStep, HiddenStep, StepOutcome
@@ -52,6 +52,7 @@ def assess(
     report say why a dependency step ran again.
     """
     own = frozenset(own_crates)
+    key = instructions.normalise
     first, after = parse_steps(baseline_log), parse_steps(rebuild_log)
     stages = instructions.parse(dockerfile) if dockerfile else []
     deps = _deps_steps(first, after, own)
@@ -77,7 +78,7 @@ def assess(
         compiled=tuple(c for o in outcomes for c in o.compiled),
         own_crates=own,
         steps=outcomes,
-        hints=tuple(_hints(outcomes, deps, own, dockerfile, edited)),
+        hints=tuple(why.explain(outcomes, deps, own, stages, edited, {key(s.instruction): s.output for s in after})),
         baseline_compiled_rust=any(compiled_crates(s.output) for s in _runs(first))
         or any(h.build == "first" for h in hidden),
         measured_at=measured_at,
@@ -112,32 +113,3 @@ def _hidden_steps(
         if found is not None:
             hidden.append(dataclasses.replace(found, settled=settled(step, after, stages, edited, own)))
     return hidden
-
-
-def _hints(
-    steps: tuple[StepOutcome, ...], deps: list[DepsStep], own: frozenset[str], dockerfile: str, edited: str | None
-) -> list[str]:
-    """Why the steps that compiled third-party crates after the edit likely ran again."""
-    stages = instructions.parse(dockerfile) if dockerfile else []
-    hints: list[str] = []
-    for step in steps:
-        if not _third_party(step.compiled, own):
-            continue
-        copy = instructions.invalidating_copy(stages, step.instruction, edited)
-        if copy is not None:
-            hints.append(
-                f"the step that compiles the dependencies comes after `{copy.text}` in stage {copy.stage}: "
-                "every source edit invalidates it; copy only the manifests (Cargo.toml, Cargo.lock) or "
-                "cargo-chef's recipe.json before building the dependencies, and the sources after"
-            )
-        elif any(d.cached_after for d in deps):
-            hints.append(
-                "the dependency layer came from cache, yet cargo rebuilt them: something differs between the "
-                "dependency step and the build step (RUSTFLAGS, features, profile, target or toolchain)"
-            )
-        else:
-            hints.append(
-                f"[{step.stage}] {step.instruction[:100]} ran again: an input before it changed "
-                "(a file it copies, a build arg or a base image)"
-            )
-    return list(dict.fromkeys(hints))

@@ -81,7 +81,12 @@ def test_cached_layer_but_third_party_recompiled_is_named() -> None:
     assert report.third_party_recompiled == ("itoa v1.0.19",)
     text = report.describe()
     assert "third-party crates compiled again: itoa v1.0.19" in text
-    assert "RUSTFLAGS, features, profile, target or toolchain" in text
+    # the two cargo commands ask for the same builds, and no Dockerfile was given: cannot tell, and says what it read
+    assert "the dependency step [cook] RUN RUST_IMAGE_STEP=deps && cargo chef cook" in text
+    assert "the Dockerfile does not tell why: the two cargo commands ask for the same features" in text
+    assert "the stages' images were not read" in text
+    assert "CARGO_LOG=cargo::core::compiler::fingerprint=info" in text
+    assert "comes after `COPY" not in text
 
 
 def _buildkit(dockerfile: str, compiled: dict[str, list[str]], cached: tuple[str, ...] = ()) -> str:
