@@ -107,25 +107,46 @@ def _serving_step(
 ) -> tuple[str, str] | None:
     """The (stage, instruction) of the dependency step that came from cache and should have served
     ``step``: one that compiled the third-party crates in the baseline, else a cached ``RUN`` of the
-    rebuild that runs a compiling cargo command; one before ``step`` in its stages first."""
+    rebuild that runs a compiling cargo command before ``step`` in its stages, or in a stage it copies
+    from. ``cargo install`` (a tool, in a target folder of its own) serves nothing."""
     key = instructions.normalise
     own_text = key(step.instruction)
-    found = [(d.stage, d.instruction) for d in deps if d.cached_after and key(d.instruction) != own_text]
+    chain = instructions.before(stages, step.instruction)
+    earlier = {i.text for i in chain[1]} if chain is not None else set()
+    found = [
+        (d.stage, d.instruction)
+        for d in deps
+        if d.cached_after and key(d.instruction) != own_text and _builds(d.instruction, stages)
+    ]
     if not found:
+        sources = {_from(i) for i in chain[1]} - {""} if chain is not None else set()
         found = [
             (s.stage, s.instruction)
             for s in steps
             if s.cached
             and s.instruction.upper().startswith("RUN ")
             and key(s.instruction) != own_text
-            and cargo_steps.cargo_runs(s.instruction, instructions.env_before(stages, s.instruction))
+            and (key(s.instruction) in earlier or _in_stages(s.instruction, sources, stages))
+            and _builds(s.instruction, stages)
         ]
     if not found:
         return None
-    chain = instructions.before(stages, step.instruction)
-    earlier = {i.text for i in chain[1]} if chain is not None else set()
     inside = [f for f in found if key(f[1]) in earlier]
     return (inside or found)[-1]
+
+
+def _builds(instruction: str, stages: list[instructions.Stage]) -> bool:
+    """Whether the step runs a compiling cargo command other than ``cargo install``."""
+    runs = cargo_steps.cargo_runs(instruction, instructions.env_before(stages, instruction))
+    return any((cargo_steps.subcommand(run.command.words) or ("",))[0] != "install" for run in runs)
+
+
+def _in_stages(instruction: str, names: set[str], stages: list[instructions.Stage]) -> bool:
+    """Whether the step is in one of the stages ``names`` or a stage they are built FROM."""
+    found = instructions.before(stages, instruction)
+    if found is None:
+        return False
+    return any(_stands_on(s, found[0], stages) for s in stages if s.name in names)
 
 
 def _not_served(step: StepOutcome, serving: tuple[str, str], stages: list[instructions.Stage]) -> str:

@@ -370,3 +370,57 @@ def test_a_unit_never_built_is_read_as_other_settings() -> None:
 @pytest.mark.parametrize("own", [frozenset({"itoa"}), frozenset()])
 def test_no_fingerprint_lines_no_quote(own: frozenset[str]) -> None:
     assert fingerprint_reason(["   Compiling itoa v1.0.19"], own) == ""
+
+
+def test_a_cargo_install_of_a_tool_is_no_dependency_step() -> None:
+    """``cargo install cargo-chef`` compiled third-party crates in the baseline and came from cache; the
+    cook after ``COPY . .`` ran again: the copy is to blame, not the tool's install."""
+    dockerfile = CHEF.format(
+        cook="cargo chef cook --release --recipe-path recipe.json",
+        build="cargo build --release",
+        between="",
+        before_cook="",
+    ).replace("COPY --from=planner /app/recipe.json recipe.json\n", "COPY . .\n")
+    install, cook = "RUN cargo install cargo-chef --locked", "RUN cargo chef cook --release --recipe-path recipe.json"
+    first = _log(dockerfile, {install: ["clap v4.5.60"], cook: THIRD_PARTY}, set(), {})
+    after = _log(dockerfile, {cook: THIRD_PARTY}, {install}, {})
+    report = assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=first,
+        baseline="b",
+        baseline_seconds=1,
+        rebuild_log=after,
+        rebuild_seconds=1,
+        own_crates=["app"],
+        dockerfile=dockerfile,
+        edited="src/main.rs",
+    )
+    (hint,) = report.hints
+    assert hint.startswith("the step that compiles the dependencies comes after `COPY . .` in stage builder")
+
+
+def test_a_baseline_from_cache_finds_the_cook_in_the_rebuild() -> None:
+    """The image was reused: the baseline came from cache and shows no dependency step; the rebuild's
+    cached cook before the build is compared all the same."""
+    cook = "cargo chef cook --release --recipe-path recipe.json"
+    build = "cargo build --release --no-default-features --features small"
+    dockerfile = CHEF.format(cook=cook, build=build, between="", before_cook="")
+    every = {i.text for s in instructions.parse(dockerfile) for i in s.instructions}
+    report = assess(
+        edit="e",
+        strategy="dockerfile",
+        engine="docker",
+        baseline_log=_log(dockerfile, {}, every, {}),
+        baseline="b",
+        baseline_seconds=1,
+        rebuild_log=_log(dockerfile, {f"RUN {build}": THIRD_PARTY}, every - {f"RUN {build}", "COPY . ."}, {}),
+        rebuild_seconds=1,
+        own_crates=["app"],
+        dockerfile=dockerfile,
+        edited="src/main.rs",
+    )
+    assert report.deps_steps == ()
+    (hint,) = report.hints
+    assert "features: the cook built with default features; `cargo build` uses --no-default-features" in hint
