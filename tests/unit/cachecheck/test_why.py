@@ -7,6 +7,8 @@ step that still compiled third-party crates; the logs are BuildKit's shape, made
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_rustimage.cachecheck.assess import assess
@@ -424,3 +426,46 @@ def test_a_baseline_from_cache_finds_the_cook_in_the_rebuild() -> None:
     assert report.deps_steps == ()
     (hint,) = report.hints
     assert "features: the cook built with default features; `cargo build` uses --no-default-features" in hint
+
+
+# --- real logs: git-cliff's fault on recipes, cargo's fingerprint log on (tests/unit/data/README.md) ---
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLE = Path(__file__).resolve().parents[3] / "sample_crates" / "recipes" / "Dockerfile.chef"
+LOGGED_BUILD = (
+    "RUN CARGO_LOG=cargo::core::compiler::fingerprint=info cargo build --release --locked --no-default-features "
+    "--features small"
+)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "buildah"])
+def test_real_logs_of_a_cook_with_other_features(builder: str) -> None:
+    dockerfile = SAMPLE.read_text().replace("RUN cargo build --release --locked\n", LOGGED_BUILD + "\n")
+    report = assess(
+        edit="appended a comment to src/main.rs",
+        strategy="dockerfile",
+        engine=builder,
+        baseline_log=(DATA / f"why-features-{builder}-cold.log").read_text(),
+        baseline="b",
+        baseline_seconds=10.0,
+        rebuild_log=(DATA / f"why-features-{builder}-warm.log").read_text(),
+        rebuild_seconds=4.0,
+        own_crates=["recipes"],
+        dockerfile=dockerfile,
+        edited="src/main.rs",
+    )
+    assert not report.ok and report.third_party_recompiled == ("serde_core v1.0.229",)
+    cook = "RUN cargo chef cook --release --locked --recipe-path recipe.json"
+    assert [(d.instruction, d.cached_after) for d in report.deps_steps] == [(cook, True), (LOGGED_BUILD, False)]
+    quoted, because = report.hints
+    assert quoted == (
+        f"cargo's fingerprint log in [builder] {LOGGED_BUILD[:100]}: serde_core v1.0.229: failed to read "
+        "`/app/target/release/.fingerprint/serde_core-364874f8577855d6/lib-serde_core` (no earlier build of this "
+        "unit: it is asked for with other features, profile, target or flags)"
+    )
+    assert because.startswith(f"the dependency step [builder] {cook} came from cache after the edit")
+    assert (
+        "features: the cook built with default features; `cargo build` uses --no-default-features --features small"
+    ) in because
+    assert because.endswith("(cook with --no-default-features --features small)")
+    assert "comes after `COPY" not in report.describe()
