@@ -9,7 +9,7 @@ rebuilt" (:mod:`pytest_rustimage.cachecheck.why`).
 
 Read: ``--release``/``-r``, ``--profile``, ``--debug`` (``cargo install``), ``--features``/``-F`` (comma
 or space separated, repeated), ``--all-features``, ``--no-default-features``, ``--target``,
-``-p``/``--package``, ``--bin``/``--bins``, ``--workspace``/``--all``, ``--config`` values, a ``+toolchain``,
+``-p``/``--package``, ``--workspace``/``--all``, ``--config`` values, a ``+toolchain``,
 and the variables that change a unit (``RUSTFLAGS``, ``CARGO_ENCODED_RUSTFLAGS``, ``RUSTUP_TOOLCHAIN``,
 ``CARGO_BUILD_*``, ``CARGO_PROFILE_*``, ``CARGO_TARGET_*``) from the step's ``ENV``/``ARG`` or an inline prefix.
 """
@@ -30,7 +30,6 @@ _VALUED = {
     "--target": "target",
     "-p": "packages",
     "--package": "packages",
-    "--bin": "bins",
     "--config": "config",
 }
 
@@ -46,7 +45,6 @@ class Invocation:
     default_features: bool  # False with --no-default-features
     target: str  # "" for the host
     packages: tuple[str, ...]  # -p/--package, sorted ("": the default members)
-    bins: tuple[str, ...]  # --bin NAME, sorted; ("*",) for --bins
     workspace: bool
     config: tuple[str, ...]  # --config values, sorted
     toolchain: str  # +toolchain ("" for none)
@@ -98,7 +96,6 @@ def read(command: Command) -> Invocation | None:
         default_features="--no-default-features" not in flags,
         target=values["target"][-1] if values["target"] else env.get("CARGO_BUILD_TARGET", ""),
         packages=tuple(sorted(set(values["packages"]))),
-        bins=("*",) if "--bins" in flags else tuple(sorted(set(values["bins"]))),
         workspace="--workspace" in flags or "--all" in flags,
         config=tuple(sorted(values["config"])),
         toolchain=toolchain,

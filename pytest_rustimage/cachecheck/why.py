@@ -54,28 +54,36 @@ def explain(
     for step in steps:
         if step.cached or not _third_party(step.compiled, own):
             continue
+        hints.append(_why(step, steps, deps, stages, edited))
         said = fingerprint_reason((outputs or {}).get(instructions.normalise(step.instruction), ()), own)
         if said:
             hints.append(f"cargo's fingerprint log in [{step.stage}] {step.instruction[:100]}: {said}")
-        serving = _serving_step(step, steps, deps, stages)
-        if serving is not None:
-            hints.append(_not_served(step, serving, stages))
-            continue
-        copy = instructions.invalidating_copy(stages, step.instruction, edited)
-        if copy is not None:
-            hints.append(
-                f"the step that compiles the dependencies comes after `{copy.text}` in stage {copy.stage}: "
-                "every source edit invalidates it; copy only the manifests (Cargo.toml, Cargo.lock) or "
-                "cargo-chef's recipe.json before building the dependencies, and the sources after"
-            )
-        else:
-            hints.append(
-                f"[{step.stage}] {step.instruction[:100]} ran again and no step that came from cache built the "
-                "dependencies for it; the Dockerfile does not tell why (looked for a COPY of the edited file "
-                "before it and for a dependency step from cache): an input before it changed (a file it "
-                "copies, a build arg or a base image)"
-            )
     return list(dict.fromkeys(hints))
+
+
+def _why(
+    step: StepOutcome,
+    steps: tuple[StepOutcome, ...],
+    deps: list[DepsStep],
+    stages: list[instructions.Stage],
+    edited: str | None,
+) -> str:
+    serving = _serving_step(step, steps, deps, stages)
+    if serving is not None:
+        return _not_served(step, serving, stages)
+    copy = instructions.invalidating_copy(stages, step.instruction, edited)
+    if copy is not None:
+        return (
+            f"the step that compiles the dependencies comes after `{copy.text}` in stage {copy.stage}: "
+            "every source edit invalidates it; copy only the manifests (Cargo.toml, Cargo.lock) or "
+            "cargo-chef's recipe.json before building the dependencies, and the sources after"
+        )
+    return (
+        f"[{step.stage}] {step.instruction[:100]} ran again and no step that came from cache built the "
+        "dependencies for it; the Dockerfile does not tell why (looked for a COPY of the edited file "
+        "before it and for a dependency step from cache): an input before it changed (a file it "
+        "copies, a build arg or a base image)"
+    )
 
 
 _UNIT = re.compile(r"fingerprint (?:dirty|error) for ([\w.+-]+) v([^\s/]+)( \()?")

@@ -457,7 +457,7 @@ def test_real_logs_of_a_cook_with_other_features(builder: str) -> None:
     assert not report.ok and report.third_party_recompiled == ("serde_core v1.0.229",)
     cook = "RUN cargo chef cook --release --locked --recipe-path recipe.json"
     assert [(d.instruction, d.cached_after) for d in report.deps_steps] == [(cook, True), (LOGGED_BUILD, False)]
-    quoted, because = report.hints
+    because, quoted = report.hints
     assert quoted == (
         f"cargo's fingerprint log in [builder] {LOGGED_BUILD[:100]}: serde_core v1.0.229: failed to read "
         "`/app/target/release/.fingerprint/serde_core-364874f8577855d6/lib-serde_core` (no earlier build of this "
