@@ -31,7 +31,9 @@ for builder in ${BUILDERS:-buildkit buildah}; do
   echo "// pytest-rustimage cache probe edit" >> "$ctx"/src/main.rs
   build $builder $tag-warm "$ctx" > "$OUT/why-features-$builder-warm.log"; echo "$builder warm rc=$?"
   case $builder in
-    buildah) podman rmi -f $tag-cold $tag-warm >/dev/null 2>&1 ;;
+    buildah) podman rmi -f $tag-cold $tag-warm >/dev/null 2>&1
+      ids=$(podman images -a -q --filter label=$LABEL | sort -u)  # its stage images carry the label too
+      [ -z "$ids" ] || podman rmi $ids >/dev/null 2>&1 ;;
     *) docker rmi $tag-cold $tag-warm >/dev/null 2>&1 ;;
   esac
   rm -rf "$ctx"
