@@ -77,7 +77,7 @@ class CacheReport:
     compiled: tuple[Compiled, ...]  # every crate the rebuild compiled, in every step
     own_crates: frozenset[str]
     steps: tuple[StepOutcome, ...]  # the rebuild's steps
-    hints: tuple[str, ...] = ()  # why a dependency step likely ran again
+    hints: tuple[str, ...] = ()  # why steps compiled third-party crates again (cachecheck/why.py)
     baseline_compiled_rust: bool = False
     measured_at: float = 0.0  # seconds since the epoch
     hidden: tuple[HiddenStep, ...] = ()  # steps of either build that ran cargo and hid its output
