@@ -102,7 +102,8 @@ def fingerprint_reason(lines: Sequence[str], own: frozenset[str]) -> str:
             if reason:
                 text = reason.group(1).strip()
                 meaning = (
-                    " (no earlier build of this unit: it is asked for with other features, profile, target or flags)"
+                    " (no fingerprint of this unit in the target folder: never built there with these features, "
+                    "profile, target and flags, or its fingerprints were not carried over)"
                     if text.startswith("failed to read") and "/.fingerprint/" in text
                     else ""
                 )

@@ -354,7 +354,7 @@ def test_cargos_fingerprint_log_is_quoted_for_the_first_third_party_unit() -> No
     )
 
 
-def test_a_unit_never_built_is_read_as_other_settings() -> None:
+def test_a_unit_without_a_fingerprint_is_read_as_never_built_there() -> None:
     lines = [
         'INFO prepare_target{package_id=serde_core v1.0.229 target="serde_core"}: cargo::core::compiler::fingerprint: '
         'fingerprint error for serde_core v1.0.229/Build/TargetInner { ..: lib_target("serde_core") }',
@@ -363,9 +363,7 @@ def test_a_unit_never_built_is_read_as_other_settings() -> None:
     ]
     said = fingerprint_reason(lines, frozenset())
     assert said.startswith("serde_core v1.0.229: failed to read `/app/target/release/.fingerprint/serde_core-")
-    assert said.endswith(
-        "(no earlier build of this unit: it is asked for with other features, profile, target or flags)"
-    )
+    assert said.endswith("or its fingerprints were not carried over)")
     assert fingerprint_reason(lines[1:], frozenset()) == ""
 
 
@@ -460,8 +458,9 @@ def test_real_logs_of_a_cook_with_other_features(builder: str) -> None:
     because, quoted = report.hints
     assert quoted == (
         f"cargo's fingerprint log in [builder] {LOGGED_BUILD[:100]}: serde_core v1.0.229: failed to read "
-        "`/app/target/release/.fingerprint/serde_core-364874f8577855d6/lib-serde_core` (no earlier build of this "
-        "unit: it is asked for with other features, profile, target or flags)"
+        "`/app/target/release/.fingerprint/serde_core-364874f8577855d6/lib-serde_core` (no fingerprint of this "
+        "unit in the target folder: never built there with these features, profile, target and flags, or its "
+        "fingerprints were not carried over)"
     )
     assert because.startswith(f"the dependency step [builder] {cook} came from cache after the edit")
     assert (
@@ -469,3 +468,58 @@ def test_real_logs_of_a_cook_with_other_features(builder: str) -> None:
     ) in because
     assert because.endswith("(cook with --no-default-features --features small)")
     assert "comes after `COPY" not in report.describe()
+
+
+def deps_only_dockerfile() -> str:
+    """capture-why.sh's ``deps-only`` Dockerfile: the build in a stage of its own, with only target/release/deps."""
+    text = SAMPLE.read_text().replace(
+        "RUN cargo build --release --locked\n",
+        "RUN CARGO_LOG=cargo::core::compiler::fingerprint=info cargo build --release --locked\n",
+    )
+    head, _, tail = text.partition("--recipe-path recipe.json\nCOPY . .\n")
+    stage = (
+        "--recipe-path recipe.json\nFROM chef AS build\nCOPY .cargo .cargo\nCOPY vendor vendor\n"
+        "COPY --from=builder /app/target/release/deps target/release/deps\nCOPY . .\n"
+    )
+    return (
+        head
+        + stage
+        + tail.replace(
+            "COPY --from=builder /app/target/release/recipes", "COPY --from=build /app/target/release/recipes"
+        )
+    )
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "buildah"])
+def test_real_logs_of_a_build_stage_with_only_the_deps_folder(builder: str) -> None:
+    report = assess(
+        edit="appended a comment to src/main.rs",
+        strategy="dockerfile",
+        engine=builder,
+        baseline_log=(DATA / f"why-deps-only-{builder}-cold.log").read_text(),
+        baseline="b",
+        baseline_seconds=10.0,
+        rebuild_log=(DATA / f"why-deps-only-{builder}-warm.log").read_text(),
+        rebuild_seconds=4.0,
+        own_crates=["recipes"],
+        dockerfile=deps_only_dockerfile(),
+        edited="src/main.rs",
+    )
+    assert not report.ok and report.third_party_recompiled == ("itoa v1.0.19",)
+    because, quoted = report.hints
+    assert because.startswith(
+        "the dependency step [builder] RUN cargo chef cook --release --locked --recipe-path recipe.json came from "
+        "cache after the edit, yet [build] RUN CARGO_LOG="
+    )
+    assert because.endswith(
+        "fingerprints: `COPY --from=builder /app/target/release/deps target/release/deps` copies part of /app/target "
+        "only: cargo's fingerprints (.fingerprint/) and build-script outputs (build/) stay behind, so cargo cannot "
+        "know the dependencies are built and builds them again; copy the whole folder (`COPY --from=builder "
+        "/app/target /app/target`)"
+    )
+    assert "features:" not in because and "comes after `COPY" not in report.describe()
+    assert quoted.endswith(
+        "itoa v1.0.19: failed to read `/app/target/release/.fingerprint/itoa-93bee6d51e4296ed/lib-itoa` (no "
+        "fingerprint of this unit in the target folder: never built there with these features, profile, target and "
+        "flags, or its fingerprints were not carried over)"
+    )
