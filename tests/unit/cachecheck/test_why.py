@@ -186,6 +186,22 @@ def test_toolchain() -> None:
     assert "toolchain: the cook ran cargo without +toolchain; `cargo build` +nightly" in why(report)
 
 
+def test_a_config_given_to_the_build_only() -> None:
+    report = chef(
+        "cargo chef cook --release --recipe-path recipe.json", "cargo build --release --config profile.release.lto=true"
+    )
+    assert "--config: the cook ran with none; `cargo build` with profile.release.lto=true" in why(report)
+
+
+def test_a_profile_variable_set_for_the_build_only() -> None:
+    report = chef(
+        "cargo chef cook --release --recipe-path recipe.json",
+        "cargo build --release",
+        between="ARG CARGO_PROFILE_RELEASE_OPT_LEVEL=s\n",
+    )
+    assert "`cargo build` runs with CARGO_PROFILE_RELEASE_OPT_LEVEL=s" in why(report)
+
+
 def test_package_selection_when_nothing_else_differs() -> None:
     report = chef("cargo chef cook --release --recipe-path recipe.json", "cargo build --release -p app-cli")
     assert "packages: the cook built the default members; `cargo build` builds -p app-cli" in why(report)
