@@ -223,6 +223,9 @@ def _carried(dep_text: str, build_text: str, stages: list[instructions.Stage]) -
     dep_dir, build_dir = _workdir(dep_at[1]), _workdir(build_at[1])
     dep_target = _target_dir(dep_text, dep_dir, stages)
     build_target = _target_dir(build_text, build_dir, stages)
+    mounted = _mount_finding(_cache_mounts(dep_text, dep_dir), dep_target, _cache_mounts(build_text, build_dir))
+    if mounted:
+        return [mounted]
     dep_cwd, build_cwd = _folder(dep_text, dep_dir, stages), _folder(build_text, build_dir, stages)
     moved = [] if dep_cwd == build_cwd else [_moved(dep_cwd, build_cwd)]
     if instructions.normalise(dep_text) in {i.text for i in build_at[1]}:
@@ -328,6 +331,37 @@ def _workdir(chain: Iterable[instructions.Instruction]) -> str:
         if instruction.keyword == "WORKDIR":
             folder = posixpath.normpath(posixpath.join(folder, instruction.arguments.strip("\"'")))
     return folder
+
+
+def _cache_mounts(text: str, folder: str) -> dict[str, str]:
+    """The ``RUN --mount=type=cache`` mounts of a step: their folder (resolved in ``folder``) by their id."""
+    words = text.split()[1:] if text.upper().startswith("RUN ") else []
+    mounts: dict[str, str] = {}
+    for word in words:
+        if not word.startswith("--"):
+            break
+        if not word.startswith("--mount="):
+            continue
+        fields = dict(part.partition("=")[::2] for part in word.removeprefix("--mount=").split(","))
+        target = fields.get("target") or fields.get("dst") or fields.get("destination")
+        if fields.get("type") == "cache" and target:
+            mounts[fields.get("id") or target] = posixpath.normpath(posixpath.join(folder, target))
+    return mounts
+
+
+def _mount_finding(dep_mounts: dict[str, str], dep_target: str, build_mounts: dict[str, str]) -> str:
+    """Why a cache mount over the dependency step's target folder keeps it from the build: the build
+    does not mount the same cache there."""
+    for path in dep_mounts.values():
+        if dep_target == path or dep_target.startswith(path.rstrip("/") + "/"):
+            if path in build_mounts.values():
+                return ""  # a cache mount at the same folder: the same cache unless their ids differ (not judged)
+            return (
+                f"cache mount: the dependency step builds into a cache mount ({path}), which is not "
+                "part of its layer, and the build does not mount the same cache there, so it never sees the "
+                "compiled dependencies: give the build step the same --mount, or drop it from the dependency step"
+            )
+    return ""
 
 
 def _moved(dep_dir: str, build_dir: str) -> str:

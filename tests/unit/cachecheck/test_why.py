@@ -223,6 +223,26 @@ def test_cook_and_build_in_other_folders_of_one_stage() -> None:
     ) in why(report)
 
 
+def test_a_cook_into_a_cache_mount_that_the_build_does_not_mount() -> None:
+    report = chef(
+        "--mount=type=cache,target=/app/target cargo chef cook --release --recipe-path recipe.json",
+        "cargo build --release",
+    )
+    assert (
+        "cache mount: the dependency step builds into a cache mount (/app/target), which is not part of its layer, "
+        "and the build does not mount the same cache there"
+    ) in why(report)
+    assert "features:" not in why(report)
+
+
+def test_the_same_cache_mount_on_both_is_no_fault() -> None:
+    report = chef(
+        "--mount=type=cache,target=target,sharing=locked cargo chef cook --release --recipe-path recipe.json",
+        "--mount=type=cache,target=/app/target,sharing=locked cargo build --release",
+    )
+    assert "cache mount" not in why(report) and "does not tell why" in why(report)
+
+
 def test_one_target_dir_for_both_but_other_folders() -> None:
     report = chef(
         "cargo chef cook --release --recipe-path recipe.json",
