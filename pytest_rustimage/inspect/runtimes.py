@@ -232,7 +232,7 @@ def absent(name: str, refs: Iterable[str], engine: str, make: str) -> RuntimeVer
     """The verdict on a runtime the engine holds under none of ``refs``: cannot tell, and how to get it."""
     refs = tuple(refs)
     held = f"neither {' nor '.join(refs)} is" if len(refs) > 1 else f"{refs[0]} is not"
-    return RuntimeVerdict(name, refs[0], None, f"{held} in {engine}; get it with {make}")
+    return RuntimeVerdict(name, refs[0], None, f"not in {engine}", (f"{held} in {engine}; get it with {make}",))
 
 
 def to_data(found: RuntimeVerdict) -> dict[str, Any]:
