@@ -111,7 +111,7 @@ class IndexedFs(ImageFs):
 
     def __init__(self, index: Mapping[str, Any]) -> None:
         nodes: dict[str, Node] = {}
-        self._elves: dict[str, ElfFacts | str] = {}
+        self._elves: dict[str, ElfFacts | str | Mapping[str, Any]] = {}  # JSON's facts read when first asked
         self.releases: dict[str, str] = dict(index["releases"])  # a libc's path -> its glibc release
         for path, entry in dict(index["paths"]).items():
             kind = entry[0]
@@ -121,7 +121,7 @@ class IndexedFs(ImageFs):
                 nodes[path] = Node("file", data=str(entry[1]).encode("latin-1"))
             elif kind in ("elf", "bad"):
                 nodes[path] = Node("file")
-                self._elves[path] = _elf_from(entry[1]) if kind == "elf" else str(entry[1])
+                self._elves[path] = dict(entry[1]) if kind == "elf" else str(entry[1])
             elif kind in ("file", "dir", "other"):
                 nodes[path] = Node(kind)
             else:
@@ -136,6 +136,8 @@ class IndexedFs(ImageFs):
             raise FsProblem(path, f"{path}: its ELF facts were not read from the image", "not a file")
         if isinstance(found, str):  # said of the real path; the loader names the path it asked for
             raise NotAnElfError(path + found.removeprefix(real) if found.startswith(real) else found)
+        if not isinstance(found, ElfFacts):
+            found = self._elves[real] = _elf_from(found)
         return found
 
 

@@ -55,24 +55,37 @@ def _stored(path: Path | None) -> IndexedFs | None:
         return None  # unreadable or of another format: read the image again
 
 
+_READ: dict[str, IndexedFs] = {}  # image id -> its files, read once per process (an id names its content)
+
+
 def runtime_files(engine: Engine, ref: str, image_id: str) -> IndexedFs:
     """The files of the runtime ``ref`` (whose id is ``image_id``) as the loader reads them: from the
     stored index when there is one, else from the image's archive (then stored)."""
+    if image_id in _READ:
+        return _READ[image_id]
     path = _index_path(image_id)
     found = _stored(path)
-    if found is not None:
-        return found
-    index = index_of(read_files(engine, ref))
-    if path is not None:
-        with contextlib.suppress(RustImageError):  # a cache that cannot be written is only slower
-            write_private(path, json.dumps({"format": INDEX_FORMAT, "ref": ref, "index": index}))
-    return IndexedFs(index)
+    if found is None:
+        index = index_of(read_files(engine, ref))
+        if path is not None:
+            with contextlib.suppress(RustImageError):  # a cache that cannot be written is only slower
+                write_private(path, json.dumps({"format": INDEX_FORMAT, "ref": ref, "index": index}))
+        found = IndexedFs(index)
+    _READ[image_id] = found
+    return found
+
+
+_IDS: dict[tuple[str, str], str | None] = {}  # (engine, reference) -> image id, asked once per process
 
 
 def held(engine: Engine, runtime: Runtime) -> tuple[str, str] | None:
-    """The first of the runtime's references the engine holds, with its image id; None if none."""
+    """The first of the runtime's references the engine holds, with its image id; None if none. Each
+    reference is asked once per process (a run's images share the answer: Podman's costs a command)."""
     for ref in runtime.refs:
-        image_id = engine.image_id(ref)
+        key = (engine.name, ref)
+        if key not in _IDS:
+            _IDS[key] = engine.image_id(ref)
+        image_id = _IDS[key]
         if image_id is not None:
             return ref, image_id
     return None

@@ -14,6 +14,7 @@ import pytest
 
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.names import Runtime, runtime
+from pytest_rustimage.session import runtimes
 from pytest_rustimage.session.runtimes import matrix, runtime_files
 from tests.unit.inspect.test_loader import MULTIARCH, Built, debian_base, image_archive
 
@@ -39,6 +40,18 @@ class Archives:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(tmp_path_factory.mktemp("elf"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What this process read of runtimes, forgotten: each test starts as a new run would."""
+    monkeypatch.setattr(runtimes, "_READ", {})
+    monkeypatch.setattr(runtimes, "_IDS", {})
+
+
+def new_run() -> None:
+    runtimes._READ.clear()
+    runtimes._IDS.clear()
 
 
 @pytest.fixture
@@ -71,10 +84,14 @@ def test_the_index_is_read_once_per_image_and_then_from_the_cache(built: Built, 
     cold = matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True)  # type: ignore[arg-type]
     assert [r.cell() for r in cold] == ["bookworm-slim yes", "bullseye-slim no (GLIBC_2.34 > 2.31)"]
     assert len(stand_in.exports) == 2 and len(list((cache / "runtimes").glob("*.json"))) == 2
+    assert matrix(stand_in, "/app", elf, names, listed=True)[1].loads is False  # type: ignore[arg-type]
+    assert len(stand_in.exports) == 2  # the same run: what it read is kept
+    new_run()
     warm = matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True)  # type: ignore[arg-type]
     assert warm == cold and len(stand_in.exports) == 2  # no export: read from the index
     for stored in (cache / "runtimes").glob("*.json"):
         stored.write_text("{not json")  # a damaged index is read again from the image
+    new_run()
     assert matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True) == cold  # type: ignore[arg-type]
     assert len(stand_in.exports) == 4
 
@@ -100,6 +117,7 @@ def test_without_a_cache_folder_the_image_is_read_each_time(
     stand_in = engine(built)
     ref = "pytest-rustimage/runtime:bookworm-slim"
     for _ in range(2):
+        new_run()
         fs = runtime_files(stand_in, ref, stand_in.image_id(ref) or "")  # type: ignore[arg-type]
         assert fs.exists(f"/{MULTIARCH}/libc.so.6")
     assert stand_in.exports == [ref, ref]
