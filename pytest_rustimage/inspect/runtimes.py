@@ -131,9 +131,8 @@ class IndexedFs(ImageFs):
     def elf(self, path: str) -> ElfFacts:
         real = self.resolve(path)
         found = self._elves.get(real)
-        if found is None:
-            self.read(path)  # the loader's own words: not a regular file, or bytes not read
-            raise FsProblem(path, f"{path}: its ELF facts were not read from the image", "not a file")
+        if found is None:  # a file kept as text (under /etc), or none: read as the image would be
+            return super().elf(path)
         if isinstance(found, str):  # said of the real path; the loader names the path it asked for
             raise NotAnElfError(path + found.removeprefix(real) if found.startswith(real) else found)
         if not isinstance(found, ElfFacts):
