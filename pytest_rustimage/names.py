@@ -36,6 +36,43 @@ LOCAL_RUNTIME = "pytest-rustimage/runtime:bookworm-slim"
 LOCAL_RUNTIME_TAG = "pytest-rustimage/runtime:{suite}-slim"  # `bases --runtime-suite SUITE`: another Debian release
 LOCAL_CC_RUNTIME = "pytest-rustimage/runtime:cc-bookworm"  # glibc, libgcc_s, CA certificates: like distroless cc
 
+
+@dataclass(frozen=True)
+class Runtime:
+    """A runtime base the linkage check's matrix asks about: its name as shown, the references it may
+    have in an engine (the first one held is used) and how to get it when none is held."""
+
+    name: str
+    refs: tuple[str, ...]
+    make: str
+
+
+MAKE_BASES = "python -m pytest_rustimage bases"
+# the friendly runtime names: (local base, official image, how to make or get the local one)
+RUNTIME_NAMES = {
+    "bookworm-slim": (LOCAL_RUNTIME, DEFAULT_RUNTIME, MAKE_BASES),
+    "bullseye-slim": (
+        LOCAL_RUNTIME_TAG.format(suite="bullseye"),
+        "debian:bullseye-slim",
+        f"{MAKE_BASES} --runtime-suite bullseye",
+    ),
+    "cc-bookworm": (LOCAL_CC_RUNTIME, "gcr.io/distroless/cc-debian12", MAKE_BASES),
+}
+
+
+def runtime(name: str, *, local: bool) -> Runtime | None:
+    """The runtime a name of ``rust_image_runtimes`` stands for: a friendly name (:data:`RUNTIME_NAMES`;
+    the local base first when ``local``, else the official image first), or an image reference (one
+    with ``:`` or ``/``) as it is; None for anything else."""
+    if name in RUNTIME_NAMES:
+        own, official, make = RUNTIME_NAMES[name]
+        refs = (own, official) if local else (official, own)
+        return Runtime(name, refs, f"`{make}`, or pull {official}")
+    if (":" in name or "/" in name) and not name.startswith(("/", ":")) and " " not in name:
+        return Runtime(name, (name,), f"`docker pull {name}` (or `podman pull {name}`), or build it")
+    return None
+
+
 # tags
 REPOSITORY = "pytest-rustimage"
 TAG_PREFIX = f"{REPOSITORY}/"

@@ -8,6 +8,7 @@ from html import escape
 from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
 from pytest_rustimage.inspect.facts import BinaryFacts
 from pytest_rustimage.inspect.loader import fixes_for
+from pytest_rustimage.inspect.runtimes import RuntimeVerdict
 from pytest_rustimage.report.baseline import SizeVerdict
 from pytest_rustimage.report.image_record import ImageRecord
 from pytest_rustimage.report.parts import Column
@@ -34,7 +35,38 @@ def run(images: Sequence[RustImage], context: Context, properties: Properties) -
     if facts.loads is not True:
         raise CheckFailed(load_failure(image, facts))
     loaded = f"; loads: {len(facts.resolved)} libraries found in the image" if facts.resolved else ""
-    properties.append(("rust_image_linkage", f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}{loaded}"))
+    floor = f"; needs {', '.join(facts.floor)}" if facts.floor else ""
+    properties.append(
+        ("rust_image_linkage", f"{facts.linkage}, libc {facts.libc}, {format_size(facts.size)}{loaded}{floor}")
+    )
+    runtimes = image.runtimes()
+    properties.append(("rust_image_loads_on", loads_on(runtimes, static=facts.is_static)))
+    wanting = [r for r in runtimes if r.loads is not True]
+    if image.spec.runtimes_listed and wanting:
+        raise CheckFailed(runtime_failure(image, facts, wanting))
+
+
+def loads_on(runtimes: Sequence[RuntimeVerdict], *, static: bool) -> str:
+    """``loads on: bookworm-slim yes, bullseye-slim no (GLIBC_2.34 > 2.31)``."""
+    if static:
+        return "loads on: any runtime (static)"
+    return "loads on: " + (", ".join(r.cell() for r in runtimes) or "no runtime base in the engine to ask")
+
+
+def runtime_failure(image: RustImage, facts: BinaryFacts, wanting: Sequence[RuntimeVerdict]) -> str:
+    """A listed runtime the binary would not load on (or that cannot tell): what it needs, what each has."""
+    needs = f"it needs {', '.join(facts.floor)}" if facts.floor else "it needs no versioned symbols"
+    lines = [
+        f"{facts.path} in {image.tag} ({image.spec.variant}) would not load on "
+        f"{', '.join(r.name for r in wanting)}, listed in runtimes; {needs}:"
+    ]
+    lines += ["- " + runtime.sentence().replace("\n", "\n  ") for runtime in wanting]
+    if any(r.loads is False for r in wanting):
+        lines.append(
+            "what to do: build on the oldest runtime's release (its builder image), use the static strategy, "
+            "or drop the runtime from runtimes"
+        )
+    return "\n".join(lines)
 
 
 def load_failure(image: RustImage, facts: BinaryFacts) -> str:
@@ -66,8 +98,16 @@ def _load_line(record: ImageRecord) -> str | None:
     return f"{label}: {record.tag} ({record.variant}): {first}{more}"
 
 
+def _matrix_line(record: ImageRecord) -> str | None:
+    binary = record.binary_facts
+    if binary is None or binary.runtimes is None:
+        return None
+    return f"{record.tag} ({record.variant}) " + loads_on(binary.runtimes, static=binary.elf.linkage != "dynamic")
+
+
 def _load_lines(images: Sequence[ImageRecord], verdicts: Mapping[str, SizeVerdict]) -> list[str]:
-    return [line for line in map(_load_line, images) if line is not None]
+    lines = [line for line in map(_load_line, images) if line is not None]
+    return lines + [line for line in map(_matrix_line, images) if line is not None]
 
 
 def _linkage(record: ImageRecord, verdict: SizeVerdict | None) -> str:
@@ -87,6 +127,10 @@ def _facts(record: ImageRecord) -> list[tuple[str, str]]:
         ("binary", f"{binary.path}: {binary.elf.linkage}, libc {binary.elf.libc}"),
         ("debug info and symbols", format_size(binary.debug_bytes)),
     ]
+    if binary.floor:
+        facts.append(("needs at least", ", ".join(binary.floor)))
+    if binary.runtimes is not None:
+        facts.append(("loads on", loads_on(binary.runtimes, static=binary.elf.linkage != "dynamic")[10:]))
     if binary.loads is not True:
         facts.append(("would not load", "; ".join(binary.loads)))
     elif binary.resolved:
@@ -99,8 +143,9 @@ LINKAGE = Check(
     name="linkage",
     needs=Needs.IMAGE,
     run=run,
-    about="the binary is linked as `expect-linkage` says and, when dynamic, would load from the image's own files",
-    metadata_keys=("expect-linkage",),
+    about="the binary is linked as `expect-linkage` says and, when dynamic, would load from the image's own files "
+    "and on each runtime base listed in `runtimes`",
+    metadata_keys=("expect-linkage", "runtimes"),
     summary_lines=_load_lines,
     overview_columns=(Column("binary linkage", _linkage),),
     html_facts=_facts,

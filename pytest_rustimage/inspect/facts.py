@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pytest_rustimage.inspect.archive import ArchiveFacts
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.loader import Loading
+from pytest_rustimage.inspect.runtimes import version_floor
 from pytest_rustimage.names import normalise_id
 
 
@@ -92,6 +93,12 @@ class BinaryFacts:
         if self.loading is None or self.loading.loads:
             return True
         return CannotLoad(problem.text() for problem in self.loading.problems)
+
+    @property
+    def floor(self) -> tuple[str, ...]:
+        """Per family of symbol versions, the highest the binary needs, glibc's first: ``("GLIBC_2.34",
+        "GCC_3.0")`` (:func:`pytest_rustimage.inspect.runtimes.version_floor`); empty for a static binary."""
+        return version_floor([self.elf.version_needs])
 
     @property
     def resolved(self) -> Mapping[str, str]:

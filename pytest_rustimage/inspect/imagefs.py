@@ -27,6 +27,7 @@ from typing import IO, Literal
 
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.archive import DIGEST_TAR, deletion
+from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
 from pytest_rustimage.inspect.layer_stream import LAYER_ERRORS, LayerUnreadable, open_layer
 
 MAX_LINKS = 40  # as Linux's own bound on links followed in one path lookup
@@ -261,6 +262,10 @@ class ImageFs:
         if node.data is None:
             raise FsProblem(path, f"{path}: its bytes were not read from the image", "not a file")
         return node.data
+
+    def elf(self, path: str) -> ElfFacts:
+        """The ELF facts of the file at ``path``: :class:`FsProblem` as :meth:`read`, ``NotAnElfError``."""
+        return inspect_elf(self.read(path), name=path)
 
     def listdir(self, folder: str) -> list[str]:
         """The names in ``folder`` (links followed), sorted; empty when it is no folder."""

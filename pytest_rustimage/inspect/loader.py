@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pytest_rustimage.errors import NotAnElfError
-from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
+from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.imagefs import FsProblem, ImageFs
 
 _TRIPLETS = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
@@ -110,7 +110,8 @@ def glibc_version(name: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 
-def _family(name: str) -> str:
+def family(name: str) -> str:
+    """``GLIBC_2.34`` -> ``GLIBC``: the family of a symbol version."""
     return re.sub(r"_?\d+(?:\.\d+)*$", "", name)
 
 
@@ -118,17 +119,17 @@ def provided_text(provided: Sequence[str], needed: Sequence[str] = ()) -> str:
     """What a library provides, short: per family of the needed versions, the newest and a count."""
     if not provided:
         return "no versions"
-    families = {_family(name) for name in needed} or {_family(name) for name in provided}
+    families = {family(name) for name in needed} or {family(name) for name in provided}
     parts = []
-    for family in sorted(families):
+    for kin in sorted(families):
         versions = sorted(
-            (v for v in provided if _family(v) == family and glibc_version(v) is not None),
+            (v for v in provided if family(v) == kin and glibc_version(v) is not None),
             key=lambda v: glibc_version(v) or (),
         )
         if versions:
-            parts.append(f"up to {versions[-1]} ({len(versions)} {family} versions)")
+            parts.append(f"up to {versions[-1]} ({len(versions)} {kin} versions)")
         else:
-            parts.append(f"no {family} version")
+            parts.append(f"no {kin} version")
     return "; ".join(parts)
 
 
@@ -228,12 +229,8 @@ class _Resolver:
     def open(self, path: str) -> ElfFacts | str:
         """The ELF facts of the file at ``path``, or what is wrong with it."""
         try:
-            data = self.fs.read(path)
-        except FsProblem as exc:
-            return str(exc)
-        try:
-            return inspect_elf(data, name=path)
-        except NotAnElfError as exc:
+            return self.fs.elf(path)
+        except (FsProblem, NotAnElfError) as exc:
             return str(exc)
         except Exception as exc:  # a damaged file pyelftools trips over in its own way: still only "cannot load"
             return f"{path} cannot be read as an ELF file: {type(exc).__name__}: {exc}"
@@ -318,7 +315,7 @@ class _Resolver:
                     continue  # not found (told already), or it defines no versions (ld.so only warns)
                 lacking = tuple(v for v in versions if v not in provider.elf.version_defs)
                 if lacking:
-                    ordered = tuple(sorted(lacking, key=lambda v: (_family(v), glibc_version(v) or ())))
+                    ordered = tuple(sorted(lacking, key=lambda v: (family(v), glibc_version(v) or ())))
                     self.problems.append(
                         LoadProblem(
                             "version",
@@ -380,7 +377,7 @@ def fixes_for(
             else f"add {name} to the runtime image, or link it statically"
         )
         fixes.append(fix)
-    if any(p.kind == "version" and _family(p.versions_needed[0]) == "GLIBC" for p in problems if p.versions_needed):
+    if any(p.kind == "version" and family(p.versions_needed[0]) == "GLIBC" for p in problems if p.versions_needed):
         fixes.append(
             "the builder's glibc is newer than the runtime's: build on the same Debian release as the runtime "
             "(e.g. rust:1-bookworm with debian:bookworm-slim), or use the static strategy"

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
-from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME
+from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, RUNTIME_NAMES
 from pytest_rustimage.recipe.strategies import NAMES as STRATEGY_NAMES
 from pytest_rustimage.report.baseline import DEFAULT_ABSOLUTE, DEFAULT_RELATIVE
 from pytest_rustimage.report.parity import DEFAULT_TOLERANCE
@@ -53,6 +53,12 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ),
     ("rust_image_gate_base", "bool", "gate a change of runtime base too (else it is shown apart)", False),
     ("rust_image_cold_probe", "bool", "the cache probe's baseline is a --no-cache build, not the image's own", False),
+    (
+        "rust_image_runtimes",
+        "args",
+        f"runtime bases the binary must load on ({', '.join(RUNTIME_NAMES)}, or image references)",
+        [],
+    ),
     ("rust_image_parity_tolerance", "string", "how far image sizes of two engines may differ", str(DEFAULT_TOLERANCE)),
 )
 
@@ -102,6 +108,16 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "default": None,
             "metavar": "NAME[,NAME]",
             "help": f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
+        },
+    ),
+    (
+        "--rust-image-runtimes",
+        {
+            "action": "append",
+            "default": None,
+            "metavar": "NAME[,NAME]",
+            "help": "runtime bases the binary must load on (linkage fails where it would not), repeatable or "
+            f"comma-separated: {', '.join(RUNTIME_NAMES)}, or image references",
         },
     ),
     ("--rust-image-bin", {"default": None, "metavar": "NAME", "help": "the binary to check"}),

@@ -17,7 +17,15 @@ from pytest_rustimage.checks.registry import METADATA_KEYS as CHECKS_METADATA_KE
 from pytest_rustimage.crate import METADATA_KEY, Crate, read_crate
 from pytest_rustimage.crate.locate import file_key_line
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.plugin.settings import Settings, engine_choice, engines_of, parse_seconds, strategy_list
+from pytest_rustimage.names import RUNTIME_NAMES, runtime
+from pytest_rustimage.plugin.settings import (
+    Settings,
+    engine_choice,
+    engines_of,
+    parse_seconds,
+    runtime_names,
+    strategy_list,
+)
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import DEFAULT_STRATEGY, STRATEGIES
 from pytest_rustimage.recipe.strategies import NAMES as STRATEGY_NAMES
@@ -197,7 +205,24 @@ def resolve(
         rebuild=settings.rebuild,
         cold_probe=settings.cold_probe,
         named_binary=named,
+        **_runtimes(settings, meta, crate),
     )
+
+
+def _runtimes(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> dict[str, Any]:
+    """``runtimes``: the runtime bases the binary must load on (command line > metadata > ini); none
+    listed: the plugin's own bases, shown and never gated (docs/linkage.md)."""
+    local = settings.bases == "local"
+    listed = settings.cli_runtimes
+    if not listed and "runtimes" in meta:
+        try:
+            listed = runtime_names(meta["runtimes"])
+        except ConfigError as exc:
+            raise ConfigError(f"{_where(crate, 'runtimes')}: {exc}") from None
+    listed = listed or settings.ini_runtimes
+    chosen = listed or tuple(RUNTIME_NAMES)
+    found = tuple(runtime(name, local=local) for name in chosen)
+    return {"runtimes": tuple(r for r in found if r is not None), "runtimes_listed": bool(listed)}
 
 
 def _binary_name(

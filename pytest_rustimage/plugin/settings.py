@@ -19,7 +19,14 @@ import pytest
 from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, LOCAL_BUILDER, LOCAL_RUNTIME
+from pytest_rustimage.names import (
+    DEFAULT_BUILDER,
+    DEFAULT_RUNTIME,
+    LOCAL_BUILDER,
+    LOCAL_RUNTIME,
+    RUNTIME_NAMES,
+    runtime,
+)
 from pytest_rustimage.plugin.options import (
     BASELINE_NAME,
     BASES_CHOICES,
@@ -66,11 +73,32 @@ def _checks(values: Sequence[str]) -> tuple[str, ...]:
     return names or CHECK_NAMES
 
 
+def runtime_names(values: Any, local: bool = False) -> tuple[str, ...]:
+    """Runtime names, comma-separated or one per value, each a friendly name or an image reference."""
+    if isinstance(values, str) or not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"runtimes must be a list of names, got {values!r}")
+    found = tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+    for name in found:
+        if runtime(name, local=local) is None:
+            raise ConfigError(
+                f"unknown runtime {name!r}; choose from: {', '.join(RUNTIME_NAMES)}, "
+                "or give an image reference (NAME:TAG or REPOSITORY/NAME)"
+            )
+    return found
+
+
 def _bases(value: Any) -> str:
     text = str(value).strip() or "official"
     if text not in BASES_CHOICES:
         raise ConfigError(f"unknown bases {text!r}; choose from: {', '.join(BASES_CHOICES)}")
     return text
+
+
+def _cli_runtimes(values: Any) -> tuple[str, ...]:
+    try:
+        return runtime_names(list(values or ()))
+    except ConfigError as exc:
+        raise ConfigError(f"--rust-image-runtimes: {exc}") from None
 
 
 def engine_choice(name: str) -> str:
@@ -111,15 +139,15 @@ class Settings:
     update_baseline: bool = False
     size_tolerance: Tolerance = field(default_factory=Tolerance)
     gate_base: bool = False  # rust_image_gate_base: a change of runtime base is gated too
+    cli_runtimes: tuple[str, ...] = ()  # --rust-image-runtimes
+    ini_runtimes: tuple[str, ...] = ()  # rust_image_runtimes
     report_path: Path | None = None
     html_path: Path | None = None
     rootdir: Path = field(default_factory=Path.cwd)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
-        def option(name: str) -> Any:
-            return config.getoption(name)
-
+        option = config.getoption
         ini_file = f"{config.inipath}: " if config.inipath else ""
 
         def ini(name: str, read: Callable[[Any], T]) -> T:
@@ -172,6 +200,8 @@ class Settings:
                 ),
             ),
             gate_base=bool(config.getini("rust_image_gate_base")),
+            cli_runtimes=_cli_runtimes(option("rust_image_runtimes")),
+            ini_runtimes=ini("rust_image_runtimes", runtime_names),
             report_path=Path(report) if report else None,
             html_path=Path(option("rust_image_html")) if option("rust_image_html") else None,
             rootdir=rootdir,
@@ -197,6 +227,8 @@ class Settings:
             "vendor",
             "build_timeout",
             "run_timeout",
+            "cli_runtimes",
+            "ini_runtimes",
         ):
             value = getattr(self, name)
             if value != getattr(default, name):

@@ -44,6 +44,8 @@ class ImageSpec:
     rebuild: bool
     cold_probe: bool = False  # the cache probe's baseline: a --no-cache build instead of the image's own
     named_binary: bool = False  # one of several binaries checked in one run (bin = "*" or a list): ids name it
+    runtimes: tuple[names.Runtime, ...] = ()  # the linkage check's runtime matrix (docs/linkage.md)
+    runtimes_listed: bool = False  # the user listed them: a runtime it would not load on fails linkage
 
     @property
     def variant(self) -> str:

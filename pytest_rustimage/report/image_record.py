@@ -17,6 +17,7 @@ from pytest_rustimage.cachecheck.verdict import DepsStep, HiddenStep
 from pytest_rustimage.inspect.base import BaseFacts
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import ImageConfig, Layer
+from pytest_rustimage.inspect.runtimes import RuntimeVerdict, from_data, to_data
 
 Json = dict[str, Any]
 
@@ -55,6 +56,8 @@ class BinaryRecord:
     debug_bytes: int
     loads: Literal[True] | tuple[str, ...]
     resolved: Mapping[str, str]  # each library loaded, to its path in the image
+    floor: tuple[str, ...] = ()  # per family, the highest symbol version needed (GLIBC_2.34, GCC_3.0), glibc's first
+    runtimes: tuple[RuntimeVerdict, ...] | None = None  # the runtime matrix; None: not asked (static: empty)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ def _binary_json(facts: BinaryRecord) -> Json:
         "debug_bytes": facts.debug_bytes,
         "loads": True if facts.loads is True else list(facts.loads),
         "resolved": dict(facts.resolved),
+        "floor": list(facts.floor),
+        **({} if facts.runtimes is None else {"runtimes": [to_data(r) for r in facts.runtimes]}),
     }
 
 
@@ -214,6 +219,8 @@ def _binary(data: Mapping[str, Any]) -> BinaryRecord:
         debug_bytes=data["debug_bytes"],
         loads=True if loads is True else tuple(loads),
         resolved=dict(data["resolved"]),
+        floor=tuple(data.get("floor", ())),
+        runtimes=tuple(map(from_data, data["runtimes"])) if "runtimes" in data else None,
     )
 
 

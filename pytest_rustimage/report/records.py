@@ -15,6 +15,7 @@ from pytest_rustimage import __version__
 from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.facts import BinaryFacts
+from pytest_rustimage.inspect.runtimes import RuntimeVerdict
 from pytest_rustimage.report.baseline import SizeVerdict, baseline_key
 from pytest_rustimage.report.image_record import (
     BaselineRecord,
@@ -39,7 +40,7 @@ def measure_sizes(image: RustImage) -> Sizes | str:
         return str(exc)
 
 
-def binary_record(facts: BinaryFacts) -> BinaryRecord:
+def binary_record(facts: BinaryFacts, runtimes: tuple[RuntimeVerdict, ...] | None = None) -> BinaryRecord:
     loads = facts.loads
     return BinaryRecord(
         path=facts.path,
@@ -49,6 +50,8 @@ def binary_record(facts: BinaryFacts) -> BinaryRecord:
         debug_bytes=facts.debug_size,
         loads=True if loads is True else tuple(loads),
         resolved=dict(facts.resolved),
+        floor=facts.floor,
+        runtimes=runtimes,
     )
 
 
@@ -102,7 +105,7 @@ def image_record(
         budget=spec.max_size,
         sizes=sizes if isinstance(sizes, Sizes) else None,
         error=sizes if isinstance(sizes, str) else None,
-        binary_facts=binary_record(facts) if facts is not None else None,
+        binary_facts=binary_record(facts, image.measured_runtimes()) if facts is not None else None,
         baseline=baseline_record(verdict) if verdict is not None else None,
         cache=cache_record(cache) if cache is not None else None,
     )

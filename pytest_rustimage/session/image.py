@@ -24,6 +24,7 @@ from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
 from pytest_rustimage.inspect.imagefs import ImageFs
 from pytest_rustimage.inspect.loader import resolve_loading
+from pytest_rustimage.inspect.runtimes import RuntimeVerdict
 from pytest_rustimage.names import normalise_id
 from pytest_rustimage.recipe import instructions
 from pytest_rustimage.recipe.dockerfile import binary_path
@@ -31,6 +32,7 @@ from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import RUNTIME_IMAGE, SCRATCH
 from pytest_rustimage.session.measure import measure, read_files
 from pytest_rustimage.session.packages import builder_image, package_hints
+from pytest_rustimage.session.runtimes import matrix
 from pytest_rustimage.session.services import Service, start_service
 
 if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
@@ -78,6 +80,7 @@ class RustImage:
         self._labels = dict(labels)
         self._probe = probe
         self._binaries: dict[str, BinaryFacts] = {}
+        self._runtimes: tuple[RuntimeVerdict, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -259,6 +262,23 @@ class RustImage:
                 loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
             )
         return self._binaries[path]
+
+    def runtimes(self) -> tuple[RuntimeVerdict, ...]:
+        """Whether the checked binary would load on each runtime of ``spec.runtimes`` (the linkage
+        check's matrix, :mod:`pytest_rustimage.session.runtimes`): empty for a static binary, which
+        loads anywhere. Read once per session."""
+        if self._runtimes is None:
+            facts = self.binary()
+            self._runtimes = (
+                ()
+                if facts.is_static
+                else matrix(self.engine, facts.path, facts.elf, self.spec.runtimes, listed=self.spec.runtimes_listed)
+            )
+        return self._runtimes
+
+    def measured_runtimes(self) -> tuple[RuntimeVerdict, ...] | None:
+        """The runtime matrix if this session already asked for it (no engine call)."""
+        return self._runtimes
 
     def packages_for(self, libraries: Sequence[str]) -> dict[str, str]:
         """Library file name -> the Debian package that has it in the image the binary was built in

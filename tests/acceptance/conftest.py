@@ -7,6 +7,7 @@ They build real images on the real Docker engine with the local base images
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,12 +58,31 @@ REAL_HOMES = {
 }
 
 
+@pytest.fixture(scope="session")
+def runtime_indexes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The linkage check's runtime indexes, shared by every test's cache folder: an index is named by
+    its image's id, which names the content, so sharing it is exact, and each runtime base is exported
+    once per session rather than once per test."""
+    return tmp_path_factory.mktemp("runtime-indexes")
+
+
 @pytest.fixture
-def project(pytester: pytest.Pytester, base_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
+def project(
+    pytester: pytest.Pytester, base_images: None, runtime_indexes: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
     for key, value in REAL_HOMES.items():
         monkeypatch.setenv(key, value)
     # each test's runs keep their cache verdicts in a folder of their own (a test's second run may reuse them)
-    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(pytester.path / ".rust-image-cache"))
+    cache = pytester.path / ".rust-image-cache"
+    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(cache))
+    own = cache / "runtimes"
+    own.mkdir(mode=0o700, parents=True)
+    cache.chmod(0o700)
+    for index in runtime_indexes.glob("*.json"):
+        shutil.copy2(index, own / index.name)
     made = Project(pytester)
     yield made
     made.remove_images()
+    for index in own.glob("*.json"):
+        if not (runtime_indexes / index.name).exists():
+            shutil.copy2(index, runtime_indexes / index.name)

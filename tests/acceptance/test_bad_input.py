@@ -19,6 +19,10 @@ import pytest
 
 from tests.acceptance.project import NO_CACHE, Project, remove_reported_images
 
+RUNTIME_CHOICES = (
+    "choose from: bookworm-slim, bullseye-slim, cc-bookworm, or give an image reference (NAME:TAG or REPOSITORY/NAME)"
+)
+
 
 def literal(text: str) -> str:
     """``text`` as an fnmatch pattern that matches only itself."""
@@ -204,8 +208,12 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
             "rust_image_size_tolerance = lots",
             "rust_image_size_tolerance: tolerance: cannot read 'lots'; write e.g. '1%' or 0.01",
         ),
+        (
+            "rust_image_runtimes = bookworm-slim buster",
+            f"rust_image_runtimes: unknown runtime 'buster'; {RUNTIME_CHOICES}",
+        ),
     ],
-    ids=["strategy", "engine", "size", "timeout", "check", "tolerance"],
+    ids=["strategy", "engine", "size", "timeout", "check", "tolerance", "runtime"],
 )
 def test_bad_ini_values_name_the_ini_file(project: Project, line: str, message: str) -> None:
     project.copy("hello")
@@ -222,6 +230,20 @@ def test_unknown_strategy_in_the_metadata(project: Project) -> None:
         project.run("hello"),
         f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown strategy 'nix'; choose from: "
         "chef, static, incremental, naive, dummy-main, dockerfile",
+    )
+
+
+def test_an_unknown_runtime_on_the_command_line_and_in_the_metadata(project: Project) -> None:
+    crate = project.copy("hello")
+    usage_error(
+        project.run("hello", "--rust-image-runtimes=bookworm-slim,stretch"),
+        f"--rust-image-runtimes: unknown runtime 'stretch'; {RUNTIME_CHOICES}",
+    )
+    project.set_metadata(crate, runtimes='["bullseye"]')
+    line = (crate / "Cargo.toml").read_text().splitlines().index('runtimes = ["bullseye"]') + 1
+    failed_reading(
+        project.run("hello"),
+        f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown runtime 'bullseye'; {RUNTIME_CHOICES}",
     )
 
 

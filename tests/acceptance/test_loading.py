@@ -14,6 +14,7 @@ linkage check's verdict, read from the image's files alone, must be the loader's
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -151,6 +152,65 @@ def test_the_linkage_check_says_what_the_loader_says_in_every_image(project: Pro
             assert isinstance(loads, list) and loads, loads
         old = records[("oldglibc", engine)]["binary_facts"]["loads"]
         assert any("GLIBC_2.34" in problem for problem in old), old
+        # the runtime matrix, none listed: the plugin's own bases, shown and not gated (greet's linkage passed)
+        assert greet["floor"][0] == "GLIBC_2.34", greet["floor"]
+        matrix = {r["name"]: r for r in greet["runtimes"]}
+        assert set(matrix) == {"bookworm-slim", "bullseye-slim"} | ({"cc-bookworm"} & set(matrix)), matrix
+        assert matrix["bullseye-slim"]["loads"] is False and matrix["bullseye-slim"]["glibc"] == "2.31"
+        assert matrix["bullseye-slim"]["reason"] == "GLIBC_2.34 > 2.31, libgreet.so.1 missing", matrix
+        assert matrix["bookworm-slim"]["reason"] == "libgreet.so.1 missing", matrix  # the bare base lacks it
+    assert "loads on: bookworm-slim no (libgreet.so.1 missing), bullseye-slim no (GLIBC_2.34 > 2.31, " in out, out
+
+
+SERVER_ON_BULLSEYE = """FROM {runtime}
+COPY --from={image} /usr/local/bin/server /usr/local/bin/server
+ENTRYPOINT ["/usr/local/bin/server", "--version"]
+"""
+
+
+def test_the_runtime_matrix_fails_a_bookworm_build_listed_for_bullseye(
+    project: Project, bullseye_runtime: None
+) -> None:
+    """The server, built by chef on bookworm, with bullseye-slim among the runtimes it must load on: the
+    linkage check fails naming the symbol version and bullseye's glibc; a real run there agrees."""
+    project.copy("server")
+    ini = project.path / "pytest.ini"
+    missing = "pytest-rustimage/runtime:no-such-base"
+    ini.write_text(ini.read_text() + f"rust_image_runtimes = bookworm-slim bullseye-slim {missing}\n")
+    report = project.path / "report.json"
+    result = project.run(
+        "server", "--rust-image-strategy=chef", "--rust-image-checks=build,linkage", f"--rust-image-report={report}"
+    )
+    out = result.stdout.str()
+    result.assert_outcomes(passed=1, failed=1)
+    assert "would not load on bullseye-slim, " + missing + ", listed in runtimes; it needs GLIBC_2.34" in out, out
+    assert f"- bullseye-slim ({BULLSEYE}) has glibc 2.31: would not load: GLIBC_2.34 > 2.31" in out, out
+    assert "GLIBC_2.34 needed by /usr/local/bin/server; it provides up to GLIBC_2.30" in out, out
+    assert f"- {missing}: cannot tell: not in docker\n    - {missing} is not in docker; get it with `docker pull" in out
+    wanted = f"loads on: bookworm-slim yes, bullseye-slim no (GLIBC_2.34 > 2.31), {missing} cannot tell (not in docker)"
+    assert wanted in out, out
+    (record,) = json.loads(report.read_text())["images"]
+    assert record["binary_facts"]["floor"][0] == "GLIBC_2.34", record["binary_facts"]
+    # the real loader on the bullseye runtime: the server's binary copied onto it, and run
+    tag = f"pytest-rustimage-test/server-on-bullseye:{uuid.uuid4().hex[:12]}"
+    context = project.path / "on-bullseye"
+    context.mkdir()
+    (context / "Dockerfile").write_text(SERVER_ON_BULLSEYE.format(runtime=BULLSEYE, image=record["tag"]))
+    try:
+        built = subprocess.run(
+            ["docker", "build", "-q", "-t", tag, "."],
+            cwd=context,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert built.returncode == 0, built.stderr
+        ran = subprocess.run(
+            ["docker", "run", "--rm", "--network=none", tag], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+    assert ran.returncode != 0 and "version `GLIBC_2.34' not found" in ran.stderr, (ran.returncode, ran.stderr)
 
 
 def _outcome(out: str, name: str, check: str, engine: str) -> str:

@@ -47,7 +47,7 @@ def test_the_metadata_keys_are_the_general_ones_and_each_checks_own() -> None:
     assert not set(owned) & set(resolve.GENERAL_METADATA_KEYS)
     assert (*resolve.GENERAL_METADATA_KEYS, *owned) == resolve.METADATA_KEYS
     assert registry.BY_NAME["size"].metadata_keys == ("max-size", "max-wasted")
-    assert registry.BY_NAME["linkage"].metadata_keys == ("expect-linkage",)
+    assert registry.BY_NAME["linkage"].metadata_keys == ("expect-linkage", "runtimes")
 
 
 def test_the_checks_option_follows_the_registry() -> None:

@@ -27,7 +27,15 @@ ELF = {
     "version_needs": {},
     "version_defs": [],
 }
-BINARY = {"path": "/usr/local/bin/hello", "size": 0, "sha256": "0" * 64, **ELF, "debug_bytes": 0, "loads": True}
+BINARY = {
+    "path": "/usr/local/bin/hello",
+    "size": 0,
+    "sha256": "0" * 64,
+    **ELF,
+    "debug_bytes": 0,
+    "loads": True,
+    "floor": [],
+}
 CACHE = {
     "edit": "appended a comment to src/main.rs",
     "ok": True,

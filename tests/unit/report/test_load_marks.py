@@ -75,3 +75,37 @@ def test_the_html_report_marks_it_and_lists_what_loads() -> None:
     loading = render([record(True, {"libc.so.6": "/usr/lib/x86_64-linux-gnu/libc.so.6"})], CHECKS)
     assert "would not load" not in loading
     assert "libc.so.6 at /usr/lib/x86_64-linux-gnu/libc.so.6" in loading
+
+
+BULLSEYE = {
+    "name": "bullseye-slim",
+    "ref": "pytest-rustimage/runtime:bullseye-slim",
+    "loads": False,
+    "reason": "GLIBC_2.34 > 2.31",
+    "problems": ["/lib/x86_64-linux-gnu/libc.so.6 lacks GLIBC_2.34 needed by /usr/local/bin/gomp"],
+    "glibc": "2.31",
+}
+BOOKWORM = {**BULLSEYE, "name": "bookworm-slim", "loads": True, "reason": "", "problems": [], "glibc": "2.36"}
+
+
+def matrix_record(runtimes: Any, linkage: str = "dynamic", tag: str = "gomp:chef-0123") -> ImageRecord:
+    facts = {"path": "/usr/local/bin/gomp", "linkage": linkage, "loads": True, "floor": ["GLIBC_2.34", "GCC_3.0"]}
+    if runtimes is not None:
+        facts["runtimes"] = runtimes
+    return typed(tag=f"pytest-rustimage/{tag}", strategy="chef", binary_facts=facts)
+
+
+def test_the_summary_and_the_html_report_show_where_it_loads() -> None:
+    shown = [
+        matrix_record([BOOKWORM, BULLSEYE]),
+        matrix_record([], "static-pie", "gomp:static-1"),
+        matrix_record(None, tag="gomp:chef-2"),
+    ]
+    lines = summary.lines(summary.merge([summary.snapshot(shown, [], [], [])]), CHECKS)
+    wanted = "bookworm-slim yes, bullseye-slim no (GLIBC_2.34 > 2.31)"
+    assert f"pytest-rustimage/gomp:chef-0123 (chef-docker) loads on: {wanted}" in lines
+    assert "pytest-rustimage/gomp:static-1 (chef-docker) loads on: any runtime (static)" in lines
+    assert sum("loads on" in line for line in lines) == 2  # not asked (linkage did not run): no line
+    page = render(shown[:1], CHECKS)
+    assert "bookworm-slim yes, bullseye-slim no (GLIBC_2.34 &gt; 2.31)" in page
+    assert "GLIBC_2.34, GCC_3.0" in page

@@ -24,7 +24,22 @@ FULL = complete(
         "layers": [{"size": 1 << 20}, {"size": 2 << 20, "created_by": "COPY hello"}],
         "own_bytes": 2 << 20,
         "base": {"name": "debian:bookworm-slim", "id": "sha256:2", "layers": 1, "size": 1 << 20},
-        "binary_facts": {"loads": ["libssl.so.3 is not in the image"], "version_needs": {"libc.so.6": ["GLIBC_2.34"]}},
+        "binary_facts": {
+            "loads": ["libssl.so.3 is not in the image"],
+            "version_needs": {"libc.so.6": ["GLIBC_2.34"]},
+            "floor": ["GLIBC_2.34"],
+            "runtimes": [
+                {
+                    "name": "bullseye-slim",
+                    "ref": "debian:bullseye-slim",
+                    "loads": False,
+                    "reason": "GLIBC_2.34 > 2.31",
+                    "problems": ["/usr/lib/x86_64-linux-gnu/libc.so.6 lacks GLIBC_2.34 needed by /app"],
+                    "glibc": "2.31",
+                },
+                {"name": "x:y", "ref": "x:y", "loads": None, "reason": "not held", "problems": [], "glibc": None},
+            ],
+        },
         "baseline": {"size": None, "own": None, "change": None, "status": "new", "base_changed": None},
         "cache": {
             "deps_steps": [{"stage": "deps", "instruction": "RUN cargo chef cook", "crates": 3, "cached_after": True}],
