@@ -47,15 +47,16 @@ class KindEdit:
 
 def parse_kinds(value: object, where: str) -> tuple[str, ...]:
     """Edit kinds from a comma-separated string or a list; unknown ones are a usage error naming the valid ones."""
-    parts = value.split(",") if isinstance(value, str) else value
+    at = f"{where}: " if where else ""
+    parts = [value] if isinstance(value, str) else value
     if not isinstance(parts, list | tuple) or not all(isinstance(p, str) for p in parts):
-        raise ConfigError(f"{where}: cache edits are a list of kinds, got {value!r}; valid: {', '.join(KINDS)}")
-    kinds = tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+        raise ConfigError(f"{at}cache edits are a list of kinds, got {value!r}; valid: {', '.join(KINDS)}")
+    kinds = tuple(dict.fromkeys(k.strip() for p in parts for k in p.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise ConfigError(f"{where}: unknown cache edit kind(s) {', '.join(unknown)}; valid: {', '.join(KINDS)}")
+        raise ConfigError(f"{at}unknown cache edit kind(s) {', '.join(unknown)}; valid: {', '.join(KINDS)}")
     if not kinds:
-        raise ConfigError(f"{where}: names no cache edit kind; valid: {', '.join(KINDS)}")
+        raise ConfigError(f"{at}names no cache edit kind; valid: {', '.join(KINDS)}")
     return kinds
 
 

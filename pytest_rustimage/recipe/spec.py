@@ -44,6 +44,7 @@ class ImageSpec:
     rebuild: bool
     cold_probe: bool = False  # the cache probe's baseline: a --no-cache build instead of the image's own
     named_binary: bool = False  # one of several binaries checked in one run (bin = "*" or a list): ids name it
+    cache_edits: tuple[str, ...] = ("source",)  # the cache check's edit kinds (not in the key: same image)
 
     @property
     def variant(self) -> str:

@@ -133,7 +133,8 @@ def test_member_of_a_listed_workspace_is_added_to_members(tmp_path: Path) -> Non
 
 
 def test_lock_versions_leave_registry_packages_of_the_same_name_alone() -> None:
-    lock = '[[package]]\nname = "a"\nversion = "1.0.0"\nsource = "registry+x"\n\n[[package]]\nname = "a"\nversion = "0.1.0"\n'
+    registry = '[[package]]\nname = "a"\nversion = "1.0.0"\nsource = "registry+x"\n\n'
+    lock = registry + '[[package]]\nname = "a"\nversion = "0.1.0"\n'
     assert set_lock_versions(lock, {"a": "0.2.0"}) == lock.replace('"0.1.0"', '"0.2.0"')
 
 
