@@ -155,8 +155,8 @@ class CacheProbe:
                 report = found[0]
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.measured_at))
                 self._say(
-                    f"rust-image: cache probe for {spec.what} ({kind} edit): inputs unchanged, "
-                    f"reporting the verdict of {when}"
+                    f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when} "
+                    f"for the {kind} edit"
                 )
             else:
                 report = self._measure(image, edit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -274,3 +275,39 @@ def test_a_quiet_naive_dockerfile_fails_the_cache_check_as_inconclusive(project:
         assert [h["instruction"] for h in cache["hidden"] if h["build"] == "after"] == [
             "RUN cargo build --release --locked -q"
         ]
+
+
+ALL_EDITS = "--rust-image-cache-edits=source,library,non-rust,version,member"
+
+
+def test_the_edit_matrix_of_a_workspace_with_chef_passes_and_reports_the_new_member(project: Project) -> None:
+    """One cache item runs all five edit kinds, each on its own copy; chef passes the four gated ones, and the
+    new member (reported, not gated) rebuilds the dependency layer because the recipe changed."""
+    project.copy("workspace")
+    report = project.path / "matrix.json"
+    args = ("workspace", "--rust-image-strategy=chef", CACHE_ONLY, ALL_EDITS, f"--rust-image-report={report}")
+    result = project.run(*args, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "cache edits of workspace (chef-docker):",
+            "  source   deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.0*",
+            "  library  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: *ws-core v0.1.0*",
+            "  non-rust deps kept, 0 third-party and * own recompiled, rebuild *s: ok*",
+            "  version  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.*",
+            "  member   deps REBUILT, 1 third-party and * own recompiled, rebuild *s: reported, not gated*",
+        ]
+    )
+    rows = {row["kind"]: row for row in json.loads(report.read_text())["images"][0]["cache"]["edits"]}
+    assert list(rows) == ["source", "library", "non-rust", "version", "member"]
+    assert all(row["ok"] and row["deps_reused"] for kind, row in rows.items() if kind != "member"), rows
+    assert rows["member"]["third_party_recompiled"] == ["itoa v1.0.19"] and not rows["member"]["gated"]
+    assert rows["version"]["edit"] == "bumped ws-cli's version in Cargo.toml and Cargo.lock"
+    # README.md changes what chef's build stage copies: cargo runs again and builds the own crates afresh
+    assert any("RUST_IMAGE_STEP=build" in step for step in rows["non-rust"]["rerun_steps"]), rows["non-rust"]
+    # the same inputs again: each kind's verdict is reused, nothing is built
+    again = project.run(*args)
+    again.assert_outcomes(passed=2)
+    assert not [line for line in again.outlines if "building" in line], again.outlines
+    for kind in ("source", "library", "non-rust", "version", "member"):
+        again.stdout.fnmatch_lines([f"*inputs unchanged, reporting the verdict of 20* for the {kind} edit"])
