@@ -204,8 +204,13 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
             "rust_image_size_tolerance = lots",
             "rust_image_size_tolerance: tolerance: cannot read 'lots'; write e.g. '1%' or 0.01",
         ),
+        (
+            "rust_image_cache_edits = source nope",
+            "rust_image_cache_edits: unknown cache edit kind(s) nope; "
+            "valid: source, library, non-rust, version, member",
+        ),
     ],
-    ids=["strategy", "engine", "size", "timeout", "check", "tolerance"],
+    ids=["strategy", "engine", "size", "timeout", "check", "tolerance", "cache-edits"],
 )
 def test_bad_ini_values_name_the_ini_file(project: Project, line: str, message: str) -> None:
     project.copy("hello")
@@ -222,6 +227,22 @@ def test_unknown_strategy_in_the_metadata(project: Project) -> None:
         project.run("hello"),
         f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown strategy 'nix'; choose from: "
         "chef, static, incremental, naive, dummy-main, dockerfile",
+    )
+
+
+def test_unknown_cache_edit_kind_on_the_command_line_and_in_the_metadata(project: Project) -> None:
+    crate = project.copy("hello")
+    usage_error(
+        project.run("hello", "--rust-image-cache-edits=source,rebuild"),
+        "--rust-image-cache-edits: unknown cache edit kind(s) rebuild; "
+        "valid: source, library, non-rust, version, member",
+    )
+    project.set_metadata(crate, cache_edits='["source", "docs"]')
+    line = (crate / "Cargo.toml").read_text().splitlines().index('cache-edits = ["source", "docs"]') + 1
+    failed_reading(
+        project.run("hello"),
+        f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image] cache-edits: unknown cache edit kind(s) docs; "
+        "valid: source, library, non-rust, version, member",
     )
 
 
