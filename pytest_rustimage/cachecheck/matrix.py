@@ -7,8 +7,9 @@ the kind does not apply to the crate) and what must hold for that kind (:func:`j
 - ``library``: no third-party crate, and no own crate other than the library and the members that
   depend on it;
 - ``non-rust``: no third-party crate; the steps that ran again and the own crates they compiled are
-  reported, not gated (a build stage that copies the whole crate runs cargo again on a README edit,
-  and cargo then compiles the own crates of that stage afresh: see docs/cache.md);
+  reported, and gated only where the Dockerfile copies nothing but manifests and ``src/``
+  (``dummy-main``: the probe then allows no own crate). A build stage that copies the whole crate runs
+  cargo again on a README edit, and cargo compiles the own crates of that stage afresh (docs/cache.md);
 - ``member``: reported, never gated (a new member changes cargo-chef's recipe, so the dependency
   layer is built again: how much, and why, is what the row shows).
 
@@ -87,11 +88,13 @@ def judge(made: KindEdit, report: CacheReport | None) -> MatrixRow:
         )
     if made.allowed_own is not None:
         others = [c for c in report.own_recompiled if c.split(" v")[0] not in made.allowed_own]
+        why = (
+            f"neither {made.library} nor a member that depends on it"
+            if made.library
+            else "the Dockerfile copies only manifests and src/, so the edit should reach no step"
+        )
         if others:
-            problems.append(
-                f"own crate(s) {', '.join(others)} compiled again: "
-                f"neither {made.library} nor a member that depends on it"
-            )
+            problems.append(f"own crate(s) {', '.join(others)} compiled again: {why}")
     reason = ""
     if made.kind in NEEDS_COMPILING and report.skip_reason is not None:
         reason = report.skip_reason

@@ -23,6 +23,7 @@ probes again, once per run (xdist workers of a run share a lock per kind and the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -128,6 +129,8 @@ class CacheProbe:
         spec = image.spec
         if (spec.key, kind) not in self._rows:
             made = make(kind, spec.crate, spec.binary, uuid.uuid4().hex[:8])
+            if kind == "non-rust" and spec.traits.copies_only_rust:  # no own crate may compile: gate it
+                made = dataclasses.replace(made, allowed_own=frozenset())
             try:
                 report = None if made.edit is None else self._stored_or_measured(image, made.edit, kind)
             except BuildFailed as exc:

@@ -27,8 +27,18 @@ def _durations(lines: list[str], sample: str, engine: str) -> tuple[float, float
 def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project, sample: str) -> None:
     project.copy(sample)
     args = (sample, "--rust-image-strategy=chef", "--rust-image-engine=all", CACHE_ONLY, "--rust-image-cold-probe")
+    # two more edit kinds on both engines (the docker-only test below runs all five)
+    args += ("--rust-image-cache-edits=source,version",)
     result = project.run(*args, "-v")
     result.assert_outcomes(passed=4)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines(
+            [
+                f"cache edits of {sample} (chef-{engine}):",
+                "  source   deps kept, 0 third-party and * own recompiled, rebuild *s: ok*",
+                "  version  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.*",
+            ]
+        )
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-docker[]] PASSED*"])
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-podman[]] PASSED*"])
     for engine in ("docker", "podman"):
@@ -40,9 +50,13 @@ def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project,
     again.assert_outcomes(passed=4)
     assert not [line for line in again.outlines if "building" in line or "build ended" in line], again.outlines
     for engine in ("docker", "podman"):
-        again.stdout.fnmatch_lines(
-            [f"*cache probe for {sample} (chef-{engine}): inputs unchanged, reporting the verdict of 20*"]
-        )
+        for kind in ("source", "version"):
+            again.stdout.fnmatch_lines(
+                [
+                    f"*cache probe for {sample} (chef-{engine}): inputs unchanged, "
+                    f"reporting the verdict of 20* for the {kind} edit"
+                ]
+            )
         again.stdout.fnmatch_lines([f"{sample}*chef*{engine}*reused, 0, stored"])
 
 
@@ -147,10 +161,23 @@ def test_dummy_main_caches_a_single_package_but_ships_the_placeholder(project: P
     crate = project.copy("hello")
     manifest = crate / "Cargo.toml"  # one third-party dependency to cache (cargo vendor updates the lock)
     manifest.write_text(manifest.read_text().replace("[dependencies]\n", '[dependencies]\nitoa = "1"\n'))
-    result = project.run("hello", "--rust-image-strategy=dummy-main", "--rust-image-checks=build,runs,cache")
-    result.assert_outcomes(passed=2, failed=1)
+    checks = ("--rust-image-checks=build,runs,cache", "--rust-image-cache-edits=source,non-rust,version")
+    result = project.run("hello", "--rust-image-strategy=dummy-main", *checks)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*runs[[]dummy-main-docker[]]*", "*stdout does not contain 'hello 0.1.0'*"])
-    result.stdout.fnmatch_lines(["hello*dummy-main*docker*reused, 0, *->*"])
+    # the edit matrix shows it for what it is: a source edit keeps the dependencies, README.md reaches no
+    # step, and a version bump (Cargo.toml is copied before the dependency step) compiles them all again
+    result.stdout.fnmatch_lines(
+        [
+            "*hello (dummy-main-docker): the dependency layer does not stay cached across a bump of the package's "
+            "own version*",
+            "hello*dummy-main*docker*reused, 0, *->*, FAILED version",
+            "cache edits of hello (dummy-main-docker):",
+            "  source   deps kept, 0 third-party and 1 own recompiled, rebuild *s: ok*",
+            "  non-rust deps kept, 0 third-party and 0 own recompiled, rebuild *s: ok",
+            "  version  deps REBUILT, 1 third-party and * own recompiled, rebuild *s: FAILED: *",
+        ]
+    )
 
 
 # --- a crate's own Dockerfile that the context leaves out ---------------------------------------

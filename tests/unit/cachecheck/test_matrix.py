@@ -117,3 +117,10 @@ def test_the_summary_lists_the_matrix_when_more_than_source_ran() -> None:
         cache_check._matrix_lines([type(image)(**{**image.__dict__, "cache": cache_record(CacheMatrix(rows[:1]))})], {})
         == []
     )
+
+
+def test_non_rust_gates_own_crates_where_the_dockerfile_copies_only_rust() -> None:
+    strict = made("non-rust", allowed_own=frozenset())
+    assert judge(strict, report()).ok
+    row = judge(strict, report(own("ws-cli")))
+    assert not row.ok and "copies only manifests and src/" in row.problems[0]
