@@ -124,6 +124,13 @@ class CacheProbe:
             self.matrices[spec.key] = CacheMatrix(tuple(self.row(image, kind) for kind in spec.cache_edits))
         return self.matrices[spec.key]
 
+    def measured(self) -> dict[tuple[str, ...], CacheMatrix]:
+        """Every image's matrix: the check's, else the kinds probed through ``rebuild_after`` (in that order)."""
+        found: dict[tuple[str, ...], list[MatrixRow]] = {}
+        for (key, _), row in self._rows.items():
+            found.setdefault(key, []).append(row)
+        return {**{key: CacheMatrix(tuple(rows)) for key, rows in found.items()}, **self.matrices}
+
     def row(self, image: ProbedImage, kind: str) -> MatrixRow:
         """One kind's row: its edit measured once per session, its verdict stored per (image, kind)."""
         spec = image.spec

@@ -87,8 +87,8 @@ class ImageFactory:
 
     @property
     def cache_matrices(self) -> dict[tuple[str, ...], CacheMatrix]:
-        """The cache check's edit matrices, by :attr:`ImageSpec.key`."""
-        return self.probe.matrices
+        """The cache check's edit matrices (or the kinds tests probed), by :attr:`ImageSpec.key`."""
+        return self.probe.measured()
 
     def engine(self, name: str) -> Engine:
         """The engine by name, checked to answer once per session."""
