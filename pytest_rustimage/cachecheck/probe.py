@@ -114,7 +114,7 @@ class CacheProbe:
             return self._measure(image, edit)
         row = self.row(image, kind or "source")
         if row.report is None:
-            raise ConfigError(f"{image.spec.what}: the {row.kind} edit does not apply: {row.reason}")
+            raise ConfigError(f"{image.spec.what}: the {row.kind} edit: {row.reason}")
         return row.report
 
     def matrix(self, image: ProbedImage) -> CacheMatrix:

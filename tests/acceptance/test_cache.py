@@ -63,7 +63,7 @@ def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project,
 DEPENDENCY_EDIT = """
 import pytest
 
-from pytest_rustimage.errors import BuildFailed
+from pytest_rustimage.errors import BuildFailed, ConfigError
 
 
 def add_a_dependency(root):
@@ -108,6 +108,15 @@ def test_a_rewritten_source_file_recompiles_only_the_crate(rust_image):
     report = rust_image.rebuild_after(("src/main.rs", text))
     assert report.ok, report.describe()
     assert report.own_recompiled == ("hello v0.1.0",) and report.third_party_recompiled == ()
+
+
+@pytest.mark.rust_image(crate="hello", strategy="chef", engine="docker")
+def test_an_edit_kind_by_name(rust_image):
+    report = rust_image.rebuild_after(kind="version")
+    assert report.ok and report.edit == "bumped hello's version in Cargo.toml and Cargo.lock", report.describe()
+    assert [crate.startswith("hello v0.1.") and crate != "hello v0.1.0" for crate in report.own_recompiled] == [True]
+    with pytest.raises(ConfigError, match="the library edit: not applicable: a single package"):
+        rust_image.rebuild_after(kind="library")
 """
 
 
@@ -115,7 +124,7 @@ def test_dependency_edit_reruns_cook_and_custom_edits(project: Project) -> None:
     project.copy("hello")
     project.pytester.makepyfile(test_edits=DEPENDENCY_EDIT.replace("STAMP", uuid.uuid4().hex))
     result = project.run("test_edits.py", "-v")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_naive_strategy_fails_the_cache_check_naming_the_crates(project: Project) -> None:
