@@ -67,7 +67,10 @@ def make(kind: str, crate: Crate, binary: Binary, stamp: str) -> KindEdit:
     if kind == "non-rust":
         return KindEdit(kind, non_rust_edit(crate.root, stamp))
     if kind == "version":
-        return KindEdit(kind, version_edit(crate, binary.package, stamp))
+        try:
+            return KindEdit(kind, version_edit(crate, binary.package, stamp))
+        except ConfigError as exc:  # no version line to bump (cargo's default 0.0.0), or not MAJOR.MINOR.PATCH
+            return KindEdit(kind, None, str(exc))
     workspace = _table(load_toml(crate.root / "Cargo.toml"), "workspace")
     if not workspace:
         return KindEdit(kind, None, "a single package, not a workspace: there is no member to edit")
@@ -237,6 +240,7 @@ def version_edit(crate: Crate, package: str, stamp: str) -> Edit:
     manifest = "Cargo.toml" if inherited else relative
     table = "workspace.package" if inherited else "package"
     new = _bumped(owner.version, stamp)
+    _set_version((crate.root / manifest).read_text(), table, new)  # refused now, not in the copy, when it cannot
     names = [package]
     if inherited:  # every member that inherits the version changes with it
         names = [

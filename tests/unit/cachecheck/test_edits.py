@@ -145,3 +145,11 @@ def test_kinds_parse_and_an_unknown_one_lists_the_valid_ones() -> None:
         parse_kinds("source,rebuild", "--rust-image-cache-edits")
     with pytest.raises(ConfigError, match="names no cache edit kind"):
         parse_kinds("", "x")
+
+
+def test_version_without_a_version_line_is_not_applicable(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "hello")
+    manifest = root / "Cargo.toml"
+    manifest.write_text("\n".join(line for line in manifest.read_text().splitlines() if not line.startswith("version")))
+    made = _made(root, "version")
+    assert made.edit is None and 'no version = "..." line in [package]' in made.reason
