@@ -124,3 +124,14 @@ def test_non_rust_gates_own_crates_where_the_dockerfile_copies_only_rust() -> No
     assert judge(strict, report()).ok
     row = judge(strict, report(own("ws-cli")))
     assert not row.ok and "copies only manifests and src/" in row.problems[0]
+
+
+def test_the_html_facts_show_a_row_per_kind() -> None:
+    rows = (
+        judge(made("source"), report(own("ws-cli"), edit="s")),
+        judge(KindEdit("library", None, "a single package, not a workspace"), None),
+    )
+    image = dataclasses.replace(record(), cache=cache_record(CacheMatrix(rows)))
+    facts = cache_check._facts(image)
+    assert [name for name, _ in facts] == ["cache", "cache: source edit", "cache: library edit"]
+    assert facts[2][1] == "not applicable: a single package, not a workspace"
