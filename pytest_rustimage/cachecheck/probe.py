@@ -11,15 +11,19 @@ the rebuild: no step may compile a third-party crate.
 Why one build proves the claim: the rebuild differs from the image's own inputs by the edit alone,
 so a step that compiles a third-party crate after it is a step that the edit invalidated.
 
-The default probe's report is kept per image for the session (:attr:`CacheProbe.reports`) and, in the
-user's cache folder, with the image's tag (which carries its input digest), image id and engine, so
-a later run with the same inputs reports it without building; ``--rust-image-rebuild`` probes again,
-once per run (xdist workers of a run share a lock and the stored report).
+The check runs every edit kind the spec asks for (:mod:`pytest_rustimage.cachecheck.edits`), each on
+its own fresh copy and one rebuild each, after the one baseline (:meth:`CacheProbe.matrix`); each
+kind's report is kept per image for the session and, in the user's cache folder, with the image's tag
+(which carries its input digest), image id, engine and the edit's key (the kind's edit without its
+stamp), so a later run with the same inputs reports it without building; ``--rust-image-rebuild``
+probes again, once per run (xdist workers of a run share a lock per kind and the stored report). A
+``member`` edit whose build fails is reported, not raised: that kind is never gated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -31,11 +35,13 @@ from pathlib import Path
 from typing import Protocol
 
 from pytest_rustimage.cachecheck.assess import assess
-from pytest_rustimage.cachecheck.edit import Edit, comment_edit
+from pytest_rustimage.cachecheck.edit import Edit
+from pytest_rustimage.cachecheck.edits import make
+from pytest_rustimage.cachecheck.matrix import CacheMatrix, MatrixRow, judge
 from pytest_rustimage.cachecheck.verdict import CacheReport, from_data, to_data
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, LineSink
-from pytest_rustimage.errors import BuildFailed, RustImageError
+from pytest_rustimage.errors import BuildFailed, ConfigError, RustImageError
 from pytest_rustimage.folders import cache_folder, write_private
 from pytest_rustimage.locks import exclusive, lock_folder, lock_path
 from pytest_rustimage.names import probe_tag
@@ -75,7 +81,7 @@ STORE_FORMAT = 2  # 2: reports say which steps hid cargo's output (a format-1 pa
 
 
 class CacheProbe:
-    """Probes for one session; the default probe's report is kept per image (:attr:`reports`)."""
+    """Probes for one session; each image's edit matrix is kept (:attr:`matrices`), each kind's row once."""
 
     def __init__(
         self,
@@ -97,23 +103,60 @@ class CacheProbe:
         self._say = say
         self._progress = progress
         self._lock_dir = lock_dir
-        self.reports: dict[tuple[str, ...], CacheReport] = {}  # the default probe's, by ImageSpec.key
+        self.matrices: dict[tuple[str, ...], CacheMatrix] = {}  # the edit matrix of each image, by ImageSpec.key
+        self._rows: dict[tuple[tuple[str, ...], str], MatrixRow] = {}  # by (ImageSpec.key, kind)
 
-    def __call__(self, image: ProbedImage, edit: Edit | None = None) -> CacheReport:
-        """Apply ``edit`` (default: a comment in the binary's main source file) to a copy of the crate,
-        build it again with the cache, and judge whether any step compiled a third-party crate."""
-        spec = image.spec
+    def __call__(self, image: ProbedImage, edit: Edit | None = None, *, kind: str | None = None) -> CacheReport:
+        """Apply ``edit`` (default: the ``kind`` edit, ``source`` unless said: a comment in the binary's main
+        source file) to a copy of the crate, build it again with the cache, and report what it compiled.
+        A kind that does not apply to the crate is a :class:`ConfigError` naming why."""
         if edit is not None:
             return self._measure(image, edit)
-        if spec.key in self.reports:
-            return self.reports[spec.key]
+        row = self.row(image, kind or "source")
+        if row.report is None:
+            raise ConfigError(f"{image.spec.what}: the {row.kind} edit: {row.reason}")
+        return row.report
+
+    def matrix(self, image: ProbedImage) -> CacheMatrix:
+        """Every edit kind the image's spec asks for, each on its own copy (kept per image, :attr:`matrices`)."""
+        spec = image.spec
+        if spec.key not in self.matrices:
+            self.matrices[spec.key] = CacheMatrix(tuple(self.row(image, kind) for kind in spec.cache_edits))
+        return self.matrices[spec.key]
+
+    def measured(self) -> dict[tuple[str, ...], CacheMatrix]:
+        """Every image's matrix: the check's, else the kinds probed through ``rebuild_after`` (in that order)."""
+        found: dict[tuple[str, ...], list[MatrixRow]] = {}
+        for (key, _), row in self._rows.items():
+            found.setdefault(key, []).append(row)
+        return {**{key: CacheMatrix(tuple(rows)) for key, rows in found.items()}, **self.matrices}
+
+    def row(self, image: ProbedImage, kind: str) -> MatrixRow:
+        """One kind's row: its edit measured once per session, its verdict stored per (image, kind)."""
+        spec = image.spec
+        if (spec.key, kind) not in self._rows:
+            made = make(kind, spec.crate, spec.binary, uuid.uuid4().hex[:8])
+            if kind == "non-rust" and spec.traits.copies_only_rust:  # no own crate may compile: gate it
+                made = dataclasses.replace(made, allowed_own=frozenset())
+            try:
+                report = None if made.edit is None else self._stored_or_measured(image, made.edit, kind)
+            except BuildFailed as exc:
+                if made.gated:
+                    raise
+                self._say(f"rust-image: cache probe for {spec.what} ({kind} edit): {exc.reason}")  # reported only
+                self._rows[spec.key, kind] = MatrixRow(kind, False, None, exc.reason.splitlines()[0][:300])
+                return self._rows[spec.key, kind]
+            self._rows[spec.key, kind] = judge(made, report)
+        return self._rows[spec.key, kind]
+
+    def _stored_or_measured(self, image: ProbedImage, edit: Edit, kind: str) -> CacheReport:
+        spec = image.spec
         engine = self._engines(spec.engine)
-        default = comment_edit(self._main(spec), uuid.uuid4().hex[:8])
         try:
-            stored_at: Path | None = self._stored_path(engine, image, default)
+            stored_at: Path | None = self._stored_path(engine, image, edit)
         except RustImageError:  # no usable cache folder: probe, and keep the verdict for this session only
             stored_at = None
-        lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag}")
+        lock = lock_path(self._lock_dir or lock_folder(), engine.endpoint, f"cache probe {image.tag} {kind}")
         # the holder's builds (up to two, each after a Podman build's turn, and vendoring) are bounded
         bound = 3 * spec.build_timeout + 1800
         with exclusive(lock, what=f"the cache probe of {spec.what}", timeout=bound, say=self._say):
@@ -121,13 +164,15 @@ class CacheProbe:
             if found is not None and (not spec.rebuild or found[1] == self._run_id):
                 report = found[0]
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.measured_at))
-                self._say(f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when}")
+                self._say(
+                    f"rust-image: cache probe for {spec.what}: inputs unchanged, reporting the verdict of {when} "
+                    f"for the {kind} edit"
+                )
             else:
-                report = self._measure(image, default)
+                report = self._measure(image, edit)
                 if stored_at is not None:
                     with contextlib.suppress(RustImageError):  # a verdict that cannot be kept is only not kept
                         _save(stored_at, report, self._run_id)
-        self.reports[spec.key] = report
         return report
 
     def _measure(self, image: ProbedImage, edit: Edit) -> CacheReport:
@@ -194,10 +239,6 @@ class CacheProbe:
         )
         made.append(tag)
         return engine.build(request, on_line=self._progress()), dockerfile.read_text(errors="replace")
-
-    @staticmethod
-    def _main(spec: ImageSpec) -> str:
-        return spec.binary.src_path.resolve().relative_to(spec.crate.root.resolve()).as_posix()
 
     @staticmethod
     def _edited(spec: ImageSpec, edit: Edit) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_rustimage.cachecheck.edits import KINDS as EDIT_KINDS
 from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, RUNTIME_NAMES
@@ -52,6 +53,12 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
         str(DEFAULT_ABSOLUTE),
     ),
     ("rust_image_gate_base", "bool", "gate a change of runtime base too (else it is shown apart)", False),
+    (
+        "rust_image_cache_edits",
+        "args",
+        f"the cache check's edit kinds ({', '.join(EDIT_KINDS)}; default: source)",
+        [],
+    ),
     ("rust_image_cold_probe", "bool", "the cache probe's baseline is a --no-cache build, not the image's own", False),
     (
         "rust_image_runtimes",
@@ -93,6 +100,14 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         {
             **SWITCH,
             "help": "the cache probe builds the unchanged crate cold (--no-cache) as its baseline, for cold numbers",
+        },
+    ),
+    (
+        "--rust-image-cache-edits",
+        {
+            "default": None,
+            "metavar": "KIND[,KIND]",
+            "help": f"the cache check's edit kinds: {', '.join(EDIT_KINDS)} (default: source)",
         },
     ),
     ("--rust-image-baseline", {"default": None, "metavar": "PATH", "help": "size baseline file"}),

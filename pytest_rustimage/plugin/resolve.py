@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pytest_rustimage.cachecheck.edits import DEFAULT_KINDS, parse_kinds
 from pytest_rustimage.checks.registry import METADATA_KEYS as CHECKS_METADATA_KEYS
 from pytest_rustimage.crate import METADATA_KEY, Crate, read_crate
 from pytest_rustimage.crate.locate import file_key_line
@@ -204,6 +205,7 @@ def resolve(
         ),
         rebuild=settings.rebuild,
         cold_probe=settings.cold_probe,
+        cache_edits=_cache_edits(settings, meta, crate),
         named_binary=named,
         **_runtimes(settings, meta, crate),
     )
@@ -223,6 +225,15 @@ def _runtimes(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> dict
     chosen = listed or tuple(RUNTIME_NAMES)
     found = tuple(runtime(name, local=local) for name in chosen)
     return {"runtimes": tuple(r for r in found if r is not None), "runtimes_listed": bool(listed)}
+
+
+def _cache_edits(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> tuple[str, ...]:
+    """The cache check's edit kinds: command line > ``cache-edits`` in Cargo metadata > ini > ``source``."""
+    if settings.cli_cache_edits:
+        return settings.cli_cache_edits
+    if "cache-edits" in meta:
+        return parse_kinds(meta["cache-edits"], _where(crate, 'cache-edits'))
+    return settings.ini_cache_edits or DEFAULT_KINDS
 
 
 def _binary_name(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from pytest_rustimage.cachecheck.edits import parse_kinds
 from pytest_rustimage.checks.registry import CHECK_NAMES
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
@@ -87,6 +88,11 @@ def runtime_names(values: Any, local: bool = False) -> tuple[str, ...]:
     return found
 
 
+def _cli_kinds(value: str | None) -> tuple[str, ...]:
+    """``--rust-image-cache-edits``: the kinds given (empty: not given)."""
+    return () if value is None else parse_kinds(value, "--rust-image-cache-edits")
+
+
 def _bases(value: Any) -> str:
     text = str(value).strip() or "official"
     if text not in BASES_CHOICES:
@@ -125,6 +131,8 @@ class Settings:
     require_engine: bool = False
     rebuild: bool = False
     cold_probe: bool = False
+    cli_cache_edits: tuple[str, ...] = ()  # --rust-image-cache-edits (empty: not given)
+    ini_cache_edits: tuple[str, ...] = ()  # rust_image_cache_edits (empty: not set)
     checks: tuple[str, ...] = CHECK_NAMES
     cli_bin: str | None = None
     bases: str = "official"  # official images, or the local ones `bases` makes (rust_image_bases = local)
@@ -176,6 +184,8 @@ class Settings:
             require_engine=bool(config.getini("rust_image_require_engine")) if require is None else True,
             rebuild=bool(option("rust_image_rebuild")),
             cold_probe=bool(option("rust_image_cold_probe")) or bool(config.getini("rust_image_cold_probe")),
+            cli_cache_edits=_cli_kinds(option("rust_image_cache_edits")),
+            ini_cache_edits=ini("rust_image_cache_edits", lambda v: parse_kinds(v, "") if v else ()),
             checks=_checks([cli_checks]) if cli_checks else ini("rust_image_checks", _checks),
             cli_bin=option("rust_image_bin"),
             bases=bases,
@@ -219,6 +229,8 @@ class Settings:
             "require_engine",
             "rebuild",
             "cold_probe",
+            "cli_cache_edits",
+            "ini_cache_edits",
             "checks",
             "cli_bin",
             "bases",

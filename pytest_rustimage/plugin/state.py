@@ -106,7 +106,7 @@ class State:
         if self._factory is None:
             return summary.snapshot([], [], [], self.notes)
         factory = self._factory
-        images = records.records(factory.images(), self.sizes, factory.cache_reports, self.verdicts)
+        images = records.records(factory.images(), self.sizes, factory.cache_matrices, self.verdicts)
         engines = factory.engine_lines()
         return summary.snapshot(images, self.verdicts.values(), engines, self.notes)
 

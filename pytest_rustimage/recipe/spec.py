@@ -46,6 +46,7 @@ class ImageSpec:
     named_binary: bool = False  # one of several binaries checked in one run (bin = "*" or a list): ids name it
     runtimes: tuple[names.Runtime, ...] = ()  # the linkage check's runtime matrix (docs/linkage.md)
     runtimes_listed: bool = False  # the user listed them: a runtime it would not load on fails linkage
+    cache_edits: tuple[str, ...] = ("source",)  # the cache check's edit kinds (not in the key: same image)
 
     @property
     def variant(self) -> str:

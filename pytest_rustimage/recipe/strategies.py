@@ -42,6 +42,7 @@ class Strategy:
     runtime: str  # what the final stage stands on: SCRATCH, RUNTIME_IMAGE or OWN
     control: bool = False  # a recipe kept to show what the cache check catches, not to ship
     cache_mounts: bool = False  # its build steps use cache mounts (BuildKit or buildah, never the legacy builder)
+    copies_only_rust: bool = False  # copies only manifests and src/: an edit of another file reaches no step
 
     @property
     def generated(self) -> bool:
@@ -67,7 +68,7 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("naive", "copy everything, then build: every edit recompiles every dependency", naive_template,
                  None, "200MiB", "any", RUNTIME_IMAGE, control=True),
         Strategy("dummy-main", "the manual trick: dependencies built against a placeholder main.rs",
-                 dummy_main_template, None, "200MiB", "any", RUNTIME_IMAGE, control=True),
+                 dummy_main_template, None, "200MiB", "any", RUNTIME_IMAGE, control=True, copies_only_rust=True),
         Strategy("dockerfile", "the crate's own Dockerfile or Containerfile", None, None, "1GiB", "any", OWN),
     )
 }  # fmt: skip

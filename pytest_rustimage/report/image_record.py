@@ -72,8 +72,28 @@ class BaselineRecord:
 
 
 @dataclass(frozen=True)
+class EditRow:
+    """One edit kind of the cache check's matrix: what its rebuild showed, or why it does not apply."""
+
+    kind: str
+    applicable: bool
+    reason: str  # why it does not apply, or why its rebuild proves nothing ("" when it does)
+    edit: str | None  # what the edit did
+    deps_reused: bool | None  # the dependency layer kept (None: not measured)
+    third_party_recompiled: tuple[str, ...]
+    own_recompiled: tuple[str, ...]
+    rerun_steps: tuple[str, ...]  # the RUN steps that ran again after the edit
+    rebuild_seconds: float | None
+    stored: bool  # an earlier run's verdict for the same inputs
+    gated: bool  # whether it can fail the check (member: reported only)
+    ok: bool
+    problems: tuple[str, ...]  # what failed to hold
+
+
+@dataclass(frozen=True)
 class CacheRecord:
-    """The cache probe's verdict."""
+    """The cache check's verdict: the first fields are the ``source`` edit's (else the first measured
+    kind's), ``ok`` the whole matrix's, ``edits`` one row per configured edit kind."""
 
     edit: str
     ok: bool
@@ -88,6 +108,7 @@ class CacheRecord:
     measured_at: float
     deps_steps: tuple[DepsStep, ...]
     hidden: tuple[HiddenStep, ...]
+    edits: tuple[EditRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +180,7 @@ def _cache_json(cache: CacheRecord) -> Json:
         baseline_seconds=_rounded(cache.baseline_seconds),
         rebuild_seconds=_rounded(cache.rebuild_seconds),
         measured_at=_rounded(cache.measured_at),
+        edits=[{**dataclasses.asdict(row), "rebuild_seconds": _rounded(row.rebuild_seconds)} for row in cache.edits],
     )
     return out
 
@@ -244,6 +266,7 @@ def _cache(data: Mapping[str, Any]) -> CacheRecord:
     values["own_recompiled"] = tuple(values["own_recompiled"])
     values["deps_steps"] = tuple(DepsStep(**step) for step in values["deps_steps"])
     values["hidden"] = tuple(HiddenStep(**{**step, "reasons": tuple(step["reasons"])}) for step in values["hidden"])
+    values["edits"] = tuple(EditRow(**_tuples(row)) for row in values.get("edits", ()))
     return CacheRecord(**values)
 
 

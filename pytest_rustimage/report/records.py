@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from pytest_rustimage import __version__
-from pytest_rustimage.cachecheck.verdict import CacheReport
+from pytest_rustimage.cachecheck.matrix import CacheMatrix, MatrixRow
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.facts import BinaryFacts
 from pytest_rustimage.inspect.runtimes import RuntimeVerdict
@@ -22,6 +22,7 @@ from pytest_rustimage.report.image_record import (
     BinaryRecord,
     BuildFacts,
     CacheRecord,
+    EditRow,
     ImageRecord,
     Sizes,
     to_json,
@@ -65,10 +66,33 @@ def baseline_record(verdict: SizeVerdict) -> BaselineRecord:
     )
 
 
-def cache_record(cache: CacheReport) -> CacheRecord:
+def edit_row(row: MatrixRow) -> EditRow:
+    report = row.report
+    return EditRow(
+        kind=row.kind,
+        applicable=report is not None,
+        reason=row.reason,
+        edit=None if report is None else report.edit,
+        deps_reused=None if report is None or report.inconclusive else report.deps_reused,
+        third_party_recompiled=() if report is None else tuple(report.third_party_recompiled),
+        own_recompiled=() if report is None else tuple(report.own_recompiled),
+        rerun_steps=row.rerun_steps,
+        rebuild_seconds=None if report is None else round(report.rebuild_seconds, 3),
+        stored=report is not None and report.stored,
+        gated=row.gated,
+        ok=row.ok,
+        problems=row.problems,
+    )
+
+
+def cache_record(matrix: CacheMatrix) -> CacheRecord | None:
+    """The record of the cache check's matrix; None when no edit kind was measured."""
+    cache = matrix.main
+    if cache is None:
+        return None
     return CacheRecord(
         edit=cache.edit,
-        ok=cache.ok,
+        ok=cache.ok and matrix.ok,
         inconclusive=cache.inconclusive,
         deps_reused=cache.deps_reused,
         third_party_recompiled=tuple(cache.third_party_recompiled),
@@ -80,11 +104,12 @@ def cache_record(cache: CacheReport) -> CacheRecord:
         measured_at=round(cache.measured_at, 3),
         deps_steps=tuple(cache.deps_steps),
         hidden=tuple(cache.hidden),
+        edits=tuple(edit_row(row) for row in matrix.rows),
     )
 
 
 def image_record(
-    image: RustImage, sizes: Sizes | str | None, cache: CacheReport | None, verdict: SizeVerdict | None
+    image: RustImage, sizes: Sizes | str | None, cache: CacheMatrix | None, verdict: SizeVerdict | None
 ) -> ImageRecord:
     """What the session learnt about one image; facts it did not measure are left out, not guessed.
     No engine call: ``sizes`` were measured while the image was in use, the binary's facts when a check
@@ -114,7 +139,7 @@ def image_record(
 def records(
     images: Sequence[RustImage],
     sizes: Mapping[tuple[str, ...], Sizes | str],
-    caches: Mapping[tuple[str, ...], CacheReport],
+    caches: Mapping[tuple[str, ...], CacheMatrix],
     verdicts: Mapping[str, SizeVerdict],
 ) -> list[ImageRecord]:
     """The records of ``images`` (``sizes`` and ``caches`` by spec key, ``verdicts`` by baseline key)."""

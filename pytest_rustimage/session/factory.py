@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pytest_rustimage import __version__
+from pytest_rustimage.cachecheck.matrix import CacheMatrix
 from pytest_rustimage.cachecheck.probe import CacheProbe
-from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import LineSink
 from pytest_rustimage.errors import BuilderUnsupported, BuildFailed, RustImageError, tail
@@ -86,9 +86,9 @@ class ImageFactory:
         return {PLUGIN_LABEL: __version__, SESSION_LABEL: self.session_id}
 
     @property
-    def cache_reports(self) -> dict[tuple[str, ...], CacheReport]:
-        """The default cache probe's reports, by :attr:`ImageSpec.key`."""
-        return self.probe.reports
+    def cache_matrices(self) -> dict[tuple[str, ...], CacheMatrix]:
+        """The cache check's edit matrices (or the kinds tests probed), by :attr:`ImageSpec.key`."""
+        return self.probe.measured()
 
     def engine(self, name: str) -> Engine:
         """The engine by name, checked to answer once per session."""

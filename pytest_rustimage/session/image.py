@@ -9,16 +9,18 @@ and probes its layer cache (:meth:`RustImage.rebuild_after`). Images are made by
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pytest_rustimage.cachecheck.edit import Edit, UserEdit, as_edit
+from pytest_rustimage.cachecheck.edits import KINDS as EDIT_KINDS
+from pytest_rustimage.cachecheck.matrix import CacheMatrix
 from pytest_rustimage.cachecheck.verdict import CacheReport
 from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import RunResult
-from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.errors import ConfigError, RustImageError
 from pytest_rustimage.inspect.base import BaseFacts, base_diff_ids, split, unknown
 from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
@@ -34,6 +36,14 @@ from pytest_rustimage.session.measure import measure, read_files
 from pytest_rustimage.session.packages import builder_image, package_hints
 from pytest_rustimage.session.runtimes import matrix
 from pytest_rustimage.session.services import Service, start_service
+
+
+class Prober(Protocol):
+    """The cache probe as an image calls it (:class:`~pytest_rustimage.cachecheck.probe.CacheProbe`)."""
+
+    def __call__(self, image: RustImage, edit: Edit | None = None, *, kind: str | None = None) -> CacheReport: ...
+    def matrix(self, image: RustImage) -> CacheMatrix: ...
+
 
 if TYPE_CHECKING:  # an optional extra: imported when testcontainer() is called
     from testcontainers.core.container import DockerContainer
@@ -72,7 +82,7 @@ class RustImage:
         engine: Engine,
         build: BuildRecord,
         labels: Mapping[str, str],
-        probe: Callable[[RustImage, Edit | None], CacheReport],
+        probe: Prober,
     ) -> None:
         self.spec = spec
         self.engine = engine
@@ -228,15 +238,24 @@ class RustImage:
             container.with_command(list(args))
         return container
 
-    def rebuild_after(self, edit: Edit | UserEdit | None = None) -> CacheReport:
-        """Build a copy of the crate cold, apply ``edit``, build again: was the dependency layer reused?
+    def rebuild_after(self, edit: Edit | UserEdit | None = None, *, kind: str | None = None) -> CacheReport:
+        """Apply ``edit`` to a copy of the crate and build it again: was the dependency layer reused?
 
         ``edit``: a callable receiving the copy's root folder, a (relative path, new text) pair, or an
-        :class:`~pytest_rustimage.cachecheck.edit.Edit`; default: a comment line appended to the checked
-        binary's main source file (a source-only edit). The default probe runs once per session and is
-        shared with the built-in cache check.
+        :class:`~pytest_rustimage.cachecheck.edit.Edit`; default: the edit of ``kind`` (one of the cache
+        check's edit kinds, ``source`` unless said: a comment line appended to the checked binary's main
+        source file). A kind's probe runs once per session and is shared with the built-in cache check;
+        a kind that does not apply to the crate (``library`` on a single package) is a ConfigError.
         """
-        return self._probe(self, None if edit is None else as_edit(edit))
+        if edit is not None and kind is not None:
+            raise ConfigError("rebuild_after takes an edit or a kind, not both")
+        if kind is not None and kind not in EDIT_KINDS:
+            raise ConfigError(f"unknown cache edit kind {kind!r}; choose from: {', '.join(EDIT_KINDS)}")
+        return self._probe(self, None if edit is None else as_edit(edit), kind=kind)
+
+    def cache_matrix(self) -> CacheMatrix:
+        """Every edit kind the image is configured with (``cache-edits``), each probed once: the cache check's."""
+        return self._probe.matrix(self)
 
     def measured_binary(self) -> BinaryFacts | None:
         """The checked binary's facts if this session already read them (no engine call)."""

@@ -212,8 +212,13 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
             "rust_image_runtimes = bookworm-slim buster",
             f"rust_image_runtimes: unknown runtime 'buster'; {RUNTIME_CHOICES}",
         ),
+        (
+            "rust_image_cache_edits = source nope",
+            "rust_image_cache_edits: unknown cache edit kind 'nope'; "
+            "choose from: source, library, non-rust, version, member",
+        ),
     ],
-    ids=["strategy", "engine", "size", "timeout", "check", "tolerance", "runtime"],
+    ids=["strategy", "engine", "size", "timeout", "check", "tolerance", "runtime", "cache-edits"],
 )
 def test_bad_ini_values_name_the_ini_file(project: Project, line: str, message: str) -> None:
     project.copy("hello")
@@ -244,6 +249,22 @@ def test_an_unknown_runtime_on_the_command_line_and_in_the_metadata(project: Pro
     failed_reading(
         project.run("hello"),
         f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown runtime 'bullseye'; {RUNTIME_CHOICES}",
+    )
+
+
+def test_unknown_cache_edit_kind_on_the_command_line_and_in_the_metadata(project: Project) -> None:
+    crate = project.copy("hello")
+    usage_error(
+        project.run("hello", "--rust-image-cache-edits=source,rebuild"),
+        "--rust-image-cache-edits: unknown cache edit kind 'rebuild'; "
+        "choose from: source, library, non-rust, version, member",
+    )
+    project.set_metadata(crate, cache_edits='["source", "docs"]')
+    line = (crate / "Cargo.toml").read_text().splitlines().index('cache-edits = ["source", "docs"]') + 1
+    failed_reading(
+        project.run("hello"),
+        f"{crate / 'Cargo.toml'}:{line} [package.metadata.rust-image]: unknown cache edit kind 'docs'; "
+        "choose from: source, library, non-rust, version, member",
     )
 
 

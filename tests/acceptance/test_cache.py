@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -26,8 +27,18 @@ def _durations(lines: list[str], sample: str, engine: str) -> tuple[float, float
 def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project, sample: str) -> None:
     project.copy(sample)
     args = (sample, "--rust-image-strategy=chef", "--rust-image-engine=all", CACHE_ONLY, "--rust-image-cold-probe")
+    # two more edit kinds on both engines (the docker-only test below runs all five)
+    args += ("--rust-image-cache-edits=source,version",)
     result = project.run(*args, "-v")
     result.assert_outcomes(passed=4)
+    for engine in ("docker", "podman"):
+        result.stdout.fnmatch_lines(
+            [
+                f"cache edits of {sample} (chef-{engine}):",
+                "  source   deps kept, 0 third-party and * own recompiled, rebuild *s: ok*",
+                "  version  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.*",
+            ]
+        )
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-docker[]] PASSED*"])
     result.stdout.fnmatch_lines([f"*{sample}/Cargo.toml::cache[[]chef-podman[]] PASSED*"])
     for engine in ("docker", "podman"):
@@ -39,16 +50,20 @@ def test_source_edit_keeps_dependencies_cached_on_both_engines(project: Project,
     again.assert_outcomes(passed=4)
     assert not [line for line in again.outlines if "building" in line or "build ended" in line], again.outlines
     for engine in ("docker", "podman"):
-        again.stdout.fnmatch_lines(
-            [f"*cache probe for {sample} (chef-{engine}): inputs unchanged, reporting the verdict of 20*"]
-        )
+        for kind in ("source", "version"):
+            again.stdout.fnmatch_lines(
+                [
+                    f"*cache probe for {sample} (chef-{engine}): inputs unchanged, "
+                    f"reporting the verdict of 20* for the {kind} edit"
+                ]
+            )
         again.stdout.fnmatch_lines([f"{sample}*chef*{engine}*reused, 0, stored"])
 
 
 DEPENDENCY_EDIT = """
 import pytest
 
-from pytest_rustimage.errors import BuildFailed
+from pytest_rustimage.errors import BuildFailed, ConfigError
 
 
 def add_a_dependency(root):
@@ -93,6 +108,15 @@ def test_a_rewritten_source_file_recompiles_only_the_crate(rust_image):
     report = rust_image.rebuild_after(("src/main.rs", text))
     assert report.ok, report.describe()
     assert report.own_recompiled == ("hello v0.1.0",) and report.third_party_recompiled == ()
+
+
+@pytest.mark.rust_image(crate="hello", strategy="chef", engine="docker")
+def test_an_edit_kind_by_name(rust_image):
+    report = rust_image.rebuild_after(kind="version")
+    assert report.ok and report.edit == "bumped hello's version in Cargo.toml and Cargo.lock", report.describe()
+    assert [crate.startswith("hello v0.1.") and crate != "hello v0.1.0" for crate in report.own_recompiled] == [True]
+    with pytest.raises(ConfigError, match="the library edit: not applicable: a single package"):
+        rust_image.rebuild_after(kind="library")
 """
 
 
@@ -100,7 +124,7 @@ def test_dependency_edit_reruns_cook_and_custom_edits(project: Project) -> None:
     project.copy("hello")
     project.pytester.makepyfile(test_edits=DEPENDENCY_EDIT.replace("STAMP", uuid.uuid4().hex))
     result = project.run("test_edits.py", "-v")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_naive_strategy_fails_the_cache_check_naming_the_crates(project: Project) -> None:
@@ -146,10 +170,23 @@ def test_dummy_main_caches_a_single_package_but_ships_the_placeholder(project: P
     crate = project.copy("hello")
     manifest = crate / "Cargo.toml"  # one third-party dependency to cache (cargo vendor updates the lock)
     manifest.write_text(manifest.read_text().replace("[dependencies]\n", '[dependencies]\nitoa = "1"\n'))
-    result = project.run("hello", "--rust-image-strategy=dummy-main", "--rust-image-checks=build,runs,cache")
-    result.assert_outcomes(passed=2, failed=1)
+    checks = ("--rust-image-checks=build,runs,cache", "--rust-image-cache-edits=source,non-rust,version")
+    result = project.run("hello", "--rust-image-strategy=dummy-main", *checks)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*runs[[]dummy-main-docker[]]*", "*stdout does not contain 'hello 0.1.0'*"])
-    result.stdout.fnmatch_lines(["hello*dummy-main*docker*reused, 0, *->*"])
+    # the edit matrix shows it for what it is: a source edit keeps the dependencies, README.md reaches no
+    # step, and a version bump (Cargo.toml is copied before the dependency step) compiles them all again
+    result.stdout.fnmatch_lines(
+        [
+            "*hello (dummy-main-docker): the dependency layer does not stay cached across a bump of the package's "
+            "own version*",
+            "hello*dummy-main*docker*reused, 0, *->*, FAILED version",
+            "cache edits of hello (dummy-main-docker):",
+            "  source   deps kept, 0 third-party and 1 own recompiled, rebuild *s: ok*",
+            "  non-rust deps kept, 0 third-party and 0 own recompiled, rebuild *s: ok",
+            "  version  deps REBUILT, 1 third-party and * own recompiled, rebuild *s: FAILED: *",
+        ]
+    )
 
 
 # --- a crate's own Dockerfile that the context leaves out ---------------------------------------
@@ -397,3 +434,39 @@ def test_a_cook_with_other_features_than_the_build_fails_naming_them(project: Pr
         ]
     )
     assert "comes after `COPY" not in result.stdout.str()
+
+
+ALL_EDITS = "--rust-image-cache-edits=source,library,non-rust,version,member"
+
+
+def test_the_edit_matrix_of_a_workspace_with_chef_passes_and_reports_the_new_member(project: Project) -> None:
+    """One cache item runs all five edit kinds, each on its own copy; chef passes the four gated ones, and the
+    new member (reported, not gated) rebuilds the dependency layer because the recipe changed."""
+    project.copy("workspace")
+    report = project.path / "matrix.json"
+    args = ("workspace", "--rust-image-strategy=chef", CACHE_ONLY, ALL_EDITS, f"--rust-image-report={report}")
+    result = project.run(*args, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "cache edits of workspace (chef-docker):",
+            "  source   deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.0*",
+            "  library  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: *ws-core v0.1.0*",
+            "  non-rust deps kept, 0 third-party and * own recompiled, rebuild *s: ok*",
+            "  version  deps kept, 0 third-party and * own recompiled, rebuild *s: ok (own: ws-cli v0.1.*",
+            "  member   deps REBUILT, 1 third-party and * own recompiled, rebuild *s: reported, not gated*",
+        ]
+    )
+    rows = {row["kind"]: row for row in json.loads(report.read_text())["images"][0]["cache"]["edits"]}
+    assert list(rows) == ["source", "library", "non-rust", "version", "member"]
+    assert all(row["ok"] and row["deps_reused"] for kind, row in rows.items() if kind != "member"), rows
+    assert rows["member"]["third_party_recompiled"] == ["itoa v1.0.19"] and not rows["member"]["gated"]
+    assert rows["version"]["edit"] == "bumped ws-cli's version in Cargo.toml and Cargo.lock"
+    # README.md changes what chef's build stage copies: cargo runs again and builds the own crates afresh
+    assert any("RUST_IMAGE_STEP=build" in step for step in rows["non-rust"]["rerun_steps"]), rows["non-rust"]
+    # the same inputs again: each kind's verdict is reused, nothing is built
+    again = project.run(*args)
+    again.assert_outcomes(passed=2)
+    assert not [line for line in again.outlines if "building" in line], again.outlines
+    for kind in ("source", "library", "non-rust", "version", "member"):
+        again.stdout.fnmatch_lines([f"*inputs unchanged, reporting the verdict of 20* for the {kind} edit"])

@@ -21,14 +21,14 @@ ENGINES = ("docker", "podman")
 ARGS = ("--rust-image-engine=all", "--rust-image-strategy=dockerfile", "--rust-image-rebuild", "-v")
 
 
-def run_recipe(project: Project, recipe: str, *, again: bool = False) -> list[pytest.RunResult]:
+def run_recipe(project: Project, recipe: str, *extra: str, again: bool = False) -> list[pytest.RunResult]:
     """``pytest --rust-image recipes`` on a copy whose ``dockerfile =`` picks ``Dockerfile.RECIPE``;
     ``again``: then once more with the same inputs (no rebuild asked). The results, in order."""
     crate = project.copy("recipes")
     project.set_metadata(crate, dockerfile=f'"Dockerfile.{recipe}"')
     report = project.path / "report.json"
     try:
-        results = [project.run("recipes", *ARGS, f"--rust-image-report={report}")]  # run() requires the engines
+        results = [project.run("recipes", *ARGS, *extra, f"--rust-image-report={report}")]  # run() requires the engines
         if again:
             results.append(project.run("recipes", *ARGS[:-2], "-v", f"--rust-image-report={report}"))
         return results
@@ -106,16 +106,39 @@ def test_a_dockerfile_that_compiles_no_rust_gets_the_cache_check_skipped(project
     result.stdout.fnmatch_lines(["*SKIPPED*nothing to prove: no step of the build compiled Rust*"])
 
 
+NAIVE_FAILS = {
+    "source": "a source-only edit",
+    "non-rust": "an edit of a file no Rust code reads",
+    "version": "a bump of the package's own version",
+}
+
+
 def test_naive_recipe_fails_the_cache_check_naming_itoa_and_the_step(project: Project) -> None:
-    (result,) = run_recipe(project, "naive")
+    """The chapter's naive recipe over the edit matrix: it fails every gated kind that applies (library
+    does not: one package), each failure naming the step that ran again and why."""
+    (result,) = run_recipe(project, "naive", "--rust-image-cache-edits=source,library,non-rust,version")
     for engine in ENGINES:
         item = f"cache[dockerfile-{engine}]"
         result.stdout.fnmatch_lines([line_of(item, "FAILED")])
         result.stdout.fnmatch_lines([line_of(f"runs[dockerfile-{engine}]", "PASSED")])
-        lines = failure(result, item).splitlines()
+        text = failure(result, item)
+        lines = text.splitlines()
         assert [line for line in lines if "third-party crates compiled again" in line and "itoa" in line], lines
         assert [line for line in lines if "RUN cargo build" in line], lines
         assert [line for line in lines if "the step that compiles the dependencies comes after `COPY . .`" in line]
+        for kind, what in NAIVE_FAILS.items():
+            head = f"recipes (dockerfile-{engine}): the dependency layer does not stay cached across {what}"
+            assert head in text and f"- the {kind} edit: " in text, (kind, text)
+        assert "  library: not applicable: a single package, not a workspace: there is no member to edit" in lines
+        result.stdout.fnmatch_lines(
+            [
+                f"cache edits of recipes (dockerfile-{engine}):",
+                "  source   deps REBUILT, 1 third-party and 1 own recompiled, rebuild *s: FAILED: *",
+                "  library  not applicable: a single package, not a workspace: there is no member to edit",
+                "  non-rust deps REBUILT, 1 third-party and 1 own recompiled, rebuild *s: FAILED: *",
+                "  version  deps REBUILT, 1 third-party and 1 own recompiled, rebuild *s: FAILED: *",
+            ]
+        )
     result.assert_outcomes(passed=9, failed=2)
 
 

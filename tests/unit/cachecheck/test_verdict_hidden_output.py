@@ -16,6 +16,10 @@ from types import SimpleNamespace
 import pytest
 
 from pytest_rustimage.cachecheck.assess import assess
+from pytest_rustimage.cachecheck.edit import Edit
+from pytest_rustimage.cachecheck.edits import KindEdit
+from pytest_rustimage.cachecheck.matrix import CacheMatrix
+from pytest_rustimage.cachecheck.matrix import judge as judge_row
 from pytest_rustimage.cachecheck.verdict import SHOW_OUTPUT, CacheReport, from_data, to_data
 from pytest_rustimage.checks import cache as cache_check
 from pytest_rustimage.checks.base import CheckFailed, Context
@@ -200,8 +204,9 @@ class _Image:
         self.report = report
         self.spec = SimpleNamespace(crate=SimpleNamespace(name="recipes"), variant="dockerfile-docker")
 
-    def rebuild_after(self) -> CacheReport:
-        return self.report
+    def cache_matrix(self) -> CacheMatrix:
+        edit = Edit("src/main.rs", "appended a comment to src/main.rs", lambda root: None)
+        return CacheMatrix((judge_row(KindEdit("source", edit), self.report),))
 
 
 def test_the_cache_check_fails_an_inconclusive_verdict_naming_the_step() -> None:

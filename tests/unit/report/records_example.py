@@ -50,6 +50,22 @@ CACHE = {
     "measured_at": 0.0,
     "deps_steps": [],
     "hidden": [],
+    "edits": [],
+}
+EDIT_ROW = {
+    "kind": "source",
+    "applicable": True,
+    "reason": "",
+    "edit": "appended a comment to src/main.rs",
+    "deps_reused": True,
+    "third_party_recompiled": [],
+    "own_recompiled": [],
+    "rerun_steps": [],
+    "rebuild_seconds": 0.0,
+    "stored": False,
+    "gated": True,
+    "ok": True,
+    "problems": [],
 }
 CONFIG = {"user": "", "entrypoint": [], "cmd": [], "env": {}, "workdir": "/", "exposed_ports": [], "labels": {}}
 BASE = {"name": "scratch", "id": "", "layers": 0, "size": 0, "known": True}
@@ -78,6 +94,7 @@ def complete(partial: dict[str, Any]) -> dict[str, Any]:
     if "cache" in data:
         cache = {**CACHE, **data["cache"]}
         cache["hidden"] = [{"reasons": [], "settled": "", **step} for step in cache["hidden"]]
+        cache["edits"] = [{**EDIT_ROW, **row} for row in cache["edits"]]
         data["cache"] = cache
     return data
 

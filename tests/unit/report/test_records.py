@@ -45,6 +45,18 @@ FULL = complete(
             "deps_steps": [{"stage": "deps", "instruction": "RUN cargo chef cook", "crates": 3, "cached_after": True}],
             "hidden": [{"build": "after", "stage": "b", "instruction": "RUN cargo build -q", "reasons": ["-q"]}],
             "baseline_seconds": 12.5,
+            "edits": [
+                {"own_recompiled": ["hello v0.1.0"], "rerun_steps": ["[build] RUN cargo build"]},
+                {
+                    "kind": "library",
+                    "applicable": False,
+                    "reason": "not applicable: a single package, not a workspace: there is no member to edit",
+                    "edit": None,
+                    "deps_reused": None,
+                    "rebuild_seconds": None,
+                },
+                {"kind": "member", "gated": False, "deps_reused": False, "problems": ["2 third-party crate(s)"]},
+            ],
         },
         "build": {"builds": 1, "sessions": 2},
     }
@@ -69,6 +81,7 @@ def test_the_schema_names_every_key_a_record_writes_and_no_other() -> None:
     for part in ("build", "base", "config", "binary_facts", "baseline", "cache"):
         assert set(defs[part]["properties"]) == set(written[part]), part
     assert set(defs["layer"]["properties"]) == set(written["layers"][0])
+    assert set(defs["edit_row"]["properties"]) == set(written["cache"]["edits"][0])
 
 
 def test_a_report_that_breaks_the_schema_is_refused() -> None:
