@@ -17,6 +17,7 @@ from pytest_rustimage.cachecheck.verdict import DepsStep, HiddenStep
 from pytest_rustimage.inspect.base import BaseFacts
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import ImageConfig, Layer
+from pytest_rustimage.inspect.needs import Need
 
 Json = dict[str, Any]
 
@@ -107,6 +108,7 @@ class ImageRecord:
     binary_facts: BinaryRecord | None = None
     baseline: BaselineRecord | None = None
     cache: CacheRecord | None = None
+    needs: tuple[Need, ...] | None = None  # every need detected, satisfied or not (None: not looked at)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -187,6 +189,8 @@ def _json(record: ImageRecord) -> Json:
         out["baseline"] = dataclasses.asdict(record.baseline)
     if record.cache is not None:
         out["cache"] = _cache_json(record.cache)
+    if record.needs is not None:
+        out["needs"] = [dataclasses.asdict(need) for need in record.needs]
     return out
 
 
@@ -251,4 +255,7 @@ def from_json(data: Mapping[str, Any]) -> ImageRecord:
         binary_facts=_binary(data["binary_facts"]) if "binary_facts" in data else None,
         baseline=BaselineRecord(**baseline) if baseline is not None else None,
         cache=_cache(data["cache"]) if "cache" in data else None,
+        needs=tuple(Need(**{**n, "looked_for": tuple(n["looked_for"])}) for n in data["needs"])
+        if "needs" in data
+        else None,
     )
