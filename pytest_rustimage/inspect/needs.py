@@ -113,7 +113,11 @@ def _file_with_bytes(fs: ImageFs, path: str) -> bool:
 
 
 def _dir_with_entries(fs: ImageFs, path: str) -> bool:
-    return fs.is_dir(path) and bool(fs.listdir(path))
+    """Whether ``path`` is a folder (links followed) with a file that has bytes somewhere under it."""
+    if not fs.is_dir(path):
+        return False
+    prefix = fs.resolve(path).rstrip("/") + "/"
+    return any(p.startswith(prefix) and _file_with_bytes(fs, p) for p in fs.paths())
 
 
 def _certificates(scan: BinaryScan, config: ImageConfig, fs: ImageFs) -> Need | None:
