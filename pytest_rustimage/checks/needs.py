@@ -42,7 +42,7 @@ def failure(image: RustImage, missing: Sequence[Need]) -> str:
     for need in missing:
         lines += [
             f"  - {need.kind}: {need.evidence}",
-            f"    looked for: {', '.join(need.looked_for)}: none in the image",
+            f"    looked for: {', '.join(need.looked_for)} (not found)",
             f"    fix: {need.fix}",
         ]
     return "\n".join(lines)

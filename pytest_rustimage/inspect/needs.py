@@ -184,9 +184,11 @@ def _user(config: ImageConfig, fs: ImageFs) -> Need | None:
     for name, path in named:
         names = _passwd_names(fs, path)
         if names is None or name not in names:
-            missing.append(f"{name} in {path}" + ("" if names is not None else f" ({path} is not in the image)"))
+            missing.append(
+                f"an entry for {name} in {path}" + ("" if names is not None else f" ({path} is not in the image)")
+            )
     fix = (
-        f"use a numeric USER (e.g. `USER 65534:65534`), or add {' and '.join(missing)} to the image "
+        f"use a numeric USER (e.g. `USER 65534:65534`), or give the image {' and '.join(missing)} "
         "(the engines refuse to start a container whose user name they cannot find)"
     )
     found = None if missing else ", ".join(path for _, path in named)
@@ -214,11 +216,16 @@ def _resolution(scan: BinaryScan, fs: ImageFs) -> Need | None:
     fix = "build with musl (no NSS), or use a runtime with glibc's shared libraries (the chef strategy)"
     services = _hosts_services(fs)
     conf = "/etc/nsswitch.conf hosts: " + " ".join(services) if services is not None else "no /etc/nsswitch.conf"
-    looked = ("/etc/nsswitch.conf", "/etc/hosts and /etc/resolv.conf (the engine mounts them)")
+    looked = (
+        "glibc 2.34 or later (files and dns built in)",
+        "files or dns on /etc/nsswitch.conf's hosts line, or no nsswitch.conf",
+        "/etc/hosts and /etc/resolv.conf (the engines mount them)",
+    )
     builtin = version is not None and tuple(int(p) for p in version.split(".")) >= BUILTIN_NSS_SINCE
     if not builtin:
         why = "glibc before 2.34 loads libnss_files.so.2 and libnss_dns.so.2, which a static binary cannot"
-        told = f"glibc {version}: {why}" if version else "its glibc version is not stated, so whether NSS is built in"
+        unstated = "it states no glibc version, so whether its files and dns services are built in cannot be told"
+        told = f"glibc {version}: {why}" if version else unstated
         return Need("name resolution", f"{evidence}; {told}", looked, None, fix)
     usable = services is None or bool(BUILTIN_NSS.intersection(services))  # absent: glibc's default "files dns"
     found = f"glibc {version}'s built-in files and dns services ({conf})" if usable else None

@@ -90,7 +90,8 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     }
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
-    assert image["needs"] == []  # plain std needs nothing of the image
+    # plain std needs no file of the image; the static strategy's numeric USER is listed, satisfied
+    assert [(need["kind"], need["found_at"]) for need in image["needs"]] == [("user", "the numeric ids")]
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
     assert properties["rust_image_size_bytes"] == str(image["size"])
     assert properties["rust_image_layers"] == "1"
@@ -110,7 +111,7 @@ def test_json_report_and_junit_properties(project: Project) -> None:
         ), (check, own)
     assert by_case["build[static-docker]"]["rust_image_build"].startswith(image["tag"] + " ")
     assert by_case["runs[static-docker]"]["rust_image_runs"].endswith(": hello 0.1.0")
-    assert by_case["needs[static-docker]"]["rust_image_needs"] == "none detected"
+    assert by_case["needs[static-docker]"]["rust_image_needs"].startswith("user: looked for nothing")
     assert by_case["size[static-docker]"]["rust_image_size"].endswith("; wasted 0 B")  # waste: in the outcome
     assert "rust_image_wasted_bytes" not in properties  # docs/reports.md says where waste is, and not this
 
