@@ -255,7 +255,9 @@ def from_json(data: Mapping[str, Any]) -> ImageRecord:
         binary_facts=_binary(data["binary_facts"]) if "binary_facts" in data else None,
         baseline=BaselineRecord(**baseline) if baseline is not None else None,
         cache=_cache(data["cache"]) if "cache" in data else None,
-        needs=tuple(Need(**{**n, "looked_for": tuple(n["looked_for"])}) for n in data["needs"])
-        if "needs" in data
-        else None,
+        needs=tuple(_need(need) for need in data["needs"]) if "needs" in data else None,
     )
+
+
+def _need(data: Mapping[str, Any]) -> Need:
+    return Need(**{**data, "looked_for": tuple(data["looked_for"])})
