@@ -11,11 +11,12 @@ from pytest_rustimage.checks.base import Check, Needs
 from pytest_rustimage.checks.build import BUILD
 from pytest_rustimage.checks.cache import CACHE
 from pytest_rustimage.checks.linkage import LINKAGE
+from pytest_rustimage.checks.needs import NEEDS
 from pytest_rustimage.checks.parity import PARITY
 from pytest_rustimage.checks.runs import RUNS
 from pytest_rustimage.checks.size import SIZE
 
-CHECKS: tuple[Check, ...] = (BUILD, RUNS, SIZE, LINKAGE, CACHE, PARITY)
+CHECKS: tuple[Check, ...] = (BUILD, RUNS, SIZE, LINKAGE, NEEDS, CACHE, PARITY)
 BY_NAME: dict[str, Check] = {check.name: check for check in CHECKS}
 CHECK_NAMES: tuple[str, ...] = tuple(BY_NAME)
 METADATA_KEYS: tuple[str, ...] = tuple(key for check in CHECKS for key in check.metadata_keys)

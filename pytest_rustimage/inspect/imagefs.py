@@ -64,9 +64,12 @@ class LayerTree:
 
 def default_keep(path: str) -> bool:
     """Whether a file's bytes are kept: shared libraries (any name with ``.so``: ``libc.so.6``, the
-    loader ``ld-linux-x86-64.so.2``) and the loader's configuration (``etc/ld.so.conf`` and the
-    ``.conf`` files under ``etc/`` that it may include: small files)."""
+    loader ``ld-linux-x86-64.so.2``), the loader's configuration (``etc/ld.so.conf`` and the
+    ``.conf`` files under ``etc/`` that it may include: small files, ``nsswitch.conf`` among them) and
+    the user database the ``needs`` check reads (``etc/passwd``, ``etc/group``)."""
     name = path.rsplit("/", 1)[-1]
+    if path in ("etc/passwd", "etc/group"):
+        return True
     return ".so" in name or path.startswith("etc/ld.so.conf") or (path.startswith("etc/") and name.endswith(".conf"))
 
 

@@ -232,7 +232,7 @@ def _cache_edits(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> t
     if settings.cli_cache_edits:
         return settings.cli_cache_edits
     if "cache-edits" in meta:
-        return parse_kinds(meta["cache-edits"], _where(crate, 'cache-edits'))
+        return parse_kinds(meta["cache-edits"], _where(crate, "cache-edits"))
     return settings.ini_cache_edits or DEFAULT_KINDS
 
 

@@ -17,6 +17,7 @@ from pytest_rustimage.cachecheck.verdict import DepsStep, HiddenStep
 from pytest_rustimage.inspect.base import BaseFacts
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import ImageConfig, Layer
+from pytest_rustimage.inspect.needs import Need
 from pytest_rustimage.inspect.runtimes import RuntimeVerdict, from_data, to_data
 
 Json = dict[str, Any]
@@ -131,6 +132,7 @@ class ImageRecord:
     binary_facts: BinaryRecord | None = None
     baseline: BaselineRecord | None = None
     cache: CacheRecord | None = None
+    needs: tuple[Need, ...] | None = None  # every need detected, satisfied or not (None: not looked at)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -214,6 +216,8 @@ def _json(record: ImageRecord) -> Json:
         out["baseline"] = dataclasses.asdict(record.baseline)
     if record.cache is not None:
         out["cache"] = _cache_json(record.cache)
+    if record.needs is not None:
+        out["needs"] = [dataclasses.asdict(need) for need in record.needs]
     return out
 
 
@@ -281,4 +285,9 @@ def from_json(data: Mapping[str, Any]) -> ImageRecord:
         binary_facts=_binary(data["binary_facts"]) if "binary_facts" in data else None,
         baseline=BaselineRecord(**baseline) if baseline is not None else None,
         cache=_cache(data["cache"]) if "cache" in data else None,
+        needs=tuple(_need(need) for need in data["needs"]) if "needs" in data else None,
     )
+
+
+def _need(data: Mapping[str, Any]) -> Need:
+    return Need(**{**data, "looked_for": tuple(data["looked_for"])})

@@ -133,6 +133,7 @@ def image_record(
         binary_facts=binary_record(facts, image.measured_runtimes()) if facts is not None else None,
         baseline=baseline_record(verdict) if verdict is not None else None,
         cache=cache_record(cache) if cache is not None else None,
+        needs=image.measured_needs(),
     )
 
 

@@ -77,6 +77,7 @@ def _merged(records: Sequence[ImageRecord]) -> ImageRecord:
         binary_facts=first("binary_facts"),
         baseline=first("baseline"),
         cache=first("cache"),
+        needs=first("needs"),
     )
 
 

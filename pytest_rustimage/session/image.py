@@ -26,6 +26,7 @@ from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
 from pytest_rustimage.inspect.imagefs import ImageFs
 from pytest_rustimage.inspect.loader import resolve_loading
+from pytest_rustimage.inspect.needs import BinaryScan, Need, find_needs, scan_binary
 from pytest_rustimage.inspect.runtimes import RuntimeVerdict
 from pytest_rustimage.names import normalise_id
 from pytest_rustimage.recipe import instructions
@@ -91,6 +92,8 @@ class RustImage:
         self._probe = probe
         self._binaries: dict[str, BinaryFacts] = {}
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
+        self._scans: dict[str, BinaryScan] = {}  # what each binary read shows it looks for at run time
+        self._needs: tuple[Need, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -280,6 +283,7 @@ class RustImage:
                 elf=elf,
                 loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
             )
+            self._scans[path] = scan_binary(data)
         return self._binaries[path]
 
     def runtimes(self) -> tuple[RuntimeVerdict, ...]:
@@ -298,6 +302,22 @@ class RustImage:
     def measured_runtimes(self) -> tuple[RuntimeVerdict, ...] | None:
         """The runtime matrix if this session already asked for it (no engine call)."""
         return self._runtimes
+
+    def needs(self) -> tuple[Need, ...]:
+        """What the checked binary and the image's command need from the image's files at run time (CA
+        certificates, time zones, the user, name resolution, a shell), each with where the image has it
+        or None: every need detected, satisfied or not (:mod:`pytest_rustimage.inspect.needs`). Read from
+        the binary's bytes and the image's files (read once, shared with :meth:`binary`): no container."""
+        if self._needs is None:
+            facts = self.binary()
+            static_glibc = facts.is_static and facts.libc == "glibc"
+            scan = self._scans[facts.path]
+            self._needs = find_needs(scan, static_glibc=static_glibc, config=self.config, fs=self.files)
+        return self._needs
+
+    def measured_needs(self) -> tuple[Need, ...] | None:
+        """The needs if this session already looked for them (no engine call)."""
+        return self._needs
 
     def packages_for(self, libraries: Sequence[str]) -> dict[str, str]:
         """Library file name -> the Debian package that has it in the image the binary was built in

@@ -220,9 +220,9 @@ def test_remote_engines_through_their_environment(
     project.copy("hello")
     monkeypatch.setenv("CONTAINER_HOST", podman_socket)
     monkeypatch.setenv("DOCKER_HOST", docker_socket)
-    every_check = "--rust-image-checks=build,runs,size,linkage,cache,parity"  # the whole suite, cache too
+    every_check = "--rust-image-checks=build,runs,size,linkage,needs,cache,parity"  # the whole suite, cache too
     result = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", every_check, "-v")
-    result.assert_outcomes(passed=11)
+    result.assert_outcomes(passed=13)
     for engine in ("docker", "podman"):
         result.stdout.fnmatch_lines([f"*hello/Cargo.toml::cache[[]static-{engine}[]] PASSED*"])
     result.stdout.fnmatch_lines([f"engine docker at {docker_socket} (buildkit)"])
@@ -231,7 +231,7 @@ def test_remote_engines_through_their_environment(
     monkeypatch.setenv("CONTAINER_HOST", podman_socket + ".gone")
     monkeypatch.setenv("DOCKER_HOST", docker_socket + ".gone")
     gone = project.run("hello", "--rust-image-engine=all", "--rust-image-strategy=static", every_check)
-    gone.assert_outcomes(failed=11)
+    gone.assert_outcomes(failed=13)
     gone.stdout.fnmatch_lines([f"*podman engine not reachable at {podman_socket}.gone*"])
     gone.stdout.fnmatch_lines([f"*docker engine not reachable at {docker_socket}.gone*"])
 

@@ -160,7 +160,7 @@ def test_it(rust_image):
 """
     )
     result = project.run("hello", "test_user.py", "--rust-image-strategy=dockerfile", "-v")
-    result.assert_outcomes(passed=6)  # the crate's own Dockerfile gets the cache check too
+    result.assert_outcomes(passed=7)  # the crate's own Dockerfile gets the cache check too
     result.stdout.fnmatch_lines(["*hello/Cargo.toml::runs[[]dockerfile-docker[]] PASSED*"])
     result.stdout.fnmatch_lines(["*hello/Cargo.toml::cache[[]dockerfile-docker[]] PASSED*"])
 

@@ -57,7 +57,7 @@ def test_an_edit_recompiles_the_edited_package_only_and_never_a_stale_binary(pro
     first = project.run(
         name, "--rust-image-strategy=incremental,chef", "--rust-image-engine=all", f"--rust-image-report={report}"
     )
-    first.assert_outcomes(passed=22)  # 5 checks x 2 strategies x 2 engines, and parity for each strategy
+    first.assert_outcomes(passed=26)  # 6 checks x 2 strategies x 2 engines, and parity for each strategy
     recompiled = own_recompiled(report)
     for engine in ("docker", "podman"):
         # what cargo recompiles on the host after an edit of wsctl's main: that package alone
@@ -157,7 +157,7 @@ def test_the_legacy_builder_is_refused_in_one_line(
     with monkeypatch.context() as patch:  # for this run only: the cleanup afterwards needs the real PATH
         patch.setenv("PATH", os.pathsep.join([str(legacy), *tools]))
         result = project.run(name, "--rust-image-strategy=incremental", "--rust-image-engine=docker", "-v")
-    result.assert_outcomes(failed=1, skipped=4)
+    result.assert_outcomes(failed=1, skipped=5)
     result.stdout.fnmatch_lines(
         [
             f"{name} (incremental-docker) did not build: the incremental strategy needs cache mounts, and the "

@@ -64,9 +64,9 @@ def test_chef_recipe_builds_offline_and_keeps_the_dependencies_cached(project: P
                 "dependency layer reused; recompiled 0 third-party and 1 own crate(s); first build *"
             ]
         )
-    result.assert_outcomes(passed=11)  # five checks per engine and parity[dockerfile]
+    result.assert_outcomes(passed=13)  # six checks per engine and parity[dockerfile]
     # the same inputs again: the vendored copy digests as before, the images and the verdicts are reused
-    again.assert_outcomes(passed=11)
+    again.assert_outcomes(passed=13)
     assert not [line for line in again.outlines if "building" in line or "vendoring" in line], again.outlines
     for engine in ENGINES:
         reused = f"*reusing pytest-rustimage/recipes:dockerfile-* (dockerfile-{engine}) (inputs unchanged)*"
@@ -139,7 +139,7 @@ def test_naive_recipe_fails_the_cache_check_naming_itoa_and_the_step(project: Pr
                 "  version  deps REBUILT, 1 third-party and 1 own recompiled, rebuild *s: FAILED: *",
             ]
         )
-    result.assert_outcomes(passed=9, failed=2)
+    result.assert_outcomes(passed=11, failed=2)
 
 
 def test_dummy_recipe_keeps_the_dependencies_cached_but_ships_the_placeholder(project: Project) -> None:
@@ -149,4 +149,4 @@ def test_dummy_recipe_keeps_the_dependencies_cached_but_ships_the_placeholder(pr
         item = f"runs[dockerfile-{engine}]"
         result.stdout.fnmatch_lines([line_of(item, "FAILED")])
         assert "stdout does not contain 'recipes 0.1.0'" in failure(result, item)
-    result.assert_outcomes(passed=9, failed=2)
+    result.assert_outcomes(passed=11, failed=2)

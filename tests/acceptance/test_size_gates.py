@@ -68,7 +68,7 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     result = project.run(
         "hello", "--rust-image-strategy=static", f"--rust-image-report={report}", f"--junitxml={junit}"
     )
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     data = json.loads(report.read_text())
     (image,) = data["images"]
     assert (image["crate"], image["strategy"], image["engine"], image["binary"]) == (
@@ -90,6 +90,8 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     }
     assert image["cache"]["ok"] is True and image["cache"]["third_party_recompiled"] == []
     assert image["config"]["entrypoint"] == ["/usr/local/bin/hello"]
+    # plain std needs no file of the image; the static strategy's numeric USER is listed, satisfied
+    assert [(need["kind"], need["found_at"]) for need in image["needs"]] == [("user", "the numeric ids")]
     properties = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
     assert properties["rust_image_size_bytes"] == str(image["size"])
     assert properties["rust_image_layers"] == "1"
@@ -99,7 +101,7 @@ def test_json_report_and_junit_properties(project: Project) -> None:
         case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
         for case in ET.parse(junit).iter("testcase")
     }
-    checks = ("build", "runs", "size", "linkage", "cache")
+    checks = ("build", "runs", "size", "linkage", "needs", "cache")
     assert set(by_case) == {f"{check}[static-docker]" for check in checks}, by_case
     for check in checks:
         own = by_case[f"{check}[static-docker]"]
@@ -109,6 +111,7 @@ def test_json_report_and_junit_properties(project: Project) -> None:
         ), (check, own)
     assert by_case["build[static-docker]"]["rust_image_build"].startswith(image["tag"] + " ")
     assert by_case["runs[static-docker]"]["rust_image_runs"].endswith(": hello 0.1.0")
+    assert by_case["needs[static-docker]"]["rust_image_needs"].startswith("user: looked for nothing")
     assert by_case["size[static-docker]"]["rust_image_size"].endswith("; wasted 0 B")  # waste: in the outcome
     assert "rust_image_wasted_bytes" not in properties  # docs/reports.md says where waste is, and not this
 

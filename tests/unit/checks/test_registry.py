@@ -28,7 +28,7 @@ def test_the_registry_lists_each_check_module_once_in_order() -> None:
         assert checks[0].name == module
         defined.append(checks[0])
     assert sorted(check.name for check in registry.CHECKS) == modules
-    assert registry.CHECK_NAMES == ("build", "runs", "size", "linkage", "cache", "parity")
+    assert registry.CHECK_NAMES == ("build", "runs", "size", "linkage", "needs", "cache", "parity")
     assert [c.name for c in registry.CHECKS if c.reports_build_failure] == ["build"]
     assert [c.name for c in registry.CHECKS if c.needs is Needs.ENGINES] == ["parity"]
 
@@ -54,7 +54,7 @@ def test_the_checks_option_follows_the_registry() -> None:
     assert settings.Settings().checks == registry.CHECK_NAMES
     with pytest.raises(ConfigError) as refused:
         settings._checks(["nope"])
-    assert str(refused.value) == "unknown check 'nope'; choose from: build, runs, size, linkage, cache, parity"
+    assert str(refused.value) == "unknown check 'nope'; choose from: build, runs, size, linkage, needs, cache, parity"
     assert registry.checks_needing(Needs.IMAGE, ("parity", "size", "build")) == (
         registry.BY_NAME["build"],
         registry.BY_NAME["size"],

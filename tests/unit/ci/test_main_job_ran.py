@@ -41,6 +41,8 @@ def runs(variant): outcome(f"runs[{{variant}}]")
 def size(variant): outcome(f"size[{{variant}}]")
 @pytest.mark.parametrize("variant", VARIANTS)
 def linkage(variant): outcome(f"linkage[{{variant}}]")
+@pytest.mark.parametrize("variant", VARIANTS)
+def needs(variant): outcome(f"needs[{{variant}}]")
 @pytest.mark.parametrize("variant", {cache_variants!r})
 def cache(variant): outcome(f"cache[{{variant}}]")
 @pytest.mark.parametrize("strategy", ["chef"])
@@ -49,7 +51,9 @@ def parity(strategy): outcome(f"parity[{{strategy}}]")
 
 
 def junit(pytester: pytest.Pytester, skip: tuple[str, ...] = (), cache_variants: tuple[str, ...] = ()) -> str:
-    pytester.makeini("[pytest]\npython_files = checks.py\npython_functions = build runs size linkage cache parity\n")
+    pytester.makeini(
+        "[pytest]\npython_files = checks.py\npython_functions = build runs size linkage needs cache parity\n"
+    )
     pytester.makepyfile(
         checks=CHECKS.format(skip=list(skip), cache_variants=list(cache_variants or ("chef-docker", "chef-podman")))
     )
@@ -59,7 +63,7 @@ def junit(pytester: pytest.Pytester, skip: tuple[str, ...] = (), cache_variants:
 
 def test_every_item_ran_and_passed(pytester: pytest.Pytester) -> None:
     expected = gate.expected_items(["chef"], ["docker", "podman"])
-    assert len(expected) == 11 and expected[-1] == "parity[chef]"
+    assert len(expected) == 13 and expected[-1] == "parity[chef]"
     assert gate.problems(gate.outcomes(junit(pytester)), expected) == []
 
 

@@ -59,6 +59,16 @@ FULL = complete(
             ],
         },
         "build": {"builds": 1, "sessions": 2},
+        "needs": [
+            {
+                "kind": "CA certificates",
+                "evidence": "the binary names SSL_CERT_FILE",
+                "looked_for": ["/etc/ssl/certs/ca-certificates.crt"],
+                "found_at": None,
+                "fix": "add a CA bundle",
+            },
+            {"kind": "shell", "evidence": "CMD", "looked_for": ["/bin/sh"], "found_at": "/bin/sh", "fix": "exec form"},
+        ],
     }
 )
 
@@ -82,6 +92,7 @@ def test_the_schema_names_every_key_a_record_writes_and_no_other() -> None:
         assert set(defs[part]["properties"]) == set(written[part]), part
     assert set(defs["layer"]["properties"]) == set(written["layers"][0])
     assert set(defs["edit_row"]["properties"]) == set(written["cache"]["edits"][0])
+    assert set(defs["need"]["properties"]) == set(written["needs"][0])
 
 
 def test_a_report_that_breaks_the_schema_is_refused() -> None:
