@@ -107,6 +107,12 @@ def _cli_runtimes(values: Any) -> tuple[str, ...]:
         raise ConfigError(f"--rust-image-runtimes: {exc}") from None
 
 
+def _floor(config: pytest.Config, ini_file: str) -> int:
+    """``rust_image_size_tolerance_floor``: bytes; its refusal names the ini file and key."""
+    value = str(config.getini("rust_image_size_tolerance_floor"))
+    return parse_size(value, what=f"{ini_file}rust_image_size_tolerance_floor")
+
+
 def engine_choice(name: str) -> str:
     """An engine name, or ``all``."""
     if name not in (*ENGINE_NAMES, ALL):
@@ -204,10 +210,7 @@ class Settings:
             update_baseline=bool(option("rust_image_update_baseline")),
             size_tolerance=Tolerance(
                 relative=ini("rust_image_size_tolerance", lambda v: parse_tolerance(str(v), what="tolerance")),
-                absolute=parse_size(
-                    str(config.getini("rust_image_size_tolerance_floor")),
-                    what=f"{ini_file}rust_image_size_tolerance_floor",
-                ),
+                absolute=_floor(config, ini_file),
             ),
             gate_base=bool(config.getini("rust_image_gate_base")),
             cli_runtimes=_cli_runtimes(option("rust_image_runtimes")),
