@@ -48,6 +48,7 @@ class Runtime:
 
 
 MAKE_BASES = "python -m pytest_rustimage bases"
+NO_RUNTIMES = "none"  # rust_image_runtimes = none: no runtime matrix at all
 # the friendly runtime names: (local base, official image, how to make or get the local one)
 RUNTIME_NAMES = {
     "bookworm-slim": (LOCAL_RUNTIME, DEFAULT_RUNTIME, MAKE_BASES),

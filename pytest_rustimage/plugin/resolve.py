@@ -18,7 +18,7 @@ from pytest_rustimage.checks.registry import METADATA_KEYS as CHECKS_METADATA_KE
 from pytest_rustimage.crate import METADATA_KEY, Crate, read_crate
 from pytest_rustimage.crate.locate import file_key_line
 from pytest_rustimage.errors import ConfigError
-from pytest_rustimage.names import RUNTIME_NAMES, runtime
+from pytest_rustimage.names import NO_RUNTIMES, RUNTIME_NAMES, runtime
 from pytest_rustimage.plugin.settings import (
     Settings,
     engine_choice,
@@ -222,6 +222,8 @@ def _runtimes(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> dict
         except ConfigError as exc:
             raise ConfigError(f"{_where(crate, 'runtimes')}: {exc}") from None
     listed = listed or settings.ini_runtimes
+    if listed == (NO_RUNTIMES,):  # the matrix turned off: nothing asked, nothing gated
+        return {"runtimes": (), "runtimes_listed": False}
     chosen = listed or tuple(RUNTIME_NAMES)
     found = tuple(runtime(name, local=local) for name in chosen)
     return {"runtimes": tuple(r for r in found if r is not None), "runtimes_listed": bool(listed)}

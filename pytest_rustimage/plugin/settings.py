@@ -25,6 +25,7 @@ from pytest_rustimage.names import (
     DEFAULT_RUNTIME,
     LOCAL_BUILDER,
     LOCAL_RUNTIME,
+    NO_RUNTIMES,
     RUNTIME_NAMES,
     runtime,
 )
@@ -79,11 +80,13 @@ def runtime_names(values: Any, local: bool = False) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise ConfigError(f"runtimes must be a list of names, got {values!r}")
     found = tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+    if NO_RUNTIMES in found and len(found) > 1:
+        raise ConfigError(f"{NO_RUNTIMES!r} turns the runtime matrix off: it cannot be listed with runtimes")
     for name in found:
-        if runtime(name, local=local) is None:
+        if name != NO_RUNTIMES and runtime(name, local=local) is None:
             raise ConfigError(
                 f"unknown runtime {name!r}; choose from: {', '.join(RUNTIME_NAMES)}, "
-                "or give an image reference (NAME:TAG or REPOSITORY/NAME)"
+                f"or give an image reference (NAME:TAG or REPOSITORY/NAME), or {NO_RUNTIMES} for no matrix"
             )
     return found
 

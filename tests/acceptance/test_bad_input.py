@@ -20,7 +20,8 @@ import pytest
 from tests.acceptance.project import NO_CACHE, Project, remove_reported_images
 
 RUNTIME_CHOICES = (
-    "choose from: bookworm-slim, bullseye-slim, cc-bookworm, or give an image reference (NAME:TAG or REPOSITORY/NAME)"
+    "choose from: bookworm-slim, bullseye-slim, cc-bookworm, or give an image reference (NAME:TAG or REPOSITORY/NAME), "
+    "or none for no matrix"
 )
 
 

@@ -79,3 +79,13 @@ def test_a_bad_runtimes_in_metadata_names_where_it_is_written(tmp_path: Path, va
     with pytest.raises(ConfigError) as info:
         resolve(Settings(rootdir=tmp_path), crate, "chef", "docker")
     assert f"{tmp_path / 'Cargo.toml'}:5 [package.metadata.rust-image]" in str(info.value)
+
+
+def test_none_turns_the_matrix_off_and_stands_alone(tmp_path: Path) -> None:
+    assert runtime_names(["none"]) == ("none",)
+    with pytest.raises(ConfigError, match="'none' turns the runtime matrix off: it cannot be listed with runtimes"):
+        runtime_names(["bookworm-slim,none"])
+    for settings in (Settings(rootdir=tmp_path, cli_runtimes=("none",)), Settings(rootdir=tmp_path)):
+        crate = make_crate(tmp_path, {"runtimes": ["none"]})
+        spec = resolve(settings, crate, "chef", "docker")
+        assert spec.runtimes == () and not spec.runtimes_listed
