@@ -105,6 +105,7 @@ class CacheProbe:
         self._lock_dir = lock_dir
         self.matrices: dict[tuple[str, ...], CacheMatrix] = {}  # the edit matrix of each image, by ImageSpec.key
         self._rows: dict[tuple[tuple[str, ...], str], MatrixRow] = {}  # by (ImageSpec.key, kind)
+        self._baselines: dict[tuple[str, ...], tuple[str, float | None, str]] = {}  # by ImageSpec.key
 
     def __call__(self, image: ProbedImage, edit: Edit | None = None, *, kind: str | None = None) -> CacheReport:
         """Apply ``edit`` (default: the ``kind`` edit, ``source`` unless said: a comment in the binary's main
@@ -188,17 +189,7 @@ class CacheProbe:
         tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
         made: list[str] = []
         try:
-            if spec.cold_probe:
-                self._say(f"rust-image: cache probe for {what}: cold build of the unchanged crate (no cache) ...")
-                first, _ = self._build(spec, engine, source, f"{tag}-cold", made, no_cache=True)
-                log, seconds, how = first.log, first.duration, "a cold build of the unchanged crate (--no-cache)"
-            elif not image.build.reused and image.build.log:
-                log, seconds, how = image.build.log, image.build.duration, "this session's build of the image"
-            else:
-                self._say(f"rust-image: cache probe for {what}: building the unchanged crate (image reused) ...")
-                first, _ = self._build(spec, engine, source, f"{tag}-base", made, no_cache=False)
-                how = "a build of the unchanged crate with the cache (the image was reused, its own log not at hand)"
-                log, seconds = first.log, first.duration
+            log, seconds, how = self._baseline(image, engine, source, tag, made)
             description = edit.apply(source)
             self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
             try:
@@ -226,6 +217,28 @@ class CacheProbe:
         )
         self._say(f"rust-image: cache probe for {what}: {report.summary()}")
         return report
+
+    def _baseline(
+        self, image: ProbedImage, engine: Engine, source: Path, tag: str, made: list[str]
+    ) -> tuple[str, float | None, str]:
+        """The build the rebuilds are judged against (its log, seconds, and what it was), once per image:
+        every edit kind of the matrix is judged against the same one, so a kind costs one rebuild."""
+        spec = image.spec
+        if spec.key in self._baselines:
+            return self._baselines[spec.key]
+        if spec.cold_probe:
+            self._say(f"rust-image: cache probe for {spec.what}: cold build of the unchanged crate (no cache) ...")
+            first, _ = self._build(spec, engine, source, f"{tag}-cold", made, no_cache=True)
+            found = (first.log, first.duration, "a cold build of the unchanged crate (--no-cache)")
+        elif not image.build.reused and image.build.log:
+            found = (image.build.log, image.build.duration, "this session's build of the image")
+        else:
+            self._say(f"rust-image: cache probe for {spec.what}: building the unchanged crate (image reused) ...")
+            first, _ = self._build(spec, engine, source, f"{tag}-base", made, no_cache=False)
+            how = "a build of the unchanged crate with the cache (the image was reused, its own log not at hand)"
+            found = (first.log, first.duration, how)
+        self._baselines[spec.key] = found
+        return found
 
     def _build(
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
