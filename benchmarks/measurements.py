@@ -13,6 +13,13 @@ from benchmarks.recipes import RECIPES
 
 BASE_CHECKS = ("build", "runs", "size", "linkage")
 CHECK_SETS = {"base": BASE_CHECKS, "cache": (*BASE_CHECKS, "cache")}
+# warm runs of the base variant's copy with other checks and options, right after its own warm run (issue 22):
+# without the runtime matrix, and with the needs check and the matrix, so their cost is the difference
+WARM_EXTRAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "lean": (BASE_CHECKS, ("--rust-image-runtimes=none",)),
+    "needs": ((*BASE_CHECKS, "needs"), ()),
+}
+NEEDS_TARGET = 0.3  # issue 22: needs and the runtime matrix add at most this many seconds to a warm run
 PHASES = ("cold", "warm", "edit")
 IMAGE_BUILD = "image-build"  # the phase of the image's own build after the edit, as the plugin's report times it
 STARTUP_KEY = "pytest.startup"
@@ -52,6 +59,9 @@ def label_of(key: str) -> str:
         cold = "cold (--no-cache)" if parts[2] == "cold" else phase_words[parts[2]]
         return f"{parts[1]} recipe by hand, {cold}"
     if parts[0] == "plugin":
+        if parts[2] in WARM_EXTRAS:
+            listed, extra = WARM_EXTRAS[parts[2]]
+            return f"pytest --rust-image [{parts[1]}] {' '.join((','.join(listed), *extra))}, {phase_words[parts[3]]}"
         checks = ",".join(CHECK_SETS[parts[2]]) if parts[2] in CHECK_SETS else parts[2]
         return f"pytest --rust-image [{parts[1]}] {checks}, {phase_words[parts[3]]}"
     if key == STARTUP_KEY:
@@ -66,6 +76,7 @@ def measurement_keys(strategies: Sequence[str]) -> list[str]:
     keys.append(STARTUP_KEY)
     for s in strategies:
         keys += [plugin_key(s, c, p) for c in CHECK_SETS for p in PHASES]
+        keys += [plugin_key(s, extra, "warm") for extra in WARM_EXTRAS]
         keys.append(plugin_key(s, "base", IMAGE_BUILD))
     return keys
 
@@ -126,6 +137,12 @@ def _strategy_ratios(medians: Mapping[str, float | None], s: str) -> list[Ratio]
             f"[{s}] plugin warm, without cache, minus start-up",
             _sub(m(plugin_key(s, "base", "warm")), m(STARTUP_KEY)),
             "s",
+        ),
+        Ratio(
+            f"[{s}] needs check and runtime matrix, warm (with both minus without)",
+            _sub(m(plugin_key(s, "needs", "warm")), m(plugin_key(s, "lean", "warm"))),
+            "s",
+            NEEDS_TARGET,
         ),
         Ratio(
             f"[{s}] cache check overhead after edit, in chef-recipe rebuilds",

@@ -20,6 +20,7 @@ from benchmarks.measurements import (
     CHECK_SETS,
     IMAGE_BUILD,
     STARTUP_KEY,
+    WARM_EXTRAS,
     build_seconds,
     host_key,
     label_of,
@@ -196,6 +197,10 @@ class Runner:
         variant = Variant(strategy, checks, vroot, copy, name, command)
         for phase in ("cold", "warm"):
             self.record(plugin_key(strategy, checks, phase), timed(command, cwd=vroot, env=self.env))
+        if checks == "base":  # the same copy, warm, without and then with the needs check and the runtime matrix
+            for extra, (more, options) in WARM_EXTRAS.items():
+                warm = [*self.bench.plugin_command(vroot, copy, strategy, more), *options]
+                self.record(plugin_key(strategy, extra, "warm"), timed(warm, cwd=vroot, env=self.env))
         return variant
 
     def plugin_edit(self, variant: Variant) -> None:

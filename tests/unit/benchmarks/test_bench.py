@@ -166,7 +166,8 @@ def test_measurement_keys_cover_every_part_per_strategy() -> None:
     assert keys[:2] == [host_key("cold"), host_key("edit")]
     assert plugin_key("incremental", "cache", "edit") in keys
     assert plugin_key("incremental", "base", measurements.IMAGE_BUILD) in keys
-    assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1)
+    assert plugin_key("chef", "lean", "warm") in keys and plugin_key("chef", "needs", "warm") in keys
+    assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1 + 2)
     assert all(measurements.label_of(k) != k for k in keys)
 
 
@@ -366,3 +367,16 @@ def test_the_edit_is_a_comment_unique_per_copy() -> None:
     one, two = manifest.edit_text("a1"), manifest.edit_text("b2")
     assert one != two
     assert all(ln.startswith("//") for ln in one.splitlines() if ln)
+
+
+def test_the_needs_check_and_runtime_matrix_cost_is_with_both_minus_without() -> None:
+    medians = full_medians("chef")
+    medians[plugin_key("chef", "lean", "warm")] = 6.5
+    medians[plugin_key("chef", "needs", "warm")] = 6.7
+    cost = by_name(ratios(medians, ["chef"]))["[chef] needs check and runtime matrix, warm (with both minus without)"]
+    assert (cost.value, cost.target, cost.verdict) == (pytest.approx(0.2), 0.3, "met")
+    medians[plugin_key("chef", "needs", "warm")] = 6.9
+    assert by_name(ratios(medians, ["chef"]))[cost.name].verdict == "missed"
+    assert measurements.label_of(plugin_key("chef", "lean", "warm")) == (
+        "pytest --rust-image [chef] build,runs,size,linkage --rust-image-runtimes=none, warm, nothing changed"
+    )
