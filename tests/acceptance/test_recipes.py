@@ -103,7 +103,7 @@ def test_a_dockerfile_that_compiles_no_rust_gets_the_cache_check_skipped(project
     finally:
         remove_reported_images(report)
     result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*SKIPPED*nothing to prove: no step of the build compiled Rust*"])
+    result.stdout.fnmatch_lines(["*SKIPPED*nothing to prove: source: no step of the build compiled Rust*"])
 
 
 NAIVE_FAILS = {
