@@ -13,8 +13,10 @@ from html import escape
 
 from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
 from pytest_rustimage.inspect.needs import Need
+from pytest_rustimage.recipe.strategies import SCRATCH
 from pytest_rustimage.report.baseline import SizeVerdict
 from pytest_rustimage.report.image_record import ImageRecord
+from pytest_rustimage.report.parts import Column
 from pytest_rustimage.session.image import RustImage
 
 
@@ -45,7 +47,24 @@ def failure(image: RustImage, missing: Sequence[Need]) -> str:
             f"    looked for: {', '.join(need.looked_for)} (not found)",
             f"    fix: {need.fix}",
         ]
-    return "\n".join(lines)
+    where = _where_to_fix(image, missing)
+    return "\n".join(lines + ([f"  where: {where}"] if where else []))
+
+
+def _where_to_fix(image: RustImage, missing: Sequence[Need]) -> str:
+    """Where a generated image can get the files: the plugin writes its Dockerfile, so the per-need fixes
+    that edit a Dockerfile apply only through the runtime base or the user's own Dockerfile."""
+    traits = image.spec.traits
+    if not traits.generated or not {need.kind for need in missing} & FILE_KINDS:
+        return ""
+    own = "or build the image from your own Dockerfile (the dockerfile strategy, docs/strategies.md)"
+    if traits.runtime == SCRATCH:
+        return f"the {traits.name} strategy ships the binary alone on scratch: bundle them in the binary, {own}"
+    return (
+        f"the {traits.name} strategy's runtime is {image.spec.runtime_image} (rust_image_runtime): choose one "
+        "that has them (gcr.io/distroless/cc-debian12 has CA certificates and time zones; the cc-bookworm base "
+        f"that `python -m pytest_rustimage bases` makes has CA certificates), {own}"
+    )
 
 
 # its part of the summary and the HTML report
@@ -58,6 +77,19 @@ def _lines(images: Sequence[ImageRecord], verdicts: Mapping[str, SizeVerdict]) -
         if missing:
             lines.append(f"needs what the image lacks: {record.tag} ({record.variant}): {', '.join(missing)}")
     return lines
+
+
+FILE_KINDS = frozenset({"CA certificates", "time zones"})  # files a runtime base may carry
+
+
+def _column(record: ImageRecord, verdict: SizeVerdict | None) -> str:
+    """The overview's cell: the needs detected, and those the image lacks marked."""
+    if record.needs is None:
+        return "-"
+    missing = [need.kind for need in record.needs if not need.satisfied]
+    if missing:
+        return f'<span class="over">lacks {escape(", ".join(missing))}</span>'
+    return escape(", ".join(need.kind for need in record.needs) + " found") if record.needs else "none detected"
 
 
 def _fact(need: Need) -> str:
@@ -80,5 +112,6 @@ NEEDS = Check(
     about="the files the binary reads at run time (CA certificates, time zones, its user, name resolution, "
     "a shell for a shell-form command) are in the image: [needs](needs.md)",
     summary_lines=_lines,
+    overview_columns=(Column("needs", _column),),
     html_facts=_facts,
 )

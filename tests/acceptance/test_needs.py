@@ -74,6 +74,8 @@ def test_needs_fails_on_what_the_image_lacks_and_the_binary_agrees(project: Proj
     assert "the binary names SSL_CERT_FILE and /etc/ssl/certs/ca-certificates.crt" in out, out
     assert "looked for: /etc/ssl/certs/ca-certificates.crt" in out and "apt-get install ca-certificates" in out, out
     assert "the binary names /usr/share/zoneinfo" in out and "apt-get install tzdata" in out, out
+    # the static image is the plugin's: where its files could come from
+    assert "  where: the static strategy ships the binary alone on scratch: bundle them in the binary" in out, out
     assert "CMD is in shell form: /bin/sh -c /usr/local/bin/shellform --version" in out, out
     assert "looked for: app in /etc/passwd (not found)" in out and "USER 65534:65534" in out, out
     records = {(r["crate"], r["strategy"], r["engine"]): r for r in json.loads(report.read_text())["images"]}

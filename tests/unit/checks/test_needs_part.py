@@ -31,3 +31,11 @@ def test_every_need_is_in_the_facts_satisfied_or_not() -> None:
     assert "user: USER 65532; looked for nothing; found at the numeric ids" in html
     assert NEEDS.html_facts(record(needs=[])) == [("needs", "none detected")]
     assert NEEDS.html_facts(record()) == []
+
+
+def test_the_overview_marks_what_the_image_lacks() -> None:
+    ((column,),) = [NEEDS.overview_columns]
+    assert column.cell(record(needs=[CERTS, USER]), None) == '<span class="over">lacks CA certificates</span>'
+    assert column.cell(record(needs=[USER]), None) == "user found"
+    assert column.cell(record(needs=[]), None) == "none detected"
+    assert column.cell(record(), None) == "-"
