@@ -116,7 +116,8 @@ def _linkage(record: ImageRecord, verdict: SizeVerdict | None) -> str:
     if binary is None:
         return "-"
     mark = "" if binary.loads is True else ' <span class="over">would not load</span>'
-    return escape(binary.elf.linkage) + mark
+    elsewhere = [r.name for r in binary.runtimes or () if r.loads is not True]  # the matrix's, gated or not
+    return escape(binary.elf.linkage) + mark + (f" (not on {escape(', '.join(elsewhere))})" if elsewhere else "")
 
 
 def _facts(record: ImageRecord) -> list[tuple[str, str]]:

@@ -109,3 +109,5 @@ def test_the_summary_and_the_html_report_show_where_it_loads() -> None:
     page = render(shown[:1], CHECKS)
     assert "bookworm-slim yes, bullseye-slim no (GLIBC_2.34 &gt; 2.31)" in page
     assert "GLIBC_2.34, GCC_3.0" in page
+    assert "<td>dynamic (not on bullseye-slim)</td>" in page  # the overview: where it would not load
+    assert "(not on" not in render([matrix_record([BOOKWORM])], CHECKS)
