@@ -14,7 +14,8 @@ the kind does not apply to the crate) and what must hold for that kind (:func:`j
   layer is built again: how much, and why, is what the row shows).
 
 A report that cannot tell (cargo's output hidden) fails a gated kind; a rebuild that compiled nothing
-after a ``source``, ``library`` or ``version`` edit proves nothing (the row says so, as today's skip).
+after a ``source``, ``library`` or ``version`` edit proves nothing (the row says so, as today's skip),
+and so does any kind's when the first build compiled no Rust either (the Dockerfile copies a binary in).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def judge(made: KindEdit, report: CacheReport | None) -> MatrixRow:
         if others:
             problems.append(f"own crate(s) {', '.join(others)} compiled again: {why}")
     reason = ""
-    if made.kind in NEEDS_COMPILING and report.skip_reason is not None:
+    # a build that never compiles Rust (a binary copied in) proves nothing after any edit
+    if report.skip_reason is not None and (made.kind in NEEDS_COMPILING or not report.baseline_compiled_rust):
         reason = report.skip_reason
     return MatrixRow(made.kind, made.gated, report, reason, tuple(problems))
 

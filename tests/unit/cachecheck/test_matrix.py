@@ -28,7 +28,9 @@ def own(name: str) -> Compiled:
 def report(*compiled: Compiled, edit: str = "e") -> CacheReport:
     step = StepOutcome("build", "RUN cargo build --release", False, tuple(compiled))
     cached = StepOutcome("cook", "RUN cargo chef cook --release", True)
-    return CacheReport(edit, "chef", "docker", "b", 1.0, 2.0, (), tuple(compiled), OWN, (cached, step))
+    return CacheReport(
+        edit, "chef", "docker", "b", 1.0, 2.0, (), tuple(compiled), OWN, (cached, step), baseline_compiled_rust=True
+    )
 
 
 def made(kind: str, **extra: object) -> KindEdit:
@@ -62,7 +64,7 @@ def test_non_rust_reports_own_crates_and_the_steps_that_ran_again() -> None:
 
 def test_nothing_compiled_proves_nothing_and_only_not_applicable_rows_skip() -> None:
     nothing = judge(made("version"), report())
-    assert nothing.ok and not nothing.proves and nothing.reason.startswith("no step of the build compiled Rust")
+    assert nothing.ok and not nothing.proves and nothing.reason.startswith("nothing was compiled after the edit")
     absent = judge(KindEdit("library", None, "a single package, not a workspace"), None)
     assert absent.line() == "library: not applicable: a single package, not a workspace"
     assert CacheMatrix((absent, nothing)).skip_reason is not None
@@ -135,3 +137,12 @@ def test_the_html_facts_show_a_row_per_kind() -> None:
     facts = cache_check._facts(image)
     assert [name for name, _ in facts] == ["cache", "cache: source edit", "cache: library edit"]
     assert facts[2][1] == "not applicable: a single package, not a workspace"
+
+
+def test_no_kind_proves_anything_where_no_build_compiles_rust() -> None:
+    """A Dockerfile that copies a binary in: a README edit compiling nothing is no pass of its own."""
+    prebuilt = dataclasses.replace(report(), baseline_compiled_rust=False)
+    rows = [judge(made(kind), prebuilt) for kind in ("non-rust", "member", "source")]
+    assert not any(row.proves for row in rows)
+    assert all("no step of the build compiled Rust" in row.reason for row in rows)
+    assert CacheMatrix(tuple(rows)).skip_reason is not None
