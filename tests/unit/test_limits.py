@@ -41,3 +41,13 @@ def test_the_limit_would_catch_a_long_function(tmp_path: Path) -> None:
     body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
     (tmp_path / "long.py").write_text(f"def long() -> None:\n{body}\n\n\ndef short() -> None:\n    pass\n")
     assert long_functions(tmp_path / "long.py") == [f"long ({MAX_FUNCTION_LINES + 1} lines)"]
+
+
+def test_every_test_module_has_a_name_of_its_own() -> None:
+    """The test folders have no ``__init__.py``: two test files of one name anywhere under tests/ stop
+    pytest's collection of the whole suite ("import file mismatch")."""
+    names: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert len(names) > 100
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
