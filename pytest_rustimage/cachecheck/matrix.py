@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pytest_rustimage.cachecheck.cargo_steps import cargo_runs
 from pytest_rustimage.cachecheck.edits import KindEdit
 from pytest_rustimage.cachecheck.verdict import CacheReport
 
@@ -74,6 +75,13 @@ class MatrixRow:
         return head + "".join(f"; {p}" for p in self.problems)
 
 
+def compiles_rust(report: CacheReport) -> bool:
+    """Whether the Dockerfile compiles Rust at all: a build showed it, or a ``RUN`` step of the rebuild runs
+    a compiling cargo command (from cache or not: a baseline that came from cache shows nothing)."""
+    runs = (s.instruction for s in report.steps if s.instruction.upper().startswith("RUN "))
+    return report.baseline_compiled_rust or bool(report.compiled) or any(cargo_runs(run) for run in runs)
+
+
 def judge(made: KindEdit, report: CacheReport | None) -> MatrixRow:
     """What holds of ``made``'s rebuild (``report``; None when the kind does not apply)."""
     if report is None or made.edit is None:
@@ -98,7 +106,7 @@ def judge(made: KindEdit, report: CacheReport | None) -> MatrixRow:
             problems.append(f"own crate(s) {', '.join(others)} compiled again: {why}")
     reason = ""
     # a build that never compiles Rust (a binary copied in) proves nothing after any edit
-    if report.skip_reason is not None and (made.kind in NEEDS_COMPILING or not report.baseline_compiled_rust):
+    if report.skip_reason is not None and (made.kind in NEEDS_COMPILING or not compiles_rust(report)):
         reason = report.skip_reason
     return MatrixRow(made.kind, made.gated, report, reason, tuple(problems))
 

@@ -124,7 +124,9 @@ def test_unknown_check_is_a_usage_error(project: Project) -> None:
     project.copy("hello")
     result = project.run("hello", "--rust-image-checks=build,speed")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*unknown check 'speed'; choose from: build, runs, size, linkage, cache, parity*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown check 'speed'; choose from: build, runs, size, linkage, needs, cache, parity*"]
+    )
 
 
 NOISY_DOCKERFILE = """\

@@ -106,8 +106,9 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     for check in checks:
         own = by_case[f"{check}[static-docker]"]
         assert own[f"rust_image_{check}"], (check, own)
-        assert {name for name in own if name.startswith("rust_image_")} == {f"rust_image_{check}"} | (
-            {"rust_image_size_bytes", "rust_image_layers"} if check == "size" else set()
+        extra = {"size": {"rust_image_size_bytes", "rust_image_layers"}, "linkage": {"rust_image_loads_on"}}
+        assert {name for name in own if name.startswith("rust_image_")} == {f"rust_image_{check}"} | extra.get(
+            check, set()
         ), (check, own)
     assert by_case["build[static-docker]"]["rust_image_build"].startswith(image["tag"] + " ")
     assert by_case["runs[static-docker]"]["rust_image_runs"].endswith(": hello 0.1.0")

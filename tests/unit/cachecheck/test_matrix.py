@@ -141,8 +141,12 @@ def test_the_html_facts_show_a_row_per_kind() -> None:
 
 def test_no_kind_proves_anything_where_no_build_compiles_rust() -> None:
     """A Dockerfile that copies a binary in: a README edit compiling nothing is no pass of its own."""
-    prebuilt = dataclasses.replace(report(), baseline_compiled_rust=False)
+    copy = StepOutcome("runtime", "COPY target/release/app /usr/local/bin/app", False)
+    prebuilt = dataclasses.replace(report(), baseline_compiled_rust=False, steps=(copy,))
     rows = [judge(made(kind), prebuilt) for kind in ("non-rust", "member", "source")]
     assert not any(row.proves for row in rows)
     assert all("no step of the build compiled Rust" in row.reason for row in rows)
     assert CacheMatrix(tuple(rows)).skip_reason is not None
+    # a baseline that came from cache shows no compiling either: the cargo steps of the rebuild tell
+    from_cache = dataclasses.replace(report(), baseline_compiled_rust=False)
+    assert judge(made("non-rust"), from_cache).proves
