@@ -106,7 +106,11 @@ def test_json_report_and_junit_properties(project: Project) -> None:
     for check in checks:
         own = by_case[f"{check}[static-docker]"]
         assert own[f"rust_image_{check}"], (check, own)
-        extra = {"size": {"rust_image_size_bytes", "rust_image_layers"}, "linkage": {"rust_image_loads_on"}}
+        extra = {
+            "size": {"rust_image_size_bytes", "rust_image_layers"},
+            "linkage": {"rust_image_loads_on"},
+            "cache": {"rust_image_cache_source"},  # one per edit kind
+        }
         assert {name for name in own if name.startswith("rust_image_")} == {f"rust_image_{check}"} | extra.get(
             check, set()
         ), (check, own)
