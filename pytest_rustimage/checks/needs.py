@@ -22,7 +22,7 @@ from pytest_rustimage.session.image import RustImage
 
 def run(images: Sequence[RustImage], context: Context, properties: Properties) -> None:
     (image,) = images
-    unreadable = image.files.unreadable
+    unreadable = image.unreadable_layers()
     if unreadable:
         layers = "; ".join(f"{layer}: {why}" for layer, why in unreadable.items())
         raise CheckFailed(

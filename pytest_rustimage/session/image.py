@@ -33,6 +33,7 @@ from pytest_rustimage.recipe import instructions
 from pytest_rustimage.recipe.dockerfile import binary_path
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import RUNTIME_IMAGE, SCRATCH
+from pytest_rustimage.session import binary_store
 from pytest_rustimage.session.measure import measure, read_files
 from pytest_rustimage.session.packages import builder_image, package_hints
 from pytest_rustimage.session.runtimes import matrix
@@ -94,6 +95,7 @@ class RustImage:
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
         self._scans: dict[str, BinaryScan] = {}  # what each binary read shows it looks for at run time
         self._needs: tuple[Need, ...] | None = None
+        self._kept_needs: dict[str, tuple[Need, ...]] = {}  # binary path -> the needs kept with its facts
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -269,22 +271,35 @@ class RustImage:
 
         For a dynamically linked binary, its interpreter, libraries and symbol versions are looked up
         in the image's own files the way glibc's loader would (``loads``, ``resolved``): no container
-        is run, so it works on any base (see :mod:`pytest_rustimage.inspect.loader`)."""
+        is run, so it works on any base (see :mod:`pytest_rustimage.inspect.loader`). Read once per image
+        id and path on this machine, then kept in the cache folder (:mod:`.binary_store`)."""
         path = self.binary_path if name is None else (name if name.startswith("/") else binary_path(name))
         if path not in self._binaries:
-            data = self.engine.read_file(self.id, path, labels=self._labels)
-            elf = inspect_elf(data, name=f"{path} in {self.tag}")
-            dynamic = elf.linkage == "dynamic"
-            self._binaries[path] = BinaryFacts(
-                name=path.rsplit("/", 1)[-1],
-                path=path,
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                elf=elf,
-                loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
-            )
-            self._scans[path] = scan_binary(data)
+            stored = binary_store.load(self.id, path)
+            if stored is None:
+                stored = self._read_binary(path)
+                if stored.facts.loading is None or not self.files.unreadable:  # kept only when read whole
+                    binary_store.save(self.id, path, stored)
+            self._binaries[path] = stored.facts
+            self._scans[path] = stored.scan
+            if stored.needs is not None:
+                self._kept_needs[path] = stored.needs.found
         return self._binaries[path]
+
+    def _read_binary(self, path: str) -> binary_store.StoredBinary:
+        """The binary at ``path`` read out of the image: its bytes, then the image's files when it is dynamic."""
+        data = self.engine.read_file(self.id, path, labels=self._labels)
+        elf = inspect_elf(data, name=f"{path} in {self.tag}")
+        dynamic = elf.linkage == "dynamic"
+        facts = BinaryFacts(
+            name=path.rsplit("/", 1)[-1],
+            path=path,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            elf=elf,
+            loading=resolve_loading(self.files, path, elf, env=self.config.env) if dynamic else None,
+        )
+        return binary_store.StoredBinary(facts, scan_binary(data))
 
     def runtimes(self) -> tuple[RuntimeVerdict, ...]:
         """Whether the checked binary would load on each runtime of ``spec.runtimes`` (the linkage
@@ -307,13 +322,28 @@ class RustImage:
         """What the checked binary and the image's command need from the image's files at run time (CA
         certificates, time zones, the user, name resolution, a shell), each with where the image has it
         or None: every need detected, satisfied or not (:mod:`pytest_rustimage.inspect.needs`). Read from
-        the binary's bytes and the image's files (read once, shared with :meth:`binary`): no container."""
+        the binary's bytes and the image's files (read once, shared with :meth:`binary`): no container.
+        Kept with the binary's facts, by image id (:mod:`.binary_store`)."""
         if self._needs is None:
             facts = self.binary()
-            static_glibc = facts.is_static and facts.libc == "glibc"
-            scan = self._scans[facts.path]
-            self._needs = find_needs(scan, static_glibc=static_glibc, config=self.config, fs=self.files)
+            kept = self._kept_needs.get(facts.path)
+            if kept is not None:
+                self._needs = kept
+            else:
+                static_glibc = facts.is_static and facts.libc == "glibc"
+                scan = self._scans[facts.path]
+                self._needs = find_needs(scan, static_glibc=static_glibc, config=self.config, fs=self.files)
+                if not self.files.unreadable:  # kept only when read whole
+                    stored = binary_store.StoredBinary(facts, scan, binary_store.Needs(self._needs))
+                    binary_store.save(self.id, facts.path, stored)
         return self._needs
+
+    def unreadable_layers(self) -> Mapping[str, str]:
+        """The image's layers that could not be read (layer -> why), which leave its files unknown; empty
+        when its needs are kept (they are kept only from an image read whole), without reading it again."""
+        if self._kept_needs.get(self.binary().path) is not None:
+            return {}
+        return self.files.unreadable
 
     def measured_needs(self) -> tuple[Need, ...] | None:
         """The needs if this session already looked for them (no engine call)."""
