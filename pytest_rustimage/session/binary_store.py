@@ -3,7 +3,8 @@
 An image id is the digest of the image's config, which lists its layers' digests: the same id is the
 same files, byte for byte. So what is read from a binary of an image (its ELF facts, how the image's
 loader resolves it, the markers of what it looks for at run time) and what the image's files say of
-its needs are exact for (image id, path), and are kept in the user's cache folder
+its needs are exact for (image id, path), and how it would load on a runtime image for (image id,
+path, runtime image id), and are kept in the user's cache folder
 (``binaries/KEY.json``), as sizes are (:mod:`pytest_rustimage.session.measure`).
 
 What would make a kept answer wrong is the code that computed it: each file names the plugin's
@@ -28,6 +29,7 @@ from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.folders import cache_folder, write_private
 from pytest_rustimage.inspect.codec import CodecError, from_data, to_data
 from pytest_rustimage.inspect.facts import BinaryFacts
+from pytest_rustimage.inspect.loader import Loading
 from pytest_rustimage.inspect.needs import BinaryScan, Need
 
 FORMAT = 1
@@ -42,12 +44,25 @@ class Needs:
 
 
 @dataclass(frozen=True)
+class RuntimeLoad:
+    """How the loader would load the binary on the runtime image ``runtime_id`` (the linkage check's
+    runtime matrix, :mod:`pytest_rustimage.session.runtimes`), and that runtime's glibc: exact for the
+    binary's image id and path and the runtime's id, whatever name the runtime goes by."""
+
+    runtime_id: str
+    loading: Loading
+    glibc: str | None
+
+
+@dataclass(frozen=True)
 class StoredBinary:
-    """A binary's facts and scan; ``needs``: the image's needs when they were looked for with it."""
+    """A binary's facts and scan; ``needs``: the image's needs when they were looked for with it;
+    ``runtimes``: how it loads on the runtimes it was tried on."""
 
     facts: BinaryFacts
     scan: BinaryScan
     needs: Needs | None = None
+    runtimes: tuple[RuntimeLoad, ...] = ()
 
 
 @functools.cache

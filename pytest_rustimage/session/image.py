@@ -8,6 +8,7 @@ and probes its layer cache (:meth:`RustImage.rebuild_after`). Images are made by
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from pytest_rustimage.inspect.elf import inspect_elf
 from pytest_rustimage.inspect.facts import BinaryFacts, ImageConfig, ImageInfo, Layer
 from pytest_rustimage.inspect.imagefs import ImageFs
 from pytest_rustimage.inspect.loader import resolve_loading
-from pytest_rustimage.inspect.needs import BinaryScan, Need, find_needs, scan_binary
+from pytest_rustimage.inspect.needs import Need, find_needs, scan_binary
 from pytest_rustimage.inspect.runtimes import RuntimeVerdict
 from pytest_rustimage.names import normalise_id
 from pytest_rustimage.recipe import instructions
@@ -91,11 +92,9 @@ class RustImage:
         self.build = build
         self._labels = dict(labels)
         self._probe = probe
-        self._binaries: dict[str, BinaryFacts] = {}
+        self._binaries: dict[str, binary_store.StoredBinary] = {}  # path -> its facts, scan, needs, runtimes
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
-        self._scans: dict[str, BinaryScan] = {}  # what each binary read shows it looks for at run time
         self._needs: tuple[Need, ...] | None = None
-        self._kept_needs: dict[str, tuple[Need, ...]] = {}  # binary path -> the needs kept with its facts
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -264,7 +263,8 @@ class RustImage:
 
     def measured_binary(self) -> BinaryFacts | None:
         """The checked binary's facts if this session already read them (no engine call)."""
-        return self._binaries.get(self.binary_path)
+        found = self._binaries.get(self.binary_path)
+        return found.facts if found is not None else None
 
     def binary(self, name: str | None = None) -> BinaryFacts:
         """The checked binary (or another by name or absolute path) read out of the image.
@@ -277,14 +277,17 @@ class RustImage:
         if path not in self._binaries:
             stored = binary_store.load(self.id, path)
             if stored is None:
-                stored = self._read_binary(path)
-                if stored.facts.loading is None or not self.files.unreadable:  # kept only when read whole
-                    binary_store.save(self.id, path, stored)
-            self._binaries[path] = stored.facts
-            self._scans[path] = stored.scan
-            if stored.needs is not None:
-                self._kept_needs[path] = stored.needs.found
-        return self._binaries[path]
+                self._keep(self._read_binary(path))
+            else:
+                self._binaries[path] = stored
+        return self._binaries[path].facts
+
+    def _keep(self, stored: binary_store.StoredBinary) -> None:
+        """What was learnt of a binary since it was read, kept (only from an image read whole: a layer
+        that could not be read leaves the files unknown, and this machine may read it later)."""
+        self._binaries[stored.facts.path] = stored
+        if "files" not in self.__dict__ or not self.files.unreadable:
+            binary_store.save(self.id, stored.facts.path, stored)
 
     def _read_binary(self, path: str) -> binary_store.StoredBinary:
         """The binary at ``path`` read out of the image: its bytes, then the image's files when it is dynamic."""
@@ -307,11 +310,17 @@ class RustImage:
         loads anywhere. Read once per session."""
         if self._runtimes is None:
             facts = self.binary()
-            self._runtimes = (
-                ()
-                if facts.is_static
-                else matrix(self.engine, facts.path, facts.elf, self.spec.runtimes, listed=self.spec.runtimes_listed)
+            if facts.is_static:
+                self._runtimes = ()
+                return self._runtimes
+            stored = self._binaries[facts.path]
+            kept = {load.runtime_id: load for load in stored.runtimes}
+            runtimes = self.spec.runtimes
+            self._runtimes = matrix(
+                self.engine, facts.path, facts.elf, runtimes, listed=self.spec.runtimes_listed, kept=kept
             )
+            if len(kept) > len(stored.runtimes):
+                self._keep(dataclasses.replace(stored, runtimes=tuple(kept.values())))
         return self._runtimes
 
     def measured_runtimes(self) -> tuple[RuntimeVerdict, ...] | None:
@@ -326,22 +335,19 @@ class RustImage:
         Kept with the binary's facts, by image id (:mod:`.binary_store`)."""
         if self._needs is None:
             facts = self.binary()
-            kept = self._kept_needs.get(facts.path)
-            if kept is not None:
-                self._needs = kept
+            stored = self._binaries[facts.path]
+            if stored.needs is not None:
+                self._needs = stored.needs.found
             else:
                 static_glibc = facts.is_static and facts.libc == "glibc"
-                scan = self._scans[facts.path]
-                self._needs = find_needs(scan, static_glibc=static_glibc, config=self.config, fs=self.files)
-                if not self.files.unreadable:  # kept only when read whole
-                    stored = binary_store.StoredBinary(facts, scan, binary_store.Needs(self._needs))
-                    binary_store.save(self.id, facts.path, stored)
+                self._needs = find_needs(stored.scan, static_glibc=static_glibc, config=self.config, fs=self.files)
+                self._keep(dataclasses.replace(stored, needs=binary_store.Needs(self._needs)))
         return self._needs
 
     def unreadable_layers(self) -> Mapping[str, str]:
         """The image's layers that could not be read (layer -> why), which leave its files unknown; empty
         when its needs are kept (they are kept only from an image read whole), without reading it again."""
-        if self._kept_needs.get(self.binary().path) is not None:
+        if self._binaries[self.binary().path].needs is not None and "files" not in self.__dict__:
             return {}
         return self.files.unreadable
 

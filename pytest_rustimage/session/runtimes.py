@@ -33,6 +33,7 @@ from pytest_rustimage.inspect.runtimes import (
     verdict,
 )
 from pytest_rustimage.names import Runtime
+from pytest_rustimage.session.binary_store import RuntimeLoad
 from pytest_rustimage.session.measure import read_files
 
 
@@ -92,12 +93,21 @@ def held(engine: Engine, runtime: Runtime) -> tuple[str, str] | None:
 
 
 def matrix(
-    engine: Engine, binary_path: str, elf: ElfFacts, runtimes: Sequence[Runtime], *, listed: bool
+    engine: Engine,
+    binary_path: str,
+    elf: ElfFacts,
+    runtimes: Sequence[Runtime],
+    *,
+    listed: bool,
+    kept: dict[str, RuntimeLoad] | None = None,
 ) -> tuple[RuntimeVerdict, ...]:
     """Whether the dynamic binary ``elf`` (at ``binary_path``) would load on each of ``runtimes``.
 
     ``listed``: the user named them, so one the engine does not hold is a verdict of its own ("cannot
-    tell", saying how to make it); otherwise (the plugin's own bases) it is left out."""
+    tell", saying how to make it); otherwise (the plugin's own bases) it is left out. ``kept``: how the
+    binary loads on runtime ids it was tried on before (:mod:`.binary_store`): used instead of the
+    runtime's files, and given what is learnt here (but a verdict that cannot tell)."""
+    kept = {} if kept is None else kept
     found: list[RuntimeVerdict] = []
     for runtime in runtimes:
         where = held(engine, runtime)
@@ -106,7 +116,11 @@ def matrix(
                 found.append(absent(runtime.name, runtime.refs, engine.name, runtime.make))
             continue
         ref, image_id = where
-        fs = runtime_files(engine, ref, image_id)
-        loading = resolve_loading(fs, binary_path, elf)
-        found.append(verdict(runtime.name, ref, loading, runtime_glibc(fs, elf.machine)))
+        load = kept.get(image_id)
+        if load is None:
+            fs = runtime_files(engine, ref, image_id)
+            load = RuntimeLoad(image_id, resolve_loading(fs, binary_path, elf), runtime_glibc(fs, elf.machine))
+            if not load.loading.cannot_tell:
+                kept[image_id] = load
+        found.append(verdict(runtime.name, ref, load.loading, load.glibc))
     return tuple(found)

@@ -21,6 +21,7 @@ from pytest_rustimage import names
 from pytest_rustimage.engines import ENGINE_NAMES, Engine, make_engine
 from pytest_rustimage.plugin.resolve import specs_for
 from pytest_rustimage.plugin.settings import Settings
+from pytest_rustimage.session import runtimes
 from pytest_rustimage.session.image import BuildRecord, RustImage
 from tests.unit.plugin.test_settings import make_crate
 
@@ -60,6 +61,10 @@ def image(request: pytest.FixtureRequest, base_images: None, tmp_path: Path) -> 
         engine.close()
 
 
+def _no_runtime_files(*args: object) -> None:
+    raise AssertionError("a runtime's files were read")
+
+
 def _rust_image(engine: Engine, tag: str, crate: Path) -> RustImage:
     (spec,) = specs_for(Settings(), make_crate(crate))
     image_id = engine.image_id(tag)
@@ -76,12 +81,16 @@ def test_a_second_look_at_the_same_image_reads_nothing(
     monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(cache))
     (tmp_path / "crate").mkdir()
     first = _rust_image(engine, tag, tmp_path / "crate")
-    facts, needs = first.binary(), first.needs()
+    facts, needs, matrix = first.binary(), first.needs(), first.runtimes()
+    assert {verdict.name for verdict in matrix} >= {"bookworm-slim"}  # the local bases, as the matrix names them
     assert facts.linkage == "dynamic" and facts.loads is True and facts.resolved  # resolved in the image's files
     assert [need.kind for need in needs] == ["user"]  # nobody, whom the image's /etc/passwd has
 
     again = _rust_image(NoReads(engine), tag, tmp_path / "crate")  # type: ignore[arg-type]
-    assert again.binary() == facts and again.needs() == needs and again.unreadable_layers() == {}
+    with monkeypatch.context() as no_runtime_files:
+        no_runtime_files.setattr(runtimes, "runtime_files", _no_runtime_files)
+        assert again.binary() == facts and again.needs() == needs and again.unreadable_layers() == {}
+        assert again.runtimes() == matrix
 
     for kept in (cache / "binaries").iterdir():  # a damaged file is read around, then rewritten
         kept.write_text("{")
