@@ -23,6 +23,11 @@ from pytest_rustimage.names import PLUGIN_LABEL, REPOSITORY
 LABEL = f"{PLUGIN_LABEL}.benchmark"  # on every image and container the benchmark makes itself
 TAG_PREFIX = f"{REPOSITORY}-bench/"  # hand-built recipe images (outside the plugin's repository)
 
+# every pytest the benchmark runs: no cache folder written, and without hypothesis's plugin, which this
+# project's dev tools install and which imports all of hypothesis at every session's end (about 1.2 s
+# here), a cost of hypothesis's, not of the plugin's, that a user without hypothesis does not pay
+PYTEST_FLAGS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
 
 def _ignore_top(root: Path) -> Callable[[str, list[str]], list[str]]:
     def ignore(folder: str, names: list[str]) -> list[str]:
@@ -99,8 +104,7 @@ class Bench:
             sys.executable,
             "-m",
             "pytest",
-            "-p",
-            "no:cacheprovider",
+            *PYTEST_FLAGS,
             "-q",
             "-c",
             str(root / "pytest.ini"),

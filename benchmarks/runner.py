@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.copies import LABEL, TAG_PREFIX, Bench
+from benchmarks.copies import LABEL, PYTEST_FLAGS, TAG_PREFIX, Bench
 from benchmarks.crates import CrateInfo
 from benchmarks.manifest import ini_text
 from benchmarks.measurements import (
@@ -160,18 +160,12 @@ class Runner:
     # -- the plugin
 
     def startup(self, root: Path) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-c",
-            str(root / "pytest.ini"),
-            "--rootdir",
-            str(root),
-            "--version",
-        ]
+        """pytest's own start-up: a run of one empty test, with the same plugins, ini and flags."""
+        folder = root / "startup"
+        folder.mkdir(exist_ok=True)
+        (folder / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+        cmd = [sys.executable, "-m", "pytest", *PYTEST_FLAGS, "-q", "-c", str(root / "pytest.ini")]
+        cmd += ["--rootdir", str(root), str(folder)]
         self.record(STARTUP_KEY, timed(cmd, cwd=root, env=self.env))
 
     def probe_expect_stdout(self, rdir: Path) -> None:

@@ -66,8 +66,9 @@ def test_ratios_of_the_issue_targets() -> None:
     assert edit.value == pytest.approx(2.4)
     assert (edit.target, edit.verdict) == (1.2, "missed")
     warm = got["[chef] plugin warm, all checks with cache, minus start-up"]
-    assert warm.value == pytest.approx(1.5)
-    assert warm.verdict == "met"
+    assert (warm.value, warm.target, warm.verdict) == (pytest.approx(1.5), 1.0, "missed")
+    assert got["[chef] needs and cache checks, warm (all checks minus base)"].value == pytest.approx(0.5)
+    assert got["[chef] needs and cache checks, warm (all checks minus base)"].verdict == "missed"  # at most 0.1 s
     overhead = got["[chef] cache check overhead after edit, in chef-recipe rebuilds"]
     assert overhead.value == pytest.approx(3.0)  # (27 - 12) / 5
     assert overhead.verdict == "missed"
@@ -99,6 +100,12 @@ def test_the_incremental_image_rebuild_is_measured_against_the_host_rebuild() ->
     assert by_name(ratios(medians, ["incremental"]))[rebuild.name].verdict == "missed"
     chef = by_name(ratios(full_medians(), ["chef"]))["[chef] image rebuild after edit / host after edit"]
     assert chef.target is None  # the target is the incremental strategy's
+    whole = got["[incremental] plugin all checks after edit / host after edit"]
+    assert (whole.value, whole.target, whole.verdict) == (pytest.approx(27.0 / 4.0), 2.5, "missed")
+    assert (
+        by_name(ratios(full_medians(), ["chef"]))["[chef] plugin all checks after edit / host after edit"].target
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +140,9 @@ def test_table_shows_median_spread_runs_failures_and_targets() -> None:
     assert host.split()[-5:] == ["2.00", "1.00..3.00", "3.00", "1.00", "2.00"]
     chef = next(ln for ln in lines if ln.startswith("chef recipe by hand, after the edit"))
     assert chef.endswith("5.25..5.25  5.25  FAILED")
-    plugin = next(ln for ln in lines if ln.startswith("pytest --rust-image [chef] build,runs,size,linkage,cache, warm"))
+    plugin = next(
+        ln for ln in lines if ln.startswith("pytest --rust-image [chef] build,runs,size,linkage,needs,cache, warm")
+    )
     assert plugin.split()[-2:] == ["n/a", "n/a"]
     words = {ln.split("  ")[0]: ln.split()[2:] for ln in lines if ln.startswith(("a ", "none"))}
     assert words["a ratio"] == ["2.40x", "2.10..2.75x", "<=", "1.20x", "missed"]
