@@ -43,9 +43,9 @@ from pytest_rustimage.engines import Engine
 from pytest_rustimage.engines.protocol import BuildOutput, LineSink
 from pytest_rustimage.errors import BuildFailed, ConfigError, RustImageError
 from pytest_rustimage.folders import cache_folder, write_private
-from pytest_rustimage.locks import exclusive, lock_folder, lock_path
+from pytest_rustimage.locks import exclusive, held_if_free, lock_folder, lock_path
 from pytest_rustimage.names import probe_tag
-from pytest_rustimage.recipe.context import bring_dockerfile, builder_key, copy_tree, prepare
+from pytest_rustimage.recipe.context import bring_dockerfile, builder_key, copy_tree, prepare, probe_folder
 from pytest_rustimage.recipe.request import build_request
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.vendored import vendor_context
@@ -180,27 +180,30 @@ class CacheProbe:
         spec = image.spec
         engine = self._engines(spec.engine)
         what = spec.what
-        source = Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir)) / "crate"
-        # what the image's own build read: the engine's view of the crate's folder for a crate's own
-        # Dockerfile built from that folder (target/, .git go in unless its .dockerignore says not)
-        copy_tree(spec.crate.root, source, as_engine=not (spec.traits.generated or spec.vendor))
-        if not spec.traits.generated:  # the engine reads it apart from the context, wherever it is
-            bring_dockerfile(spec, source)
-        tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
-        made: list[str] = []
-        try:
-            log, seconds, how = self._baseline(image, engine, source, tag, made)
-            description = edit.apply(source)
-            self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
+        with contextlib.ExitStack() as stack:
+            root, kept = self._folder(spec, stack)
+            source = root / "crate"
+            # what the image's own build read: the engine's view of the crate's folder for a crate's own
+            # Dockerfile built from that folder (target/, .git go in unless its .dockerignore says not)
+            copy_tree(spec.crate.root, source, as_engine=not (spec.traits.generated or spec.vendor))
+            if not spec.traits.generated:  # the engine reads it apart from the context, wherever it is
+                bring_dockerfile(spec, source)
+            tag = probe_tag(spec.crate.name, spec.strategy, self._session_id)
+            made: list[str] = []
             try:
-                rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
-            except BuildFailed as exc:
-                reason = f"the cache probe's build after the edit ({description}) failed: {exc.reason}"
-                raise BuildFailed(reason, exc.log) from exc
-        finally:
-            for ref in made:
-                engine.remove_image(ref)
-            shutil.rmtree(source.parent, ignore_errors=True)  # the copy and the contexts made from it
+                log, seconds, how = self._baseline(image, engine, source, tag, made)
+                description = edit.apply(source)
+                self._say(f"rust-image: cache probe for {what}: {description}; building again ...")
+                try:
+                    rebuild, dockerfile = self._build(spec, engine, source, f"{tag}-warm", made, no_cache=False)
+                except BuildFailed as exc:
+                    reason = f"the cache probe's build after the edit ({description}) failed: {exc.reason}"
+                    raise BuildFailed(reason, exc.log) from exc
+            finally:
+                for ref in made:
+                    engine.remove_image(ref)
+                if not kept:
+                    shutil.rmtree(root, ignore_errors=True)  # the copy and the contexts made from it
         report = assess(
             edit=description,
             strategy=spec.strategy,
@@ -240,12 +243,27 @@ class CacheProbe:
         self._baselines[spec.key] = found
         return found
 
+    def _folder(self, spec: ImageSpec, stack: contextlib.ExitStack[bool | None]) -> tuple[Path, bool]:
+        """Where the probe copies and builds the crate, and whether that folder is kept between runs: the
+        image's kept probe folder (:func:`probe_folder`), held for this probe, so that the copy and its
+        context are updated in place (the vendored sources copied once, and BuildKit sending only what
+        changed); a fresh folder, removed after, when another process holds it or there is no cache folder."""
+        try:
+            folder = probe_folder(spec)
+            lock = lock_path(self._lock_dir or lock_folder(), "context", str(folder))
+            if stack.enter_context(held_if_free(lock)):
+                return folder, True
+        except RustImageError:
+            pass
+        return Path(tempfile.mkdtemp(prefix="cache-probe-", dir=self._workdir)), False
+
     def _build(
         self, spec: ImageSpec, engine: Engine, source: Path, tag: str, made: list[str], *, no_cache: bool
     ) -> tuple[BuildOutput, str]:
         """Build the probe's copy of the crate as the image itself was built; the output and the Dockerfile."""
-        # in the probe's folder, removed after; the image's own cache mount, as its build had
-        context, dockerfile, _ = prepare(spec, source.parent, source, builder=builder_key(spec, engine))
+        # beside the probe's copy; the image's own cache mount, as its build had
+        folder = source.parent / "context"
+        context, dockerfile, _ = prepare(spec, source.parent, source, folder=folder, builder=builder_key(spec, engine))
         vendor_context(spec, context)
         request = build_request(
             spec, context=context, dockerfile=dockerfile, tag=tag, labels=self._labels, no_cache=no_cache

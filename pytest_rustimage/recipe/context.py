@@ -177,6 +177,13 @@ def stable_folder(spec: ImageSpec) -> Path:
     return cache_folder("contexts") / f"{tag_part(spec.crate.name)}-{spec.strategy}-{spec.engine}-{digest}"
 
 
+def probe_folder(spec: ImageSpec) -> Path:
+    """The folder that keeps the cache probe's edited copy of ``spec``'s crate and its context between
+    runs, beside :func:`stable_folder`'s: the copy is synced from the crate before each edit, so each
+    probe starts from the crate as it is, and its context (with the vendored sources) is updated in place."""
+    return stable_folder(spec).with_name(stable_folder(spec).name + "-probe")
+
+
 def builder_key(spec: ImageSpec, engine: Engine) -> str:
     """What names the builder image in a generated Dockerfile that keeps a cache mount: its id in
     ``engine``, or its reference when the engine does not have it (yet); '' for other strategies."""
