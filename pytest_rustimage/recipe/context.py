@@ -45,6 +45,7 @@ from pytest_rustimage.names import tag_part
 from pytest_rustimage.recipe.cargo_config import vendored_cargo_config
 from pytest_rustimage.recipe.dockerfile import Recipe, vendor_config
 from pytest_rustimage.recipe.dockerignore import engine_excluded, is_excluded, negated_below, read_dockerignore
+from pytest_rustimage.recipe.plan_view import plan_view
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import render
 from pytest_rustimage.recipe.tree import sync
@@ -211,6 +212,7 @@ def prepare(
         return own_context(spec, workdir, source, folder=folder)
     context = folder or _fresh(spec, workdir)
     copy_tree(source or spec.crate.root, context / "app")
+    plan_view(context / "app", context / "plan")  # what the planner stage copies (recipe/plan_view.py)
     recipe = Recipe(
         strategy=spec.strategy,
         package=spec.binary.package,

@@ -6,9 +6,9 @@ function of :class:`Recipe` to the Dockerfile's build stages, defined here), and
 (:func:`assemble`). This module knows nothing of the table: it stands below it, so the table can
 point at its templates without an import circle.
 
-The build context the plugin makes has the crate's workspace under ``app/``
-and, in vendored mode, the vendored sources under ``vendor/`` with a cargo
-config under ``cargo-vendor.toml``. The base images are build ``ARG``\\ s, so
+The build context the plugin makes has the crate's workspace under ``app/``, the planner's view of it
+under ``plan/`` (:mod:`pytest_rustimage.recipe.plan_view`) and, in vendored mode, the vendored sources
+under ``vendor/`` with a cargo config under ``cargo-vendor.toml``. The base images are build ``ARG``\\ s, so
 the same Dockerfile serves the official images and local ones.
 
 Both generated strategies use cargo-chef's three stages (planner, cook,
@@ -233,7 +233,7 @@ def _stages(recipe: Recipe, setup: list[str], cook: str, build: list[str]) -> li
         "WORKDIR /app",
         "",
         "FROM chef AS planner",
-        "COPY app/ ./",
+        "COPY plan/ ./",  # the workspace with only what shapes the recipe filled in (recipe/plan_view.py)
         "RUN cargo chef prepare --recipe-path recipe.json",
         "",
         "FROM chef AS cook",

@@ -122,3 +122,15 @@ def _prune(dest: Path, wanted: set[str], keep: set[str]) -> None:
             if name in dirs:
                 dirs.remove(name)
             _remove(path)
+
+
+def prune_beyond(dest: Path, wanted: set[str]) -> None:
+    """Remove what ``dest`` holds beyond the relative paths in ``wanted`` (and their folders)."""
+    _prune(dest, wanted, set())
+
+
+def make_room(dest: Path, target: Path) -> None:
+    """Clear the way for a new entry at ``target`` under ``dest``: what stands at ``target`` removed, its
+    folders made (a file or link where one must be is replaced), never above ``dest``."""
+    _remove(target)
+    _make_parents(dest, target)
