@@ -33,7 +33,7 @@ from pytest_rustimage.recipe import instructions
 from pytest_rustimage.recipe.dockerfile import binary_path
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import RUNTIME_IMAGE, SCRATCH
-from pytest_rustimage.session.measure import measure_with_files, read_files
+from pytest_rustimage.session.measure import measure, measure_with_files, read_files
 from pytest_rustimage.session.packages import builder_image, package_hints
 from pytest_rustimage.session.runtimes import matrix
 from pytest_rustimage.session.services import Service, start_service
@@ -94,6 +94,9 @@ class RustImage:
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
         self._scans: dict[str, BinaryScan] = {}  # what each binary read shows it looks for at run time
         self._needs: tuple[Need, ...] | None = None
+        # whether :attr:`info`, when it reads the archive, keeps the files from that read too (all layers
+        # are then parsed: worth it when :attr:`files` will be asked for, as linkage and needs do)
+        self.files_with_info = True
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -110,8 +113,11 @@ class RustImage:
 
     @cached_property
     def info(self) -> ImageInfo:
-        """Id, tags, config and measured layers (reads the image archive once, and keeps the image's
-        :attr:`files` from that same read, so that they are not exported again)."""
+        """Id, tags, config and measured layers (reads the image archive once, unless measured before;
+        with :attr:`files_with_info`, keeps the image's :attr:`files` from that same read, so that they
+        are not exported again)."""
+        if not self.files_with_info:
+            return measure(self.engine, self.id)
         info, files = measure_with_files(self.engine, self.id)
         if files is not None and "files" not in self.__dict__:
             self.__dict__["files"] = files  # the cached_property's value: read_files is not called

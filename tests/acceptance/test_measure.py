@@ -120,5 +120,12 @@ def test_a_fresh_image_is_exported_once_for_its_sizes_and_its_files(
         again = _image(spy, tmp_path)
         assert again.info == info and spy.exports == [image.id]
         assert again.binary().loading == image.binary().loading and spy.exports == [image.id] * 2
+
+        # sizes alone (no check reads the files): measured as before, the files read when asked for
+        monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(tmp_path / "cache-3"))
+        alone_sizes = _image(spy, tmp_path)
+        alone_sizes.files_with_info = False
+        assert alone_sizes.info == info and spy.exports == [image.id] * 3 and "files" not in alone_sizes.__dict__
+        assert alone_sizes.binary().loading == image.binary().loading and spy.exports == [image.id] * 4
     finally:
         docker.close()
