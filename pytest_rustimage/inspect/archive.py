@@ -78,15 +78,21 @@ def read_layer(layer: IO[bytes]) -> LayerContent:
     content = LayerContent({}, set(), set())
     with tarfile.open(fileobj=layer, mode="r|") as tar:
         for member in tar:
-            path = member.name.removeprefix("./").rstrip("/")
-            deleted = deletion(path)
-            if deleted is not None:
-                (content.opaque if deleted[0] == "opaque" else content.whiteouts).add(deleted[1])
-            elif member.isreg():
-                content.files[path] = member.size
-            elif member.issym():
-                content.files[path] = len(member.linkname)
+            count_member(content, member)
     return content
+
+
+def count_member(content: LayerContent, member: tarfile.TarInfo) -> None:
+    """Add one member of a layer tar to ``content``: a regular file's size, a symlink's target length,
+    a whiteout or opaque marker (hard links, folders and devices add nothing)."""
+    path = member.name.removeprefix("./").rstrip("/")
+    deleted = deletion(path)
+    if deleted is not None:
+        (content.opaque if deleted[0] == "opaque" else content.whiteouts).add(deleted[1])
+    elif member.isreg():
+        content.files[path] = member.size
+    elif member.issym():
+        content.files[path] = len(member.linkname)
 
 
 def content_size(layer: IO[bytes]) -> int:
@@ -119,6 +125,19 @@ def wasted(layers: Sequence[LayerContent]) -> list[int]:
     return result
 
 
+LayerReader = Callable[[str, IO[bytes]], LayerContent]  # (layer member's name, its tar stream) -> content
+
+
+@dataclass(frozen=True)
+class ArchiveIndex:
+    """Where an archive's layers are: the manifest's layer members bottom first, the members Docker wrote
+    as links to an earlier one's tar (name -> the member it repeats), and why members could not be read."""
+
+    order: list[str]
+    aliases: Mapping[str, str]
+    failed: Mapping[str, str]
+
+
 class StaleGuess(ValueError):
     """A layer skipped as known turned out, by the archive's manifest, to be another one: read it again
     without known layers."""
@@ -147,7 +166,23 @@ def read_archive(
     its uncompressed content. A layer of the manifest that cannot be read (zstd without a decoder,
     damaged, absent) is never counted as empty: :class:`LayerUnreadable` names it and says why.
     """
-    read = _Members(known)
+    return read_archive_indexed(stream, known, learned)[0]
+
+
+def _read_layer_alone(name: str, layer: IO[bytes]) -> LayerContent:
+    return read_layer(layer)
+
+
+def read_archive_indexed(
+    stream: IO[bytes],
+    known: Callable[[str], LayerContent | None] = lambda diff_id: None,
+    learned: dict[str, LayerContent] | None = None,
+    reader: LayerReader = _read_layer_alone,
+) -> tuple[ArchiveFacts, ArchiveIndex]:
+    """:func:`read_archive`, each layer member read by ``reader(member name, its tar stream)`` (so a
+    caller may gather more from the same pass, :func:`pytest_rustimage.inspect.imagefs.read_archive_and_fs`),
+    and where the layers are: the manifest's order, Docker's aliases, why members could not be read."""
+    read = _Members(known, reader)
     with tarfile.open(fileobj=stream, mode="r|") as outer:
         for member in outer:
             read.take(outer, member)
@@ -161,14 +196,15 @@ def read_archive(
         for name, layer in zip(order, facts.layers, strict=False):
             if name in read.contents and name not in read.skipped and layer.diff_id:
                 learned[layer.diff_id] = read.contents[name]
-    return facts
+    return facts, ArchiveIndex(order, read.aliases, read.failed)
 
 
 class _Members:
     """What :func:`read_archive` gathers from the archive's members, one member at a time."""
 
-    def __init__(self, known: Callable[[str], LayerContent | None]) -> None:
+    def __init__(self, known: Callable[[str], LayerContent | None], reader: LayerReader) -> None:
         self.known = known
+        self.reader = reader
         self.contents: dict[str, LayerContent] = {}
         self.small: dict[str, bytes] = {}
         self.guessed: dict[str, str] = {}  # member name -> the diff id it was taken for
@@ -198,7 +234,8 @@ class _Members:
         head = data[:512] if data is not None else handle.read(512)
         if layer_format(head) is not None:
             try:
-                self.contents[name] = _read_layer_member(head, io.BytesIO(data[512:]) if data is not None else handle)
+                rest = io.BytesIO(data[512:]) if data is not None else handle
+                self.contents[name] = _read_layer_member(head, rest, lambda layer: self.reader(name, layer))
             except LayerUnreadable as exc:
                 self.failed[name] = str(exc)
             except LAYER_ERRORS as exc:
@@ -209,13 +246,13 @@ class _Members:
             self.places.note(name, data)
 
 
-def _read_layer_member(head: bytes, rest: IO[bytes]) -> LayerContent:
+def _read_layer_member(head: bytes, rest: IO[bytes], reader: Callable[[IO[bytes]], LayerContent]) -> LayerContent:
     """A layer member's content, decompressed as its first bytes say; its stream is then read to the
     end, so that a compressed layer's checksum is checked and damage past the tar's end is not missed."""
     layer = open_layer(head, rest)
     if layer is None:
         raise LayerUnreadable(NOT_A_LAYER)
-    content = read_layer(layer)
+    content = reader(layer)
     while layer.read(1 << 16):
         pass
     return content

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from pytest_rustimage.errors import RustImageError
-from pytest_rustimage.inspect.archive import DIGEST_TAR, deletion
+from pytest_rustimage.inspect.archive import DIGEST_TAR, LayerContent, count_member, deletion
 from pytest_rustimage.inspect.elf import ElfFacts, inspect_elf
 from pytest_rustimage.inspect.layer_stream import LAYER_ERRORS, LayerUnreadable, open_layer
 
@@ -82,26 +82,43 @@ def read_layer_tree(layer: IO[bytes], keep: Callable[[str], bool] = default_keep
     tree = LayerTree()
     with tarfile.open(fileobj=layer, mode="r|") as tar:
         for member in tar:
-            path = _clean(member.name)
-            deleted = deletion(path)
-            if deleted is not None:
-                (tree.opaque if deleted[0] == "opaque" else tree.whiteouts).add(deleted[1])
-            elif member.isdir():
-                tree.nodes[path] = Node("dir")
-            elif member.issym():
-                tree.nodes[path] = Node("link", target=member.linkname, size=len(member.linkname))
-            elif member.islnk():  # a hard link: the same file as an earlier member of this layer
-                source = tree.nodes.get(_clean(member.linkname))
-                tree.nodes[path] = source if source is not None else Node("file", size=member.size)
-            elif member.isreg():
-                data = None
-                if keep(path):
-                    handle = tar.extractfile(member)
-                    data = handle.read() if handle is not None else None
-                tree.nodes[path] = Node("file", size=member.size, data=data)
-            elif path:
-                tree.nodes[path] = Node("other")
+            _place(tree, tar, member, keep)
     return tree
+
+
+def read_layer_both(layer: IO[bytes], keep: Callable[[str], bool] = default_keep) -> tuple[LayerContent, LayerTree]:
+    """One layer tar read once for both uses: what :func:`archive.read_layer` counts of it (its size)
+    and what :func:`read_layer_tree` keeps of it (its entries), each member handled as each of them does."""
+    content = LayerContent({}, set(), set())
+    tree = LayerTree()
+    with tarfile.open(fileobj=layer, mode="r|") as tar:
+        for member in tar:
+            count_member(content, member)
+            _place(tree, tar, member, keep)
+    return content, tree
+
+
+def _place(tree: LayerTree, tar: tarfile.TarFile, member: tarfile.TarInfo, keep: Callable[[str], bool]) -> None:
+    """Add one member of a layer tar to ``tree`` (a kept file with its bytes, read from ``tar`` now)."""
+    path = _clean(member.name)
+    deleted = deletion(path)
+    if deleted is not None:
+        (tree.opaque if deleted[0] == "opaque" else tree.whiteouts).add(deleted[1])
+    elif member.isdir():
+        tree.nodes[path] = Node("dir")
+    elif member.issym():
+        tree.nodes[path] = Node("link", target=member.linkname, size=len(member.linkname))
+    elif member.islnk():  # a hard link: the same file as an earlier member of this layer
+        source = tree.nodes.get(_clean(member.linkname))
+        tree.nodes[path] = source if source is not None else Node("file", size=member.size)
+    elif member.isreg():
+        data = None
+        if keep(path):
+            handle = tar.extractfile(member)
+            data = handle.read() if handle is not None else None
+        tree.nodes[path] = Node("file", size=member.size, data=data)
+    elif path:
+        tree.nodes[path] = Node("other")
 
 
 def _under(path: str, folder: str) -> bool:
@@ -154,7 +171,7 @@ def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep)
                 continue
             if name == "manifest.json":
                 manifest = handle.read()
-            elif name.endswith("/layer.tar") or DIGEST_TAR.match(name):
+            elif is_layer_name(name):
                 try:
                     layer = open_layer(handle.read(512), handle)
                     if layer is not None:
@@ -169,6 +186,21 @@ def read_image_fs(stream: IO[bytes], keep: Callable[[str], bool] = default_keep)
         order = [str(n).removeprefix("./") for n in json.loads(manifest)[0]["Layers"]]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ValueError(f"not an image archive with one image: {exc}") from exc
+    return assemble_fs(order, trees, aliases, failed)
+
+
+def is_layer_name(name: str) -> bool:
+    """Whether an archive member is read as a layer by its name: Docker's ``V1ID/layer.tar``, Podman's
+    ``HEX.tar``, OCI's ``blobs/sha256/HEX``."""
+    return name.endswith("/layer.tar") or DIGEST_TAR.match(name) is not None
+
+
+def assemble_fs(
+    order: Sequence[str], trees: Mapping[str, LayerTree], aliases: Mapping[str, str], failed: Mapping[str, str]
+) -> ImageFs:
+    """The merged tree of the layer members ``order`` names (the manifest's, bottom first), a member
+    Docker wrote as a link taken from the tar it repeats; one without a tree is named unreadable, with
+    why from ``failed`` when it is there."""
     layers: list[LayerTree] = []
     unreadable: dict[str, str] = {}
     for name in order:

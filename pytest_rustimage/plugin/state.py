@@ -18,6 +18,10 @@ from pytest_rustimage.report.image_record import Sizes
 from pytest_rustimage.session.factory import ImageFactory
 from pytest_rustimage.session.image import RustImage
 
+# the checks that read an image's merged files: with one of them, measuring an image keeps its files
+# from the same archive read (:attr:`RustImage.files_with_info`); without, the sizes alone are read
+FILE_CHECKS = frozenset({"linkage", "needs"})
+
 
 class State:
     """Settings read once, the crates read once, and the image factory made on first use."""
@@ -98,6 +102,7 @@ class State:
         """Note an image a check or test is about to use: its sizes are measured now, once, for the
         reports (so that the session's end makes no engine call)."""
         if image.spec.key not in self.sizes:
+            image.files_with_info = not FILE_CHECKS.isdisjoint(self.settings.checks)
             self.sizes[image.spec.key] = records.measure_sizes(image)
         return image
 

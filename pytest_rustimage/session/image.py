@@ -35,7 +35,7 @@ from pytest_rustimage.recipe.dockerfile import binary_path
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import RUNTIME_IMAGE, SCRATCH
 from pytest_rustimage.session import binary_store
-from pytest_rustimage.session.measure import measure, read_files
+from pytest_rustimage.session.measure import measure, measure_with_files, read_files
 from pytest_rustimage.session.packages import builder_image, package_hints
 from pytest_rustimage.session.runtimes import matrix
 from pytest_rustimage.session.services import Service, start_service
@@ -95,6 +95,9 @@ class RustImage:
         self._binaries: dict[str, binary_store.StoredBinary] = {}  # path -> its facts, scan, needs, runtimes
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
         self._needs: tuple[Need, ...] | None = None
+        # whether :attr:`info`, when it reads the archive, keeps the files from that read too (all layers
+        # are then parsed: worth it when :attr:`files` will be asked for, as linkage and needs do)
+        self.files_with_info = True
 
     def __repr__(self) -> str:
         return f"<RustImage {self.tag} {self.spec.variant}>"
@@ -111,8 +114,15 @@ class RustImage:
 
     @cached_property
     def info(self) -> ImageInfo:
-        """Id, tags, config and measured layers (reads the image archive once)."""
-        return measure(self.engine, self.id)
+        """Id, tags, config and measured layers (reads the image archive once, unless measured before;
+        with :attr:`files_with_info`, keeps the image's :attr:`files` from that same read, so that they
+        are not exported again)."""
+        if not self.files_with_info:
+            return measure(self.engine, self.id)
+        info, files = measure_with_files(self.engine, self.id)
+        if files is not None and "files" not in self.__dict__:
+            self.__dict__["files"] = files  # the cached_property's value: read_files is not called
+        return info
 
     @property
     def size(self) -> int:
@@ -364,5 +374,5 @@ class RustImage:
     def files(self) -> ImageFs:
         """The image's files as a container sees them (layers merged), with the bytes of its shared
         libraries and loader configuration: what :meth:`binary` resolves a dynamic binary against.
-        Reads the image archive (once)."""
+        Reads the image archive (once), unless :attr:`info` already read it and kept them."""
         return read_files(self.engine, self.id)

@@ -33,6 +33,7 @@ from pytest_rustimage.inspect.archive import (
 )
 from pytest_rustimage.inspect.facts import ImageInfo, image_info
 from pytest_rustimage.inspect.imagefs import ImageFs, read_image_fs
+from pytest_rustimage.inspect.onepass import read_archive_and_fs
 from pytest_rustimage.names import normalise_id
 
 FORMAT = 1
@@ -47,6 +48,28 @@ def measure(engine: Engine, ref: str) -> ImageInfo:
         archive = _read(engine, ref)
         _store(image_id, archive)
     return image_info(raw, archive)
+
+
+def measure_with_files(engine: Engine, ref: str) -> tuple[ImageInfo, ImageFs | None]:
+    """:func:`measure`, and when the archive has to be read for it, the image's merged files from the
+    same read (:func:`pytest_rustimage.inspect.onepass.read_archive_and_fs`): one export where sizes and
+    files would take two. None for the files when the facts were stored (nothing was read); every layer
+    is then parsed, none passed over as known, and each is still kept by diff id as :func:`measure` keeps them."""
+    raw = engine.inspect_raw(ref)
+    image_id = normalise_id(str(raw["Id"]))
+    archive = _stored(image_id)
+    if archive is not None:
+        return image_info(raw, archive), None
+    learned: dict[str, LayerContent] = {}
+    try:
+        with engine.open_archive(ref) as stream:
+            archive, files = read_archive_and_fs(stream, learned)
+    except (ValueError, OSError, tarfile.TarError) as exc:
+        raise EngineError(f"cannot read the archive of image {ref} from {engine.name}: {exc}") from exc
+    for diff_id, content in learned.items():
+        _write(_layer_path(diff_id), layer_to_data(content))
+    _store(image_id, archive)
+    return image_info(raw, archive), files
 
 
 def read_files(engine: Engine, ref: str) -> ImageFs:
