@@ -22,6 +22,7 @@ from pathlib import Path
 from pytest_rustimage.errors import BuildFailed, RustImageError
 from pytest_rustimage.folders import cache_folder
 from pytest_rustimage.locks import exclusive, lock_folder, lock_path
+from pytest_rustimage.recipe.plan_view import plan_view
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.tree import files_of, sync
 
@@ -147,5 +148,6 @@ def vendor_context(spec: ImageSpec, context: Path) -> None:
     what = f"crate {spec.crate.name} ({spec.crate.manifest_path})"
     if spec.traits.generated:
         vendor_cached(context / "app", context / "vendor", vendor=vendor, what=what)
+        plan_view(context / "app", context / "plan")  # vendoring may have brought app/Cargo.lock up to date
     else:
         vendor_cached(context, context / "vendor", vendor=vendor, locked=True, what=what)
