@@ -125,12 +125,15 @@ def checked_files(root: Path, *, links_inside: bool = True, as_engine: bool = Fa
 def copy_tree(root: Path, dest: Path, *, keep: Collection[str] = (), as_engine: bool = False) -> list[str]:
     """Make ``dest`` hold the context files of ``root`` (links kept as links, as ``COPY`` keeps them),
     copying only what differs and removing what ``root`` no longer has, except the top-level names in
-    ``keep``; refuse links that leave ``root`` and special files. Returns the files' relative paths.
+    ``keep``, which ``root``'s files under them do not touch either; refuse links that leave ``root`` and
+    special files. Returns the files' relative paths.
     ``as_engine``: the files an engine would send of ``root`` (see :func:`context_files`)."""
     listed: list[str] = []
 
     def entries() -> Iterator[tuple[str, Path]]:
         for rel, path in checked_files(root, as_engine=as_engine):
+            if rel.split("/")[0] in keep:
+                continue
             listed.append(rel)
             yield rel, path
 
@@ -276,7 +279,8 @@ def own_context(
     if not spec.vendor:
         return folder, dockerfile, folder
     context = target or _fresh(spec, workdir)
-    copy_tree(folder, context, keep=("vendor",))
+    # the vendored sources replace the crate's own vendor/ (if any), and their record stays
+    copy_tree(folder, context, keep=("vendor", ".vendor.entry", ".vendor.synced"))
     (context / ".dockerignore").unlink(missing_ok=True)
     cargo = context / ".cargo"
     # cargo reads .cargo/config (no extension) in preference to config.toml when both are there

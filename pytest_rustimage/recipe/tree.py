@@ -6,6 +6,10 @@ its size, modification time (copies keep it) and mode are; a link when its targe
 with its index, a file modified around or after the previous update is copied whatever its time
 says: an edit in the same clock tick as that update would otherwise look unchanged. When that
 update was is kept beside the folder (``.NAME.synced``).
+
+A file is never written in place: what differs is removed first and made anew. So a folder may hold
+hard links to files that must not change (``link``: the vendored sources kept in the cache), and no
+update writes through them.
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ def sync(
     *,
     keep: Collection[str] = (),
     on_error: Callable[[str, OSError], Exception] | None = None,
+    link: bool = False,
 ) -> int:
     """Make ``dest`` hold exactly ``entries`` (relative path, source) and the top-level names in
-    ``keep``; returns how many files it copied. ``on_error`` turns a failed copy into the error to raise."""
+    ``keep``; returns how many files it copied. ``on_error`` turns a failed copy into the error to raise.
+    ``link``: a file is a hard link to its source where the file system allows (else a copy), for
+    sources that never change: nothing may write into them, as nothing here writes into a file."""
     stamp = dest.parent / f".{dest.name}.synced"
     started = time.time()
     try:
@@ -47,6 +54,8 @@ def sync(
     dest.mkdir(parents=True, exist_ok=True)
     wanted: set[str] = set()
     copied = 0
+    linking = [link]  # until the first link that fails (another file system): copies after it
+    made: set[str] = {"."}  # folders this sync has made sure of
     for rel, source in entries:
         wanted.add(rel)
         target = dest / rel
@@ -54,10 +63,10 @@ def sync(
             if _same(source, target) and (racy is None or source.is_symlink() or source.lstat().st_mtime < racy):
                 continue
             _remove(target)
-            _make_parents(dest, target)
+            _make_parents(dest, target, made)
             if source.is_symlink():
                 target.symlink_to(os.readlink(source))
-            else:
+            elif not (linking[0] and _linked(source, target, linking)):
                 shutil.copy2(source, target)
             copied += 1
         except OSError as exc:
@@ -70,13 +79,27 @@ def sync(
     return copied
 
 
-def _make_parents(dest: Path, target: Path) -> None:
-    """The folders above ``target``, replacing a file or link that stands where one must be."""
+def _linked(source: Path, target: Path, linking: list[bool]) -> bool:
+    """Whether ``target`` was made a hard link to ``source``; a failure turns linking off for the sync."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        linking[0] = False
+        return False
+    return True
+
+
+def _make_parents(dest: Path, target: Path, made: set[str]) -> None:
+    """The folders above ``target``, replacing a file or link that stands where one must be; those in
+    ``made`` (relative to ``dest``) are folders already, and the others are added to it."""
     for parent in reversed(target.relative_to(dest).parents):
+        if (rel := parent.as_posix()) in made:
+            continue
         folder = dest / parent
         if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
             folder.unlink()
         folder.mkdir(exist_ok=True)
+        made.add(rel)
 
 
 def _same(source: Path, target: Path) -> bool:
@@ -133,4 +156,4 @@ def make_room(dest: Path, target: Path) -> None:
     """Clear the way for a new entry at ``target`` under ``dest``: what stands at ``target`` removed, its
     folders made (a file or link where one must be is replaced), never above ``dest``."""
     _remove(target)
-    _make_parents(dest, target)
+    _make_parents(dest, target, set())

@@ -8,6 +8,14 @@ running ``cargo vendor`` for every build and every cache probe. The lockfile as 
 kept with it. One process vendors a digest at a time (a lock per digest); the others wait and copy.
 Without a lockfile the first resolution is kept for those manifests: delete the cache folder's
 ``vendor/`` to resolve again.
+
+A context kept between runs (:func:`pytest_rustimage.recipe.context.stable_folder`) gets the same
+entry on every run: beside its ``vendor/`` it records which entry that folder was last made from
+(``.vendor.entry``: the key and who the entry is, written only after a copy completed and removed
+before one starts), and a context whose record names the entry is left as it is. A folder that
+holds no sources yet (a fresh context, the cache probe's) gets hard links to the entry's files where
+the file system allows: an entry never changes once complete, and nothing writes into a context's
+files (see :func:`pytest_rustimage.recipe.tree.sync`).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,6 +36,7 @@ from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.tree import files_of, sync
 
 FORMAT = 1
+RECORD_FORMAT = 1  # of the record beside a context's vendor/ (``.vendor.entry``)
 Vendor = Callable[..., str]  # the shape of :func:`vendor`
 
 
@@ -61,6 +71,7 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
         folder = cache_folder("vendor")
         lock = lock_path(lock_folder(), "cargo vendor", digest)
     except (RustImageError, OSError):  # no usable cache folder: vendor as if there were none
+        _remove_record(_record_of(vendor_dir))  # vendor/ is no entry's copy any more
         vendor(app, vendor_dir, locked=locked, what=what)
         return False
     key = digest[:32]
@@ -79,7 +90,7 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
             raise
         if (app / "Cargo.lock").is_file():
             shutil.copy2(app / "Cargo.lock", work / "Cargo.lock")
-        (work / "complete").write_text(key)
+        (work / "complete").write_text(f"{key} {uuid.uuid4().hex}")  # this making of the entry, of all
         shutil.rmtree(entry, ignore_errors=True)
         work.rename(entry)
         _restore(entry, app, vendor_dir)
@@ -87,9 +98,47 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
 
 
 def _restore(entry: Path, app: Path, vendor_dir: Path) -> None:
-    sync(files_of(entry / "vendor"), vendor_dir)  # in place: a context kept between runs copies nothing
+    """Make ``vendor_dir`` hold the entry's sources (unless its record says it does) and give ``app``
+    the entry's lockfile."""
+    record = _record_of(vendor_dir)
+    made_from = entry_identity(entry)
+    fresh = not os.path.lexists(vendor_dir)
+    if fresh or _read_record(record) != made_from or not vendor_dir.is_dir() or vendor_dir.is_symlink():
+        _remove_record(record)  # an interrupted copy leaves none: the next one copies again
+        sync(files_of(entry / "vendor"), vendor_dir, link=fresh)  # in place: what differs, only
+        record.write_text(made_from)
     if (entry / "Cargo.lock").is_file():
         shutil.copy2(entry / "Cargo.lock", app / "Cargo.lock")
+
+
+def _record_of(vendor_dir: Path) -> Path:
+    """The record beside ``vendor_dir`` of the entry it was made from (beside it, as the time of its
+    last update is: see :mod:`pytest_rustimage.recipe.tree`)."""
+    return vendor_dir.with_name(f".{vendor_dir.name}.entry")
+
+
+def entry_identity(entry: Path) -> str:
+    """What names this making of a complete cache entry: its ``complete`` file's text (the key, and a
+    token of its own since format 1 of the record) and that file's inode and time, so an entry deleted
+    and made again under the same key (without a lockfile, maybe another resolution) is another."""
+    complete = entry / "complete"
+    info = complete.stat()
+    return f"{RECORD_FORMAT}\n{complete.read_text().strip()}\n{info.st_ino} {info.st_mtime_ns}\n"
+
+
+def _read_record(record: Path) -> str | None:
+    """The record's text; None when there is none or it is no readable text file (never trusted)."""
+    try:
+        return record.read_text(encoding="utf-8") if record.is_file() and not record.is_symlink() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _remove_record(record: Path) -> None:
+    if record.is_dir() and not record.is_symlink():
+        shutil.rmtree(record)
+    else:
+        record.unlink(missing_ok=True)
 
 
 def vendor(app: Path, vendor_dir: Path, *, locked: bool = False, what: str = "", timeout: float = 900) -> str:

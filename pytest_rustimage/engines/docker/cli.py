@@ -47,29 +47,49 @@ def docker_clis() -> list[str]:
 
 def client_major(path: str, env: Mapping[str, str]) -> int | None:
     """The major version of the CLI's client, or None when it cannot say."""
+    return _client_major(path, env)[0]
+
+
+def _client_major(path: str, env: Mapping[str, str]) -> tuple[int | None, bool]:
+    """:func:`client_major`, and whether its answer is the CLI's own (False when the CLI could not be
+    run or did not finish: another try may say otherwise)."""
     try:
-        out = subprocess.run(
+        done = subprocess.run(
             [path, "version", "--format", "{{.Client.Version}}"],
             capture_output=True,
             text=True,
             timeout=30,
             env=dict(env),
-        ).stdout.strip()
-        return int(out.split(".")[0])
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return None
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None, False
+    try:
+        return int(done.stdout.strip().split(".")[0]), True
+    except ValueError:  # no version: this CLI's own answer when it succeeded (a failure may pass)
+        return None, done.returncode == 0
 
 
 def probe_cli(candidates: Sequence[str], env: Mapping[str, str]) -> DockerCli | None:
     """The first CLI that can do BuildKit, else the first one at all (legacy)."""
+    return probe_answer(candidates, env)[0]
+
+
+def probe_answer(candidates: Sequence[str], env: Mapping[str, str]) -> tuple[DockerCli | None, bool]:
+    """:func:`probe_cli`, and whether the answer follows from the files alone (the CLIs, their plugins
+    and config): False when a CLI could not be run, timed out or was killed, since another try may
+    answer otherwise; such an answer is not kept (:mod:`pytest_rustimage.engines.docker.cli_store`)."""
+    exact = True
     for path in candidates:
         try:
             buildx = subprocess.run([path, "buildx", "version"], capture_output=True, timeout=30, env=dict(env))
         except (OSError, subprocess.TimeoutExpired):
+            exact = False
             continue
         if buildx.returncode == 0:
-            return DockerCli(path, "buildx")
-        major = client_major(path, env)
+            return DockerCli(path, "buildx"), exact
+        exact = exact and buildx.returncode > 0  # a signal is no answer
+        major, sure = _client_major(path, env)
+        exact = exact and sure
         if major is not None and major < 23:
-            return DockerCli(path, "buildkit-env")
-    return DockerCli(candidates[0], "legacy") if candidates else None
+            return DockerCli(path, "buildkit-env"), exact
+    return (DockerCli(candidates[0], "legacy") if candidates else None), exact

@@ -13,7 +13,8 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from pytest_rustimage.engines.docker.cli import DockerCli, docker_clis, probe_cli
+from pytest_rustimage.engines.docker.cli import DockerCli, docker_clis
+from pytest_rustimage.engines.docker.cli_store import kept_cli
 from pytest_rustimage.errors import EngineError, EngineGone, EngineUnavailable
 from pytest_rustimage.names import normalise_id
 
@@ -79,7 +80,7 @@ class DockerConnection:
     def _get_cli(self) -> DockerCli:
         if self._cli is None:
             candidates = [self._cli_path] if self._cli_path else docker_clis()
-            cli = probe_cli(candidates, self._env())
+            cli = kept_cli(candidates, self._env())  # probed when the CLIs or their plugins changed
             if cli is None:
                 raise EngineUnavailable("docker", self._base_url, "no `docker` CLI on PATH to build with")
             self._cli = cli

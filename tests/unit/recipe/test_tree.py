@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from pytest_rustimage.recipe.tree import files_of, sync
 
 OLD = 1_700_000_000  # a time well before any sync: files changed then are not racy
@@ -68,3 +70,30 @@ def test_a_change_that_looks_the_same_right_after_a_sync_is_copied(tmp_path: Pat
     os.utime(src / "a", (now, now))  # and the same time, as an edit within one clock tick shows
     assert sync(files_of(src), dest) == 1
     assert (dest / "a").read_text() == "two"
+
+
+def test_linked_files_are_never_written_through(tmp_path: Path) -> None:
+    kept = make(tmp_path / "kept", {"a": "1", "d/b": "2"})
+    dest = tmp_path / "dest"
+    assert sync(files_of(kept), dest, link=True) == 2
+    assert (dest / "d/b").stat().st_ino == (kept / "d/b").stat().st_ino  # a link, not a copy
+    other = make(tmp_path / "other", {"a": "1", "d/b": "changed"})
+    os.utime(other / "d/b", (OLD + 5, OLD + 5))
+    assert sync(files_of(other), dest) == 1
+    assert (dest / "d/b").read_text() == "changed" and (kept / "d/b").read_text() == "2"
+    assert (dest / "d/b").stat().st_ino != (kept / "d/b").stat().st_ino
+
+
+def test_linking_falls_back_to_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = make(tmp_path / "src", {"a": "1", "d/b": "2"})
+    tried: list[str] = []
+
+    def refused(source: Path, target: Path, **kwargs: object) -> None:
+        tried.append(str(source))
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refused)
+    assert sync(files_of(src), tmp_path / "dest", link=True) == 2
+    assert len(tried) == 1  # once refused, not asked again
+    copy = tmp_path / "dest/d/b"
+    assert copy.read_text() == "2" and copy.stat().st_ino != (src / "d/b").stat().st_ino
