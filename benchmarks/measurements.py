@@ -72,7 +72,7 @@ def label_of(key: str) -> str:
         checks = ",".join(CHECK_SETS[parts[2]]) if parts[2] in CHECK_SETS else parts[2]
         return f"pytest --rust-image [{parts[1]}] {checks}, {phase_words[parts[3]]}"
     if key == STARTUP_KEY:
-        return "pytest with no test to run (start-up)"
+        return "pytest running one empty test (start-up)"
     return key
 
 
