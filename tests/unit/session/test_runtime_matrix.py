@@ -121,3 +121,24 @@ def test_without_a_cache_folder_the_image_is_read_each_time(
         fs = runtime_files(stand_in, ref, stand_in.image_id(ref) or "")  # type: ignore[arg-type]
         assert fs.exists(f"/{MULTIARCH}/libc.so.6")
     assert stand_in.exports == [ref, ref]
+
+
+def test_kept_loads_are_used_by_runtime_id_and_new_ones_added(built: Built, cache: Path) -> None:
+    stand_in = engine(built)
+    elf = inspect_elf(built.hello)
+    names = friendly("bookworm-slim", "bullseye-slim")
+    kept: dict[str, runtimes.RuntimeLoad] = {}
+    first = matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True, kept=kept)  # type: ignore[arg-type]
+    ids = [stand_in.image_id(r.refs[0]) for r in names]
+    assert sorted(kept) == sorted(i for i in ids if i) and len(stand_in.exports) == 2
+    new_run()
+    for index in (cache / "runtimes").glob("*.json"):
+        index.unlink()  # were the kept loads not used, the runtimes would be exported again
+    again = matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True, kept=dict(kept))  # type: ignore[arg-type]
+    assert again == first and len(stand_in.exports) == 2
+    # a runtime rebuilt (another id under the same name) is not answered from a kept load
+    stand_in.images["pytest-rustimage/runtime:bookworm-slim"] += b"\0" * 1024
+    new_run()
+    every = dict(kept)
+    matrix(stand_in, "/usr/local/bin/hello", elf, names, listed=True, kept=every)  # type: ignore[arg-type]
+    assert len(stand_in.exports) == 3 and len(every) == 3  # the new id read and kept beside the old
