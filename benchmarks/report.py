@@ -151,7 +151,11 @@ def report_json(
     """The raw numbers: every run's seconds and load, medians, spreads and ratios, the machine."""
     bench = runner.bench if runner else None
     crate = bench.crate if bench else None
-    recipes = {name: render_recipe(name, crate.binary, sources_of(crate.path)) for name in RECIPES} if crate else {}
+    # the recipes' text, when they were built and the crate's folder is still there (a --real-crate's copy
+    # lives in the temp folder, removed before the report)
+    recipes = {}
+    if crate is not None and "recipes" not in args.skip and crate.path.is_dir():
+        recipes = {name: render_recipe(name, crate.binary, sources_of(crate.path)) for name in RECIPES}
     return {
         "date": started.isoformat(timespec="seconds"),
         "machine": info,
