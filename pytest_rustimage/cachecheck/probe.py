@@ -252,6 +252,7 @@ class CacheProbe:
             folder = probe_folder(spec)
             lock = lock_path(self._lock_dir or lock_folder(), "context", str(folder))
             if stack.enter_context(held_if_free(lock)):
+                _clear_beside(folder, keep=("crate", "context"))
                 return folder, True
         except RustImageError:
             pass
@@ -283,6 +284,21 @@ class CacheProbe:
     def _stored_path(self, engine: Engine, image: ProbedImage, edit: Edit) -> Path:
         key = json.dumps([STORE_FORMAT, engine.endpoint, image.tag, image.id, edit.key, image.spec.cold_probe])
         return cache_folder("verdicts") / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _clear_beside(folder: Path, *, keep: tuple[str, ...]) -> None:
+    """Remove what a kept probe folder holds besides ``keep`` (the copy, updated in place, and its
+    context): a Dockerfile from outside the workspace, put beside the copy by an earlier probe, is
+    brought again from where it is now, never taken from an earlier run."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name in keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def edited_in_context(edit: Edit, *, generated: bool, crate_folder: str) -> str | None:

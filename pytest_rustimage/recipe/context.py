@@ -185,7 +185,8 @@ def probe_folder(spec: ImageSpec) -> Path:
     """The folder that keeps the cache probe's edited copy of ``spec``'s crate and its context between
     runs, beside :func:`stable_folder`'s: the copy is synced from the crate before each edit, so each
     probe starts from the crate as it is, and its context (with the vendored sources) is updated in place."""
-    return stable_folder(spec).with_name(stable_folder(spec).name + "-probe")
+    kept = stable_folder(spec)
+    return kept.with_name(kept.name + "-probe")
 
 
 def builder_key(spec: ImageSpec, engine: Engine) -> str:

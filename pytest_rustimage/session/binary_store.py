@@ -8,9 +8,10 @@ path, runtime image id), and are kept in the user's cache folder
 (``binaries/KEY.json``), as sizes are (:mod:`pytest_rustimage.session.measure`).
 
 What would make a kept answer wrong is the code that computed it: each file names the plugin's
-version and a digest of the source of :mod:`pytest_rustimage.inspect`, and a file written by other
-code is not used. A file that cannot be read, of another format, for another image or path, or whose
-data does not rebuild exactly (:mod:`pytest_rustimage.inspect.codec`) is ignored; the facts are then
+version and a digest of the source of :mod:`pytest_rustimage.inspect` and of the session modules
+that call it (this one, ``image.py``, ``runtimes.py``), and a file written by other code is not
+used. A file that cannot be read, of another format, for another image or path, or whose data does
+not rebuild exactly (:mod:`pytest_rustimage.inspect.codec`) is ignored; the facts are then
 read from the image again and the file rewritten.
 """
 
@@ -34,6 +35,7 @@ from pytest_rustimage.inspect.needs import BinaryScan, Need
 
 FORMAT = 1
 _INSPECT = Path(__file__).resolve().parent.parent / "inspect"
+_SESSION_CODE = ("binary_store.py", "image.py", "runtimes.py")  # what builds the kept facts from inspect's
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,11 @@ class StoredBinary:
 
 @functools.cache
 def code_digest() -> str:
-    """The plugin's version and a digest of the code that reads binaries and images."""
+    """The plugin's version and a digest of the code that reads binaries and images and makes what is
+    kept: :mod:`pytest_rustimage.inspect`, this module, and the session's modules that call them."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(_INSPECT.glob("*.py")):
+    session = Path(__file__).resolve().parent
+    for path in [*sorted(_INSPECT.glob("*.py")), *(session / name for name in _SESSION_CODE)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 

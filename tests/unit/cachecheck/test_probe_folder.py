@@ -49,3 +49,20 @@ def test_the_probe_folder_is_kept_beside_the_images_context(tmp_path: Path, prob
             assert not kept and fresh.parent == tmp_path / "work" and fresh != folder
     with contextlib.ExitStack() as stack:  # let go: kept again
         assert probe._folder(spec, stack) == (probe_folder(spec), True)
+
+
+def test_what_an_earlier_probe_put_beside_the_copy_is_cleared(tmp_path: Path, probe: CacheProbe) -> None:
+    (crate := tmp_path / "crate").mkdir()
+    (spec,) = specs_for(Settings(), make_crate(crate))
+    folder = probe_folder(spec)
+    for rel in (
+        "crate/src/main.rs",
+        "context/Dockerfile",
+        "dockerfile/Dockerfile",
+        "dockerfile/Dockerfile.dockerignore",
+    ):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text("an earlier probe's")
+    with contextlib.ExitStack() as stack:
+        assert probe._folder(spec, stack) == (folder, True)
+    assert sorted(p.name for p in folder.iterdir()) == ["context", "crate"]  # the copy and context stay
