@@ -9,8 +9,10 @@ links or forge what the plugin reads back. Files there are written with :func:`w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import uuid
 from pathlib import Path
 
 from pytest_rustimage.errors import RustImageError
@@ -48,10 +50,16 @@ def private_folder(path: Path, what: str, variable: str) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (mode 0600, never through a link)."""
+    """Write ``text`` to ``path`` (mode 0600, never through a link), whole or not at all: it is written
+    to a file of its own beside it, then renamed over it, so a reader (another process) sees the old
+    text or the new, never a part."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.replace(part, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            part.unlink()
         raise FolderError(f"cannot write {path}: {exc}") from exc

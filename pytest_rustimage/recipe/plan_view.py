@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pytest_rustimage.recipe.tree import files_of, make_room, prune_beyond
+from pytest_rustimage.recipe.tree import files_of, make_room, prune_beyond, under_link
 
 # the files whose contents cargo-chef's recipe is made of, by name (a cargo config only under .cargo/)
 SHAPING = frozenset({"Cargo.toml", "Cargo.lock", "rust-toolchain", "rust-toolchain.toml"})
@@ -34,29 +34,53 @@ def shapes_recipe(rel: str) -> bool:
 
 def plan_view(app: Path, dest: Path) -> None:
     """Make ``dest`` the planner's view of the workspace copy ``app``: the same paths and links, the
-    files that shape the recipe with their bytes, every other file empty."""
+    files that shape the recipe with their bytes, every other file empty. A file a link in the
+    workspace leads to (or one under a linked folder) keeps its bytes too, since it may be a manifest
+    or a cargo config under another name (``Cargo.toml -> manifests/app.toml``, ``.cargo -> config/``)."""
     dest.mkdir(parents=True, exist_ok=True)
+    linked = _reached_by_links(app)
     wanted: set[str] = set()
+    real: set[str] = {"."}
     for rel, source in files_of(app):
         wanted.add(rel)
         target = dest / rel
+        through_link = under_link(dest, target, real)  # an earlier view's link where a folder is now
         if source.is_symlink():
-            _ensure_link(dest, target, os.readlink(source))
+            _ensure_link(dest, target, os.readlink(source), through_link)
         else:
-            _ensure_file(dest, target, source.read_bytes() if shapes_recipe(rel) else b"")
+            filled = shapes_recipe(rel) or rel in linked
+            _ensure_file(dest, target, source.read_bytes() if filled else b"", through_link)
     prune_beyond(dest, wanted)
 
 
-def _ensure_link(dest: Path, target: Path, link: str) -> None:
-    if target.is_symlink() and os.readlink(target) == link:
+def _reached_by_links(app: Path) -> set[str]:
+    """The files of ``app`` (relative paths) that a link in it leads to, or that lie under a folder a
+    link leads to; links that lead out of ``app`` are left out (the context refuses them)."""
+    root = app.resolve()
+    found: set[str] = set()
+    for _rel, path in files_of(app):
+        if not path.is_symlink():
+            continue
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            continue
+        if real.is_dir():
+            found |= {p.relative_to(root).as_posix() for p in real.rglob("*") if p.is_file() or p.is_symlink()}
+        elif real.is_file():
+            found.add(real.relative_to(root).as_posix())
+    return found
+
+
+def _ensure_link(dest: Path, target: Path, link: str, through_link: bool) -> None:
+    if not through_link and target.is_symlink() and os.readlink(target) == link:
         return
     make_room(dest, target)
     target.symlink_to(link)
 
 
-def _ensure_file(dest: Path, target: Path, data: bytes) -> None:
+def _ensure_file(dest: Path, target: Path, data: bytes, through_link: bool) -> None:
     same_size = not target.is_symlink() and target.is_file() and target.stat().st_size == len(data)
-    if same_size and (not data or target.read_bytes() == data):
+    if not through_link and same_size and (not data or target.read_bytes() == data):
         return  # unchanged: its time stays, and BuildKit sends nothing
     make_room(dest, target)
     target.write_bytes(data)

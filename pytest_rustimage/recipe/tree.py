@@ -56,14 +56,17 @@ def sync(
     copied = 0
     linking = [link]  # until the first link that fails (another file system): copies after it
     made: set[str] = {"."}  # folders this sync has made sure of
+    real: set[str] = {"."}  # folders of dest seen to be no link (what is below one may be anywhere)
     for rel, source in entries:
         wanted.add(rel)
         target = dest / rel
         try:
-            if _same(source, target) and (racy is None or source.is_symlink() or source.lstat().st_mtime < racy):
+            fresh = racy is None or source.is_symlink() or source.lstat().st_mtime < racy
+            if not under_link(dest, target, real) and _same(source, target) and fresh:
                 continue
-            _remove(target)
+            # the folders first: a link where one must be is replaced, so nothing is removed through it
             _make_parents(dest, target, made)
+            _remove(target)
             if source.is_symlink():
                 target.symlink_to(os.readlink(source))
             elif not (linking[0] and _linked(source, target, linking)):
@@ -153,7 +156,21 @@ def prune_beyond(dest: Path, wanted: set[str]) -> None:
 
 
 def make_room(dest: Path, target: Path) -> None:
-    """Clear the way for a new entry at ``target`` under ``dest``: what stands at ``target`` removed, its
-    folders made (a file or link where one must be is replaced), never above ``dest``."""
-    _remove(target)
+    """Clear the way for a new entry at ``target`` under ``dest``: its folders made (a file or link where
+    one must be is replaced, never above ``dest``), then what stands at ``target`` removed."""
     _make_parents(dest, target, set())
+    _remove(target)
+
+
+def under_link(dest: Path, target: Path, real: set[str]) -> bool:
+    """Whether a folder between ``dest`` and ``target`` is a symbolic link (an earlier copy's: the
+    source's folder was a link then), so that ``target``'s path leads out of ``dest``; ``real`` holds
+    the folders (relative to ``dest``) already seen to be none, and gets those seen now."""
+    for parent in reversed(target.relative_to(dest).parents):
+        rel = parent.as_posix()
+        if rel in real:
+            continue
+        if (dest / parent).is_symlink():
+            return True
+        real.add(rel)
+    return False

@@ -72,6 +72,8 @@ def vendor_cached(app: Path, vendor_dir: Path, *, vendor: Vendor, locked: bool =
         lock = lock_path(lock_folder(), "cargo vendor", digest)
     except (RustImageError, OSError):  # no usable cache folder: vendor as if there were none
         _remove_record(_record_of(vendor_dir))  # vendor/ is no entry's copy any more
+        # an earlier run's vendor/ may hold hard links into the cache: cargo must not write through them
+        shutil.rmtree(vendor_dir, ignore_errors=True)
         vendor(app, vendor_dir, locked=locked, what=what)
         return False
     key = digest[:32]

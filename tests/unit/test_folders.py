@@ -43,6 +43,15 @@ def test_a_private_file_is_written_for_the_user_alone_and_never_through_a_link(t
     target = tmp_path / "elsewhere"
     target.write_text("keep")
     (tmp_path / "link.json").symlink_to(target)
-    with pytest.raises(FolderError, match="cannot write"):
-        write_private(tmp_path / "link.json", "forged")
+    write_private(tmp_path / "link.json", "forged")  # the link itself is replaced, never written through
     assert target.read_text() == "keep"
+    assert not (tmp_path / "link.json").is_symlink() and (tmp_path / "link.json").read_text() == "forged"
+    assert (tmp_path / "link.json").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "link.json", "verdict.json"]  # no part left
+
+
+def test_a_private_file_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()  # a folder where the file should go: the rename fails
+    with pytest.raises(FolderError, match="cannot write"):
+        write_private(tmp_path / "taken", "text")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

@@ -92,4 +92,6 @@ def probe_answer(candidates: Sequence[str], env: Mapping[str, str]) -> tuple[Doc
         exact = exact and sure
         if major is not None and major < 23:
             return DockerCli(path, "buildkit-env"), exact
-    return (DockerCli(candidates[0], "legacy") if candidates else None), exact
+    # no CLI that does BuildKit: told by failures, which may pass (a plugin being installed, a config
+    # folder not readable for a moment), so never kept; the machine is probed again next time
+    return (DockerCli(candidates[0], "legacy") if candidates else None), False

@@ -221,3 +221,12 @@ def test_plugin_places_follow_the_clis_order() -> None:
         "/s2/docker-buildx",
     ]
     assert load(Path("/nonexistent/file.json"), "k", ["/usr/bin/docker"]) is None
+
+
+def test_a_legacy_answer_is_never_kept(machine: Machine, tmp_path: Path) -> None:
+    """No CLI that does BuildKit is told by failures, which may pass: the machine is probed every time."""
+    new = machine.cli("new", "24.0.7")  # no buildx and a client that ignores DOCKER_BUILDKIT
+    assert machine.kept([new]) == DockerCli(new, "legacy")
+    assert stored(tmp_path) == []
+    plugin(machine.config / "cli-plugins")  # buildx installed since
+    assert machine.kept([new]) == DockerCli(new, "buildx")

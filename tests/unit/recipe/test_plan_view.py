@@ -55,8 +55,9 @@ def test_the_view_has_every_path_and_only_the_recipes_inputs_filled(tmp_path: Pa
     plan_view(app, view)
     for rel in ("Cargo.toml", "Cargo.lock", ".cargo/config.toml", "crates/core/Cargo.toml"):
         assert (view / rel).read_bytes() == (app / rel).read_bytes(), rel
-    for rel in ("crates/core/src/lib.rs", "crates/cli/src/main.rs", "crates/cli/build.rs", "README.md"):
+    for rel in ("crates/cli/src/main.rs", "crates/cli/build.rs", "README.md"):
         assert (view / rel).is_file() and (view / rel).read_bytes() == b"", rel
+    assert (view / "crates/core/src/lib.rs").read_bytes() == (app / "crates/core/src/lib.rs").read_bytes()  # linked
     assert os.readlink(view / "lib-link.rs") == "crates/core/src/lib.rs"
     listed = sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_file() or p.is_symlink())
     assert listed == sorted(str(p.relative_to(app)) for p in app.rglob("*") if p.is_file() or p.is_symlink())
@@ -67,7 +68,7 @@ def test_a_source_edit_leaves_the_view_untouched(tmp_path: Path) -> None:
     _workspace(app)
     plan_view(app, view)
     before = {p: p.lstat().st_mtime_ns for p in view.rglob("*")}
-    (app / "crates/core/src/lib.rs").write_text("pub fn f() { println!(); }\n")
+    (app / "crates/cli/src/main.rs").write_text("fn main() { println!(); }\n")
     (app / "README.md").write_text("# changed\n")
     plan_view(app, view)
     assert {p: p.lstat().st_mtime_ns for p in view.rglob("*")} == before
@@ -113,3 +114,37 @@ def test_a_folder_that_became_a_file_and_back(tmp_path: Path) -> None:
     (app / "crates/cli/src/main.rs").write_text("fn main() {}\n")
     plan_view(app, view)
     assert (view / "crates/cli/src/main.rs").is_file()
+
+
+def test_a_manifest_or_cargo_config_reached_by_a_link_keeps_its_bytes(tmp_path: Path) -> None:
+    app, view = tmp_path / "app", tmp_path / "plan"
+    (app / "manifests").mkdir(parents=True)
+    (app / "manifests" / "app.toml").write_text('[package]\nname = "app"\n')
+    os.symlink("manifests/app.toml", app / "Cargo.toml")
+    (app / "config").mkdir()
+    (app / "config" / "config.toml").write_text("[build]\nrustflags = []\n")
+    os.symlink("config", app / ".cargo")
+    (app / "src").mkdir()
+    (app / "src" / "main.rs").write_text("fn main() {}\n")
+    plan_view(app, view)
+    assert (view / "Cargo.toml").read_text() == '[package]\nname = "app"\n'  # through the link, as cargo reads it
+    assert (view / ".cargo" / "config.toml").read_text() == "[build]\nrustflags = []\n"
+    assert (view / "src" / "main.rs").read_bytes() == b""
+
+
+def test_a_linked_folder_that_became_a_real_one_is_never_written_through(tmp_path: Path) -> None:
+    app, view, elsewhere = tmp_path / "app", tmp_path / "plan", tmp_path / "elsewhere"
+    (elsewhere / "common").mkdir(parents=True)
+    (elsewhere / "common" / "Cargo.toml").write_text("[package]\n# not the view's to touch\n")
+    (app / "src").mkdir(parents=True)
+    (app / "src" / "main.rs").write_text("fn main() {}\n")
+    view.mkdir()
+    os.symlink(elsewhere / "common", view / "common")  # what an earlier view of a linked folder left
+    (app / "common").mkdir()
+    (app / "common" / "Cargo.toml").write_text('[package]\nname = "common"\n')
+    (app / "common" / "lib.rs").write_text("")
+    plan_view(app, view)
+    assert not (view / "common").is_symlink()
+    assert (view / "common" / "Cargo.toml").read_text() == '[package]\nname = "common"\n'
+    assert (elsewhere / "common" / "Cargo.toml").read_text() == "[package]\n# not the view's to touch\n"
+    assert sorted(p.name for p in (elsewhere / "common").iterdir()) == ["Cargo.toml"]

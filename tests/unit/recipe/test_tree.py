@@ -97,3 +97,19 @@ def test_linking_falls_back_to_copies(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(tried) == 1  # once refused, not asked again
     copy = tmp_path / "dest/d/b"
     assert copy.read_text() == "2" and copy.stat().st_ino != (src / "d/b").stat().st_ino
+
+
+def test_a_copy_whose_folder_was_a_link_is_made_real_and_never_written_through(tmp_path: Path) -> None:
+    """An earlier copy kept a link where the source now has a folder (the source's folder was a link
+    into the crate then): the files go into a real folder, and nothing is removed through the link."""
+    crate, dest = tmp_path / "crate", tmp_path / "dest"
+    (crate / "common").mkdir(parents=True)
+    (crate / "common" / "Cargo.toml").write_text("[package]\n")
+    (crate / "common" / "lib.rs").write_text("pub fn f() {}\n")
+    dest.mkdir()
+    os.symlink(crate / "common", dest / "common")  # through it, dest's files are the crate's own
+    sync(files_of(crate), dest)
+    assert not (dest / "common").is_symlink() and (dest / "common").is_dir()
+    assert (dest / "common" / "Cargo.toml").read_text() == "[package]\n"
+    assert (crate / "common" / "Cargo.toml").read_text() == "[package]\n"  # the crate's files untouched
+    assert (crate / "common" / "lib.rs").read_text() == "pub fn f() {}\n"
