@@ -7,13 +7,11 @@ same id goes through an engine whose file reads and exports fail the test.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 
@@ -23,22 +21,12 @@ from pytest_rustimage.plugin.resolve import specs_for
 from pytest_rustimage.plugin.settings import Settings
 from pytest_rustimage.session import runtimes
 from pytest_rustimage.session.image import BuildRecord, RustImage
+from tests.acceptance.test_measure import NoExport
 from tests.unit.plugin.test_settings import make_crate
 
 
-class NoReads:
-    """A real engine that must not read the image: no export, no file read."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    @contextlib.contextmanager
-    def open_archive(self, ref: str) -> Iterator[IO[bytes]]:
-        raise AssertionError(f"the archive of {ref} was read")
-        yield  # pragma: no cover
+class NoReads(NoExport):
+    """A real engine that must not read the image: no export (:class:`NoExport`), no file read either."""
 
     def read_file(self, image: str, path: str, labels: object = None) -> bytes:
         raise AssertionError(f"{path} was read out of {image}")

@@ -13,13 +13,6 @@ from pytest_rustimage.recipe.vendored import inputs_digest, vendor, vendor_cache
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_crates"
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("RUST_IMAGE_LOCK_DIR", str(tmp_path / "locks"))
-    return tmp_path / "cache"
-
-
 def copy(sample: str, dest: Path) -> Path:
     shutil.copytree(SAMPLES / sample, dest, ignore=shutil.ignore_patterns("target"))
     return dest

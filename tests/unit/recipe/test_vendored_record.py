@@ -19,13 +19,6 @@ SAMPLES = Path(__file__).resolve().parents[3] / "sample_crates"
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RUST_IMAGE_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("RUST_IMAGE_LOCK_DIR", str(tmp_path / "locks"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
 def syncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders :func:`vendored.sync` was asked to fill, in order (it still runs)."""
     calls: list[Path] = []
