@@ -180,7 +180,7 @@ def read_archive_indexed(
     reader: LayerReader = _read_layer_alone,
 ) -> tuple[ArchiveFacts, ArchiveIndex]:
     """:func:`read_archive`, each layer member read by ``reader(member name, its tar stream)`` (so a
-    caller may gather more from the same pass, :func:`pytest_rustimage.inspect.imagefs.read_archive_and_fs`),
+    caller may gather more from the same pass, :func:`pytest_rustimage.inspect.onepass.read_archive_and_fs`),
     and where the layers are: the manifest's order, Docker's aliases, why members could not be read."""
     read = _Members(known, reader)
     with tarfile.open(fileobj=stream, mode="r|") as outer:
