@@ -28,6 +28,9 @@ its string table ``.strtab``.
 class, and the symbol versions it needs of each library (``.gnu.version_r``) and those it defines
 (``.gnu.version_d``). Versions come from the section headers, which every linker writes; an object
 stripped of them has no version facts and is not judged on versions.
+
+**Dependencies.** The list ``cargo auditable`` embeds (section ``.dep-v0``) is read by
+:mod:`pytest_rustimage.inspect.audit`; a malformed one is kept as ``audit_error``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from elftools.elf.segments import (  # type: ignore[import-untyped,unused-ignore
 )
 
 from pytest_rustimage.errors import NotAnElfError
+from pytest_rustimage.inspect.audit import AuditData, AuditDataError, audit_data_from_elf
 
 Linkage = Literal["static", "static-pie", "dynamic"]
 Libc = Literal["glibc", "musl", "unknown"]
@@ -98,6 +102,8 @@ class ElfFacts:
     rpath: tuple[str, ...] = ()  # DT_RPATH, split on ":"
     version_needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # library -> versions it must define
     version_defs: tuple[str, ...] = ()  # versions this object defines (GLIBC_2.34, ...)
+    audit: AuditData | None = None  # cargo-auditable's dependency list (section .dep-v0), None when absent
+    audit_error: str | None = None  # why the .dep-v0 section present could not be read
 
     @property
     def debug_size(self) -> int:
@@ -161,6 +167,7 @@ def _inspect(elf: ELFFile, data: bytes, name: str) -> ElfFacts:
         linkage = "static" if e_type == "ET_EXEC" else "static-pie"
         libc = _static_libc(data, abi_tag)
 
+    audit, audit_error = _audit(elf)
     return ElfFacts(
         machine=_MACHINES.get(machine, machine),
         elf_type=e_type.removeprefix("ET_"),
@@ -177,7 +184,18 @@ def _inspect(elf: ELFFile, data: bytes, name: str) -> ElfFacts:
         rpath=_path_list(dynamic.get("DT_RPATH")),
         version_needs=_version_needs(elf),
         version_defs=_version_defs(elf),
+        audit=audit,
+        audit_error=audit_error,
     )
+
+
+def _audit(elf: ELFFile) -> tuple[AuditData | None, str | None]:
+    """The embedded dependency list, or why its section is unreadable (kept as a fact, not raised:
+    a malformed list is a finding of the ``sbom`` check, not a reason the binary cannot be inspected)."""
+    try:
+        return audit_data_from_elf(elf), None
+    except AuditDataError as exc:
+        return None, str(exc)
 
 
 def _path_list(value: str | None) -> tuple[str, ...]:
