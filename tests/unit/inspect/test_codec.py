@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
+from pytest_rustimage.inspect.audit import AuditData, AuditedPackage
 from pytest_rustimage.inspect.codec import CodecError, from_data, to_data
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import BinaryFacts
@@ -30,13 +32,24 @@ LOADING = Loading(
     problems=(LoadProblem("missing", "libgcc_s.so.1", "/usr/local/bin/app", looked_in=("/lib", "/usr/lib")),),
 )
 FACTS = BinaryFacts("app", "/usr/local/bin/app", 1234, "ab" * 32, ELF, LOADING)
+AUDIT = AuditData(
+    (
+        AuditedPackage("app", "0.1.0", "local", "runtime", True, (1, 2)),
+        AuditedPackage("itoa", "1.0.15", "crates.io", "runtime", False, ()),
+        AuditedPackage("version_check", "0.9.5", "crates.io", "build", False, ()),
+    ),
+    1,
+)
+AUDITED = replace(ELF, audit=AUDIT)
 
 
 @pytest.mark.parametrize(
     "value",
     [
         FACTS,
-        BinaryFacts("app", "/app", 1, "00", ELF),  # static-like: no loading
+        BinaryFacts("app", "/app", 1, "00", ELF),
+        BinaryFacts("app", "/app", 1, "00", AUDITED),  # with cargo-auditable's list
+        replace(ELF, audit_error=".dep-v0: not zlib-compressed data"),  # static-like: no loading
         BinaryScan(cert_files=("/etc/ssl/cert.pem",), cert_env=True, tzif_records=3, glibc_version="2.36"),
         Need("user", "the image's config", ("/etc/passwd",), None, "add the user"),
     ],
@@ -100,3 +113,21 @@ def test_what_json_cannot_hold_is_not_kept() -> None:
         to_data({1: "a"})
     with pytest.raises(CodecError):
         to_data(object())
+
+
+def test_the_audit_list_comes_back_with_its_types() -> None:
+    back = from_data(ElfFacts, json.loads(json.dumps(to_data(AUDITED))))
+    assert back.audit == AUDIT and back.audit is not None
+    assert isinstance(back.audit.packages, tuple) and isinstance(back.audit.packages[0].dependencies, tuple)
+    assert back.audit.root_package == AUDIT.packages[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("kind", "dev"), ("root", 1), ("dependencies", [True]), ("version", None)],
+)
+def test_an_audit_package_of_another_shape_is_refused(field: str, value: object) -> None:
+    data = to_data(AUDITED)
+    data["audit"]["packages"][1][field] = value
+    with pytest.raises(CodecError):
+        from_data(ElfFacts, data)
