@@ -165,13 +165,23 @@ def _binary_json(facts: BinaryRecord) -> Json:
         "path": facts.path,
         "size": facts.size,
         "sha256": facts.sha256,
-        **dataclasses.asdict(facts.elf),  # sections among them
+        **_elf_json(facts.elf),  # sections among them
         "debug_bytes": facts.debug_bytes,
         "loads": True if facts.loads is True else list(facts.loads),
         "resolved": dict(facts.resolved),
         "floor": list(facts.floor),
         **({} if facts.runtimes is None else {"runtimes": [to_data(r) for r in facts.runtimes]}),
     }
+
+
+# cargo-auditable's dependency list is not part of the image record: the sbom check writes it as its
+# own CycloneDX file and records its own findings.
+_NOT_IN_REPORT = ("audit", "audit_error")
+
+
+def _elf_json(elf: ElfFacts) -> Json:
+    bare = dataclasses.replace(elf, audit=None, audit_error=None)
+    return {key: value for key, value in dataclasses.asdict(bare).items() if key not in _NOT_IN_REPORT}
 
 
 def _cache_json(cache: CacheRecord) -> Json:

@@ -126,9 +126,7 @@ def test_a_crate_missing_from_the_binary_is_named(probe_lists: tuple[AuditData, 
 def test_a_crate_cargo_does_not_know_is_named(probe_lists: tuple[AuditData, ExpectedGraph]) -> None:
     audit, graph = probe_lists
     extra = (AuditedPackage("zlib-rs", "0.5.0", "crates.io", "runtime", False, ()),)
-    other_version = tuple(
-        replace(p, version="9.9.9") if p.name == "version_check" else p for p in audit.packages
-    )
+    other_version = tuple(replace(p, version="9.9.9") if p.name == "version_check" else p for p in audit.packages)
     diff = compare(AuditData(other_version + extra, 1), graph)
     check = next(p for p in graph.packages if p.name == "version_check")
     assert diff.unexpected == (("version_check", "9.9.9"), ("zlib-rs", "0.5.0"))
@@ -199,7 +197,7 @@ def test_a_stale_lockfile_fails_because_it_is_locked(probe_build: AuditableBuild
 def test_features_and_default_features_are_passed(tmp_path: Path) -> None:
     folder = _crate(tmp_path, "")
     manifest = folder / "Cargo.toml"
-    manifest.write_text(manifest.read_text() + '\n[features]\ndefault = []\nextra = []\n')
+    manifest.write_text(manifest.read_text() + "\n[features]\ndefault = []\nextra = []\n")
     with pytest.raises(CrateError, match="nope"):
         cargo_metadata(folder, target=host_target(), features=["nope"])
     data: dict[str, Any] = cargo_metadata(folder, target=host_target(), features=["extra"], default_features=False)

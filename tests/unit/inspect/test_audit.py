@@ -117,7 +117,7 @@ BAD_DOCUMENTS: dict[str, tuple[Any, str]] = {
     "package not an object": ({"packages": ["a"]}, "package 0 is not an object"),
     "no name": ({"packages": [{"version": "1.0.0", "source": "local"}]}, '"name" is missing'),
     "version not semver": ({"packages": [{**GOOD, "version": "1.0"}]}, '"version" is not a semantic version'),
-    "unknown kind": ({"packages": [{**GOOD, "kind": "dev"}]}, '"kind" is \'dev\''),
+    "unknown kind": ({"packages": [{**GOOD, "kind": "dev"}]}, "\"kind\" is 'dev'"),
     "root not a bool": ({"packages": [{**GOOD, "root": 1}]}, '"root" is 1'),
     "dependencies not a list": ({"packages": [{**GOOD, "dependencies": 0}]}, '"dependencies" is not a list'),
     "index out of range": ({"packages": [{**GOOD, "dependencies": [1]}]}, "dependency 1 is not an index of the 1"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -127,7 +128,7 @@ def test_the_audit_list_comes_back_with_its_types() -> None:
     [("kind", "dev"), ("root", 1), ("dependencies", [True]), ("version", None)],
 )
 def test_an_audit_package_of_another_shape_is_refused(field: str, value: object) -> None:
-    data = to_data(AUDITED)
+    data: dict[str, Any] = to_data(AUDITED)
     data["audit"]["packages"][1][field] = value
     with pytest.raises(CodecError):
         from_data(ElfFacts, data)

@@ -66,7 +66,9 @@ def test_the_subject_is_the_image_and_the_tool_is_named(probe: tuple[BinaryFacts
         "version": IMAGE_ID,
         "hashes": [{"alg": "SHA-256", "content": IMAGE_ID.removeprefix("sha256:")}],
     }
-    assert meta["tools"] == {"components": [{"type": "application", "name": "pytest-rustimage", "version": __version__}]}
+    assert meta["tools"] == {
+        "components": [{"type": "application", "name": "pytest-rustimage", "version": __version__}]
+    }
     assert "timestamp" not in meta
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+from pytest_rustimage.inspect.audit import AuditData, AuditedPackage
 from pytest_rustimage.inspect.base import BaseFacts
 from pytest_rustimage.inspect.facts import ImageConfig, Layer
 from pytest_rustimage.plugin.resolve import specs_for
@@ -129,3 +131,13 @@ def test_a_record_is_made_without_an_engine_call(tmp_path: Path) -> None:
     assert (written["size"], written["own_bytes"], written["baseline"]["status"]) == (10, 6, "new")
     assert "binary_facts" not in written and "cache" not in written  # not measured: left out
     assert record().sizes is None
+
+
+def test_the_binarys_dependency_list_is_left_out_of_the_report() -> None:
+    image = from_json(FULL)
+    assert image.binary_facts is not None
+    audit = AuditData((AuditedPackage("app", "0.1.0", "local", "runtime", True, ()),), 1)
+    elf = dataclasses.replace(image.binary_facts.elf, audit=audit, audit_error="kept apart")
+    with_list = dataclasses.replace(image, binary_facts=dataclasses.replace(image.binary_facts, elf=elf))
+    report = validate_report(json.loads(records.render([with_list])))
+    assert report["images"] == [FULL]  # the SBOM file carries the list, not the report
