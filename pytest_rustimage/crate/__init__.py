@@ -1,6 +1,7 @@
 """Reading a crate: its Cargo manifests, workspace, binaries and ``rust-image`` metadata.
 
-Pure readers of files on disk (``cargo metadata`` is asked where cargo is on PATH). They may import
+Pure readers of files on disk (``cargo metadata`` is asked where cargo is on PATH), and the dependency
+graph cargo gives a binary (``dep_graph``). They may import
 only the foundation modules (``errors``, ``units``, ``names``); nothing here knows of engines,
 images or pytest.
 """
