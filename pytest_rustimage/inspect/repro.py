@@ -503,7 +503,7 @@ def _binary_lines(diff: BinaryDiff, labels: tuple[str, str]) -> list[str]:
         f"The binaries differ ({left} vs {right}): {diff.differing_bytes} bytes differ ({sizes}).",
     ]
     if diff.sections:
-        shown = ", ".join(_named(s.describe(), labels) for s in diff.sections[:8])
+        shown = ", ".join(name_sides(s.describe(), labels) for s in diff.sections[:8])
         more = f" and {len(diff.sections) - 8} more" if len(diff.sections) > 8 else ""
         lines.append(f"  sections that differ: {shown}{more}")
     elif not diff.elf:
@@ -516,12 +516,13 @@ def _binary_lines(diff: BinaryDiff, labels: tuple[str, str]) -> list[str]:
     if diff.strings:
         total = sum(diff.string_totals.values())
         lines.append(f"  strings in one binary only ({total}):")
-        lines += [f"    {s.kind}: {_named(s.describe(), labels)}" for s in diff.strings]
+        lines += [f"    {s.kind}: {name_sides(s.describe(), labels)}" for s in diff.strings]
     for cause in causes(diff):
-        lines.append(f"Likely cause ({cause.kind}): {_named(cause.evidence, labels)}")
+        lines.append(f"Likely cause ({cause.kind}): {name_sides(cause.evidence, labels)}")
         lines.append(f"  fix: {cause.fix}")
     return lines
 
 
-def _named(text: str, labels: tuple[str, str]) -> str:
+def name_sides(text: str, labels: tuple[str, str]) -> str:
+    """``text`` (evidence, a description) with the sides ``a`` and ``b`` called by ``labels``."""
     return text.replace("(only in a)", f"(only in {labels[0]})").replace("(only in b)", f"(only in {labels[1]})")
