@@ -232,6 +232,10 @@ def causes(diff: BinaryDiff) -> list[Cause]:
         fix = _FIXES[kind]
         if kind == "build path":
             fix = _path_fix(shown) or fix
+            if any(name.startswith((".debug", ".zdebug")) for name in where):
+                fix += (
+                    '; it is in debug info, which strip = "debuginfo" (or debug = false) in the Cargo profile removes'
+                )
         found.append(Cause(kind, f"{_WHAT[kind]}: {quoted}{place}", fix))
     changed = diff.changed_sections
     resized = [s for s in changed if s.resized]

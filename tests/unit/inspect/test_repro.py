@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_rustimage.inspect.repro import SHOWN, BinaryDiff, causes, compare_binaries, explain
+from pytest_rustimage.inspect.repro_files import FileEntry, compare_files
 from pytest_rustimage.inspect.repro_strings import StringDiff, classify
 
 NOW = 1_765_036_800.0  # 2026-12-06, so the tests do not depend on the clock
@@ -92,6 +93,22 @@ def test_embedded_build_folder_is_a_build_path_with_the_folders_to_remap(tmp_pat
     assert "RUSTFLAGS" in text and "fixed path" in text
 
 
+def test_debug_info_records_the_build_folder_even_for_a_relative_source(tmp_path: Path) -> None:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not on PATH")
+    built = []
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m.c").write_text(OPT_C)
+        subprocess.run(["gcc", "-g", "-O2", "m.c", "-o", "out"], cwd=tmp_path / folder, check=True)
+        built.append((tmp_path / folder / "out").read_bytes())
+    diff = compare_binaries(*built)
+    assert diff.strings == (StringDiff("build path", f"{tmp_path}/one", f"{tmp_path}/two", ".debug_line_str"),)
+    (cause,) = causes(diff)
+    assert cause.evidence.endswith("in .debug_line_str")
+    assert f"--remap-path-prefix={tmp_path}/one=/build" in cause.fix and 'strip = "debuginfo"' in cause.fix
+
+
 def test_a_relative_path_is_a_build_path_only_under_a_named_build_root() -> None:
     assert classify("built in work/one/target", ()) == "other"
     assert classify("built in work/one/target", ("work/one",)) == "build path"
@@ -156,6 +173,25 @@ def test_rust_debug_and_release_are_codegen_not_an_input(tmp_path: Path) -> None
     diff = compare_binaries(first, second)
     assert "other" not in kinds(diff)  # string constants that took in a neighbour are left out
     assert [c.kind for c in causes(diff)] == ["codegen"]
+
+
+def test_explain_tells_the_binary_then_the_files(tmp_path: Path) -> None:
+    first = build(tmp_path, "x", DEFINED_C, '-DGREETING="hello world"')
+    second = build(tmp_path, "x", DEFINED_C, '-DGREETING="hello there"')
+    hello = FileEntry("/usr/local/bin/hello", "file", len(first), 0o755, digest="sha256:aa")
+    files = compare_files([hello], [FileEntry(hello.path, "file", len(second), 0o755, digest="sha256:bb")])
+    lines = explain(compare_binaries(first, second), files, ("docker", "podman")).splitlines()
+    assert lines[0].startswith("The binaries differ (docker vs podman): ")
+    assert "    other: 'greeting: hello world' vs 'greeting: hello there'" in lines
+    cause = lines.index(
+        "Likely cause (other): embedded text differs: 'greeting: hello world' vs 'greeting: hello there' in .rodata"
+    )
+    assert lines[cause + 1].startswith("  fix: an input the binary embeds differs")
+    assert lines[-3:] == [
+        "The images' files differ:",
+        "  changed (1):",
+        "    /usr/local/bin/hello: content differs (aa vs bb)",
+    ]
 
 
 def test_not_elf_is_compared_by_bytes_with_strings_classified() -> None:
