@@ -2,7 +2,9 @@
 
 Compared: the binary's sha256 (Rust builds of the same inputs are
 byte-identical, so a difference means different inputs, and the report says
-which ones differ), the run result (exit code and stdout), the runtime config
+which ones differ; given the two binaries' comparison, :func:`binary_diff_note`
+tells an irreproducible build, which differs whatever the engine, from a real
+input difference), the run result (exit code and stdout), the runtime config
 (entrypoint, cmd, user, env, workdir, exposed ports), the layer count, and the
 size under the one definition (:mod:`pytest_rustimage.inspect.archive`) within a
 relative tolerance. Labels are not compared: engines add their own
@@ -13,11 +15,12 @@ relative tolerance. Labels are not compared: engines add their own
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_rustimage.errors import RustImageError
+from pytest_rustimage.inspect import repro
 from pytest_rustimage.units import format_size
 
 if TYPE_CHECKING:
@@ -107,7 +110,38 @@ class ParityReport:
             )
 
 
-def _binary_note(left: Observation, right: Observation) -> str:
+# Causes that make one engine's two builds differ as well: not a difference between the engines.
+IRREPRODUCIBLE = frozenset({"timestamp", "build path", "build id"})
+
+
+def binary_diff_note(diff: repro.BinaryDiff, labels: tuple[str, str] = ("a", "b"), inputs: Sequence[str] = ()) -> str:
+    """What differs between two builds' binaries, and whether it looks like an irreproducible build
+    (the build time or folder embedded, a random build id: it would differ on one engine too) or a
+    real input difference (compilers, embedded text, code), each with its evidence and fix; ``labels``
+    name the two sides (the engines), ``inputs`` are input differences known apart (builder images)."""
+    if diff.identical:
+        return ""
+    found = repro.causes(diff)
+    flaky = [c for c in found if c.kind in IRREPRODUCIBLE]
+    real = [c for c in found if c.kind not in IRREPRODUCIBLE and not (flaky and c.kind == "layout")]
+    sections = ", ".join(
+        [*(s.describe() for s in diff.changed_sections[:4]), *(["the build id"] if diff.build_ids else [])]
+    )
+    count = "1 byte differs" if diff.differing_bytes == 1 else f"{diff.differing_bytes} bytes differ"
+    parts = [count + (f" ({sections})" if sections else "")]
+    if flaky:
+        parts.append(
+            "the build is not reproducible, whatever the engine: "
+            + "; ".join(f"{c.evidence} (fix: {c.fix})" for c in flaky)
+        )
+    if real or inputs:
+        parts.append("an input differs: " + "; ".join([*inputs, *(f"{c.evidence} (fix: {c.fix})" for c in real)]))
+    elif flaky:
+        parts.append("nothing else points at a difference between the engines")
+    return repro.name_sides("; ".join(parts), labels)
+
+
+def _binary_note(left: Observation, right: Observation, diff: repro.BinaryDiff | None = None) -> str:
     causes = []
     if left.builder_id != right.builder_id:
         causes.append(f"builder images differ ({left.builder_id[:19]} vs {right.builder_id[:19]})")
@@ -116,6 +150,8 @@ def _binary_note(left: Observation, right: Observation) -> str:
             k for k in set(left.build_args) | set(right.build_args) if left.build_args.get(k) != right.build_args.get(k)
         )
         causes.append(f"build args differ ({', '.join(keys)})")
+    if diff is not None and not diff.identical:
+        return binary_diff_note(diff, (left.name, right.name), causes)
     if left.build_id != right.build_id:
         causes.append(f"ELF build ids differ ({left.build_id} vs {right.build_id}): the compiler saw different input")
     if left.binary_size != right.binary_size:
@@ -124,8 +160,15 @@ def _binary_note(left: Observation, right: Observation) -> str:
     return "same-input Rust builds are byte-identical, so an input differs: " + reason
 
 
-def compare(left: Observation, right: Observation, tolerance: float = DEFAULT_TOLERANCE) -> ParityReport:
-    """Compare two observations; sizes may differ by ``tolerance`` (relative) and still count as the same."""
+def compare(
+    left: Observation,
+    right: Observation,
+    tolerance: float = DEFAULT_TOLERANCE,
+    binary_diff: repro.BinaryDiff | None = None,
+) -> ParityReport:
+    """Compare two observations; sizes may differ by ``tolerance`` (relative) and still count as the same.
+    ``binary_diff``: the two binaries compared (:func:`~pytest_rustimage.inspect.repro.compare_binaries`,
+    left first), which then tells what differs and why (:func:`binary_diff_note`)."""
 
     def row(what: str, a: object, b: object, note: str = "") -> Row:
         return Row(what, str(a), str(b), a == b, note)
@@ -140,7 +183,7 @@ def compare(left: Observation, right: Observation, tolerance: float = DEFAULT_TO
             "binary sha256",
             left.binary_sha256[:16],
             right.binary_sha256[:16],
-            "" if left.binary_sha256 == right.binary_sha256 else _binary_note(left, right),
+            "" if left.binary_sha256 == right.binary_sha256 else _binary_note(left, right, binary_diff),
         ),
         row("exit code", left.exit_code, right.exit_code),
         row("stdout", left.stdout.strip(), right.stdout.strip()),
