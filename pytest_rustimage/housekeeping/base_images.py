@@ -6,7 +6,8 @@ with mmdebstrap and loads them into the engine:
 * the **builder** (``pytest-rustimage/builder:bookworm``): Debian bookworm
   minbase with gcc, libc6-dev and ca-certificates, the host's Rust toolchain
   (its ``bin/`` and ``lib/``, without docs or sources) under ``/usr/local/rust``
-  and a cargo-chef built on the host in ``/usr/local/cargo/bin``;
+  and a cargo-chef built on the host in ``/usr/local/cargo/bin`` (with cargo-auditable beside it when
+  the host has one: the ``sbom`` check's auditable builds);
 * the **runtime** (``pytest-rustimage/runtime:bookworm-slim``): Debian bookworm
   minbase without docs, man pages and locales;
 * the **small runtime** (``pytest-rustimage/runtime:cc-bookworm``): only glibc, libgcc_s, the CA
@@ -17,7 +18,7 @@ with mmdebstrap and loads them into the engine:
   with the release's name in place of ``bookworm``: what a builder newer than the runtime looks like.
 
 Each image carries a label with a digest of its recipe (the package lists,
-the toolchain version and the cargo-chef version); when the engine already
+the toolchain version and the cargo-chef and cargo-auditable versions); when the engine already
 holds an image with the same recipe, nothing is done. The official images
 (``rust``, ``debian:bookworm-slim``) stay the plugin's defaults.
 """
@@ -64,6 +65,8 @@ class Toolchain:
     rustc_version: str
     cargo_chef: Path
     cargo_chef_version: str
+    cargo_auditable: Path | None = None  # carried when the host has it
+    cargo_auditable_version: str = ""  # a digest of its bytes (it prints no version of its own)
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,11 @@ def _run(command: list[str], what: str) -> str:
 
 
 def host_toolchain() -> Toolchain:
-    """The host's Rust toolchain and cargo-chef, which the builder image receives."""
+    """The host's Rust toolchain and cargo-chef (and cargo-auditable, when installed), which the builder
+    image receives."""
     sysroot = Path(_run(["rustc", "--print", "sysroot"], "finding the host's Rust toolchain"))
     chef = shutil.which("cargo-chef")
+    auditable = shutil.which("cargo-auditable")
     if chef is None:
         raise RustImageError(
             "cargo-chef is not on PATH; install it on the host with `cargo install cargo-chef --locked`"
@@ -96,7 +101,15 @@ def host_toolchain() -> Toolchain:
         rustc_version=_run(["rustc", "--version"], "reading rustc's version"),
         cargo_chef=Path(chef),
         cargo_chef_version=_run([chef, "--version"], "reading cargo-chef's version"),
+        cargo_auditable=Path(auditable) if auditable else None,
+        cargo_auditable_version=_file_digest(Path(auditable)) if auditable else "",
     )
+
+
+def _file_digest(path: Path) -> str:
+    """A tool's identity when it tells no version of its own (``cargo-auditable --version`` asks to be
+    run through cargo, which then prints cargo's): the digest of its bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 _SUITE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
@@ -245,13 +258,17 @@ def ensure_builder(
         f'tar -C "{tc.sysroot}" --exclude=lib/rustlib/src --exclude=share -cf - bin lib'
         ' | tar -C "$1/usr/local/rust" -xf -',
         f'cp "{tc.cargo_chef}" "$1/usr/local/cargo/bin/cargo-chef"',
+        *([f'cp "{tc.cargo_auditable}" "$1/usr/local/cargo/bin/cargo-auditable"'] if tc.cargo_auditable else []),
     )
 
     def make(tarball: Path) -> None:
         say(f"making {LOCAL_BUILDER} with mmdebstrap and the host's {tc.rustc_version} ...")
         _run(mmdebstrap_command(tarball, sources, include=BUILDER_PACKAGES, hooks=hooks), "mmdebstrap (builder)")
 
-    digest = recipe_digest("builder", sources, {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version})
+    tools = {"rustc": tc.rustc_version, "chef": tc.cargo_chef_version}
+    if tc.cargo_auditable:
+        tools["auditable"] = tc.cargo_auditable_version
+    digest = recipe_digest("builder", sources, tools)
     changes = [f"ENV PATH={BUILDER_PATH}", "ENV CARGO_HOME=/usr/local/cargo", 'CMD ["bash"]']
     return _ensure(engines, LOCAL_BUILDER, digest, make, changes, force=force, say=say)
 

@@ -226,6 +226,7 @@ def prepare(
         secrets=spec.secret_build_args,
         crate=spec.crate.name,
         builder=builder,
+        auditable=spec.auditable,
     )
     dockerfile = context / "Dockerfile"
     _write_if_changed(dockerfile, render(recipe))

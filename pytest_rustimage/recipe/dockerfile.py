@@ -113,6 +113,7 @@ class Recipe:
     needs_c: bool = False  # a dependency compiles C (the `cc` crate): static musl builds need musl-gcc
     crate: str = ""  # the crate's name: the ``incremental`` strategy's cache mount is named after it
     builder: str = ""  # the builder image's id (or reference): so is that mount
+    auditable: bool = False  # the final build is `cargo auditable build`: the binary lists its crates
 
 
 def binary_path(binary: str) -> str:
@@ -175,6 +176,26 @@ def _run(recipe: Recipe, command: str, mounts: tuple[str, ...] = ()) -> str:
     return f"{head}export {exports} && {command}"
 
 
+def _cargo_build(recipe: Recipe) -> str:
+    """The final build's cargo command: ``cargo auditable build`` embeds the dependency list in the binary
+    (a ``.dep-v0`` section). Only the workspace's crates go through its wrapper
+    (``RUSTC_WORKSPACE_WRAPPER``), so the dependencies the cook step compiled with plain cargo stay fresh."""
+    return "cargo auditable build" if recipe.auditable else "cargo build"
+
+
+def _auditable_tool(recipe: Recipe) -> list[str]:
+    """cargo-auditable in the builder: the local builder base carries it; else it is installed here."""
+    if not recipe.auditable:
+        return []
+    return ["RUN command -v cargo-auditable >/dev/null 2>&1 || cargo install cargo-auditable --locked"]
+
+
+# the final build's time for what embeds one (build scripts, macros): the crate's source time, passed by
+# the plugin as a build argument (recipe/oci.py, source_epoch); declared in the last stage only, so that
+# a new commit reruns only the final build step, never the dependency layer
+EPOCH_ARG = "ARG SOURCE_DATE_EPOCH"
+
+
 def _select(recipe: Recipe) -> str:
     return f"--package {shlex.quote(recipe.package)} --bin {shlex.quote(recipe.binary)}"
 
@@ -187,8 +208,9 @@ def _vendor(recipe: Recipe) -> list[str]:
 
 def _build(recipe: Recipe, env: str = "", target: str = "", out_dir: str = "target/release") -> list[str]:
     locked = " --locked" if recipe.locked else ""
-    build = f"{BUILD_MARK} && {env}cargo build --release{locked}{target} {_select(recipe)}"
+    build = f"{BUILD_MARK} && {env}{_cargo_build(recipe)} --release{locked}{target} {_select(recipe)}"
     return [
+        EPOCH_ARG,
         _run(recipe, build) + " \\",
         f" && mkdir -p /rust-image-out && cp {out_dir}/{shlex.quote(recipe.binary)} /rust-image-out/",
     ]
@@ -242,6 +264,7 @@ def _stages(recipe: Recipe, setup: list[str], cook: str, build: list[str]) -> li
         cook,
         "",
         "FROM cook AS build",
+        *_auditable_tool(recipe),  # after the cook: auditable or not, images of a crate share one dependency layer
         "COPY app/ ./",
         *build,
     ]
@@ -249,7 +272,14 @@ def _stages(recipe: Recipe, setup: list[str], cook: str, build: list[str]) -> li
 
 def naive_template(recipe: Recipe) -> list[str]:
     """A control: copy everything, build. Any edit recompiles every dependency."""
-    return ["FROM ${BUILDER_IMAGE} AS build", "WORKDIR /app", *_vendor(recipe), "COPY app/ ./", *_build(recipe)]
+    return [
+        "FROM ${BUILDER_IMAGE} AS build",
+        *_auditable_tool(recipe),
+        "WORKDIR /app",
+        *_vendor(recipe),
+        "COPY app/ ./",
+        *_build(recipe),
+    ]
 
 
 def dummy_main_template(recipe: Recipe) -> list[str]:
@@ -261,6 +291,7 @@ def dummy_main_template(recipe: Recipe) -> list[str]:
     locked = " --locked" if recipe.locked else ""
     return [
         "FROM ${BUILDER_IMAGE} AS build",
+        *_auditable_tool(recipe),
         "WORKDIR /app",
         *_vendor(recipe),
         "COPY app/Cargo.toml app/Cargo.loc[k] ./",
@@ -337,8 +368,8 @@ def incremental_template(recipe: Recipe) -> list[str]:
     )
     build = (
         f"{BUILD_MARK} && {MOUNT_MARK}{mount} && {SEED} \\\n && {FRESHEN} \\\n"
-        f" && cargo build --release{locked} {_select(recipe)}"
+        f" && {_cargo_build(recipe)} --release{locked} {_select(recipe)}"
         f" && {RECORD} && mkdir -p /rust-image-out"
         f" && cp target/release/{shlex.quote(recipe.binary)} /rust-image-out/"
     )
-    return _stages(recipe, [], _run(recipe, cook, (registry,)), [_run(recipe, build, (target, registry))])
+    return _stages(recipe, [], _run(recipe, cook, (registry,)), [EPOCH_ARG, _run(recipe, build, (target, registry))])

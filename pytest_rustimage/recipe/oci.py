@@ -11,6 +11,8 @@ Which values enter the image's input digest, and why, is in docs/decisions.md.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
 import subprocess
@@ -86,6 +88,34 @@ def source_date_epoch(value: str | None) -> int | None:
     if not value.strip().isdigit():
         raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {value!r}")
     return int(value.strip())
+
+
+_SKIPPED = frozenset({"target", ".git"})  # build output and history: not the sources' time
+
+
+def source_epoch(root: Path, env: Mapping[str, str] | None = None) -> int:
+    """The time a generated build passes as ``SOURCE_DATE_EPOCH`` (docs/decisions.md, reproducible
+    builds): the environment's ``SOURCE_DATE_EPOCH``, else the HEAD commit's time of the repository
+    holding ``root``, else the newest modification time of its files (outside ``target/`` and ``.git``)."""
+    env = os.environ if env is None else env
+    given = source_date_epoch(env.get("SOURCE_DATE_EPOCH"))
+    if given is not None:
+        return given
+    return _source_epoch(str(root.resolve()))
+
+
+@functools.cache
+def _source_epoch(root: str) -> int:
+    facts = git_facts(Path(root))
+    if facts is not None:
+        return facts.commit_time
+    newest = 0.0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if name not in _SKIPPED]
+        for name in files:
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime)
+    return int(newest)
 
 
 def _field(package: Mapping[str, Any], workspace: Mapping[str, Any], key: str) -> str | None:

@@ -47,6 +47,8 @@ class ImageSpec:
     runtimes: tuple[names.Runtime, ...] = ()  # the linkage check's runtime matrix (docs/linkage.md)
     runtimes_listed: bool = False  # the user listed them: a runtime it would not load on fails linkage
     cache_edits: tuple[str, ...] = ("source",)  # the cache check's edit kinds (not in the key: same image)
+    auditable: bool = False  # a generated strategy builds with `cargo auditable` (docs/sbom.md)
+    reproducible: bool = False  # metadata asks for the reproducible check (not in the key: same image)
 
     @property
     def variant(self) -> str:
@@ -78,6 +80,7 @@ class ImageSpec:
             self.runtime_image,
             str(self.vendor),
             str(self.dockerfile),
+            f"auditable={self.auditable}",
             *args,
         )
 
