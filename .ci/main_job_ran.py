@@ -6,7 +6,7 @@ reads the main job's JUnit XML and fails unless each expected item (``CHECK[STRA
 built-in image check, ``parity[STRATEGY]`` when several engines build) is there and passed. A skip is
 allowed only when its reason is listed in the root conftest's ``ALLOWED_SKIPS``, as for the test command.
 
-    python3 .ci/main_job_ran.py reports/main-job.xml --strategies chef,static --engines docker,podman
+    python3 .ci/main_job_ran.py reports/main-job.xml --strategies chef,static --engines docker,podman --opted sbom
 """
 
 from __future__ import annotations
@@ -22,15 +22,17 @@ from pytest_rustimage.checks.registry import CHECKS
 from pytest_rustimage.names import item_name, variant
 
 
-def expected_items(strategies: Iterable[str], engines: Iterable[str]) -> list[str]:
-    """The ids of the items a main job on these strategies and engines must run."""
+def expected_items(strategies: Iterable[str], engines: Iterable[str], opted: Iterable[str] = ()) -> list[str]:
+    """The ids of the items a main job on these strategies and engines must run: every default check's,
+    and those of the opt-in checks ``opted`` (names) that the main job turns on."""
     engines = list(engines)
+    wanted = [c for c in CHECKS if c.default or c.name in set(opted)]
     items: list[str] = []
     for strategy in strategies:
         for engine in engines:
-            items += [item_name(c.name, variant(strategy, engine)) for c in CHECKS if c.needs is Needs.IMAGE]
+            items += [item_name(c.name, variant(strategy, engine)) for c in wanted if c.needs is Needs.IMAGE]
         if len(engines) > 1:
-            items += [item_name(c.name, variant(strategy)) for c in CHECKS if c.needs is Needs.ENGINES]
+            items += [item_name(c.name, variant(strategy)) for c in wanted if c.needs is Needs.ENGINES]
     return items
 
 
@@ -70,11 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("junit", type=Path)
     parser.add_argument("--strategies", required=True)
     parser.add_argument("--engines", required=True)
+    parser.add_argument("--opted", default="", help="opt-in checks the main job turns on (comma-separated)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from conftest import ALLOWED_SKIPS
 
-    expected = expected_items(args.strategies.split(","), args.engines.split(","))
+    opted = [name for name in args.opted.split(",") if name]
+    expected = expected_items(args.strategies.split(","), args.engines.split(","), opted)
     said = problems(outcomes(args.junit.read_text()), expected, ALLOWED_SKIPS)
     if said:
         print(f"the main job did not prove what it must ({len(said)} of {len(expected)} items):", file=sys.stderr)

@@ -109,9 +109,9 @@ class CrateFile(pytest.File):
         except RustImageError as exc:
             yield CrateErrorItem.from_parent(self, name="crate", error=exc)
             return
-        wanted = state.settings.checks
+        wanted, named = state.settings.checks, state.settings.checks_named
         for spec in specs:
-            for check in checks_needing(Needs.IMAGE, wanted):
+            for check in checks_needing(Needs.IMAGE, wanted, [spec], named=named):
                 name = item_name(check.name, spec.variant)
                 yield CheckItem.from_parent(self, name=name, check=check, specs=[spec], label=spec.what)
         by_strategy: dict[str, list[ImageSpec]] = {}
@@ -122,6 +122,6 @@ class CrateFile(pytest.File):
             if len(group_specs) < 2:
                 continue
             label = f"{group_specs[0].crate.name} ({group_specs[0].strategy})"
-            for check in checks_needing(Needs.ENGINES, wanted):
+            for check in checks_needing(Needs.ENGINES, wanted, group_specs, named=named):
                 name = item_name(check.name, group_name)
                 yield CheckItem.from_parent(self, name=name, check=check, specs=group_specs, label=label)

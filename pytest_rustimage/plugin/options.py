@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_rustimage.cachecheck.edits import KINDS as EDIT_KINDS
-from pytest_rustimage.checks.registry import CHECK_NAMES
+from pytest_rustimage.checks.registry import CHECK_NAMES, DEFAULT_CHECKS
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.names import DEFAULT_BUILDER, DEFAULT_RUNTIME, RUNTIME_NAMES
 from pytest_rustimage.recipe.strategies import NAMES as STRATEGY_NAMES
@@ -28,7 +28,12 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     # (name, type, help, default)
     ("rust_image", "bool", "build and check images without passing --rust-image", False),
     ("rust_image_strategy", "args", f"strategies ({', '.join(STRATEGY_NAMES)})", []),
-    ("rust_image_checks", "args", f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})", []),
+    (
+        "rust_image_checks",
+        "args",
+        f"built-in checks to collect: {', '.join(CHECK_NAMES)} (default: {', '.join(DEFAULT_CHECKS)})",
+        [],
+    ),
     ("rust_image_engine", "string", f"engine ({', '.join(ENGINE_NAMES)}, or {ALL})", DEFAULT_ENGINE),
     ("rust_image_require_engine", "bool", "fail, not skip, when the engine is unreachable", False),
     (
@@ -40,6 +45,12 @@ INI: tuple[tuple[str, str, str, Any], ...] = (
     ("rust_image_builder", "string", f"builder base image (default {DEFAULT_BUILDER}, or the local one)", ""),
     ("rust_image_runtime", "string", f"runtime base image (default {DEFAULT_RUNTIME}, or the local one)", ""),
     ("rust_image_vendor", "bool", "vendor dependencies on the host (builds need no network)", False),
+    (
+        "rust_image_auditable",
+        "bool",
+        "build with `cargo auditable` (the binary lists its crates; the sbom check then requires it)",
+        False,
+    ),
     ("rust_image_crate", "string", "crate used by rust_image when no marker names one", ""),
     ("rust_image_build_timeout", "string", "seconds one image build may take", str(DEFAULT_BUILD_TIMEOUT)),
     ("rust_image_run_timeout", "string", "seconds one container run may take", str(DEFAULT_RUN_TIMEOUT)),
@@ -118,11 +129,19 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--rust-image-report", {"default": None, "metavar": "PATH.json", "help": "write every measured fact as JSON"}),
     ("--rust-image-html", {"default": None, "metavar": "PATH.html", "help": "write an HTML report with charts"}),
     (
+        "--rust-image-sbom",
+        {"default": None, "metavar": "DIR", "help": "write one CycloneDX JSON per image (from the sbom check) in DIR"},
+    ),
+    (
+        "--rust-image-auditable",
+        {**FLAG, "help": "build with `cargo auditable`: the binary carries its dependency list (the sbom check)"},
+    ),
+    (
         "--rust-image-checks",
         {
             "default": None,
             "metavar": "NAME[,NAME]",
-            "help": f"built-in checks to collect (default: all of {', '.join(CHECK_NAMES)})",
+            "help": f"built-in checks to collect: {', '.join(CHECK_NAMES)} (default: {', '.join(DEFAULT_CHECKS)})",
         },
     ),
     (

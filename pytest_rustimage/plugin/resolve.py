@@ -35,7 +35,7 @@ from pytest_rustimage.units import parse_size
 MARKER_KEYS = ("crate", "strategy", "bin", "engine")
 DEFAULT_ARGS = ("--version",)
 LINKAGES = ("static", "dynamic", "any")
-GENERAL_METADATA_KEYS = ("strategy", "bin", "dockerfile", "build-args", "secret-build-args", "binary-path")
+GENERAL_METADATA_KEYS = ("strategy", "bin", "dockerfile", "build-args", "secret-build-args", "binary-path", "auditable")
 METADATA_KEYS = (*GENERAL_METADATA_KEYS, *CHECKS_METADATA_KEYS)  # and each check's own (checks/registry.py)
 
 
@@ -206,6 +206,8 @@ def resolve(
         rebuild=settings.rebuild,
         cold_probe=settings.cold_probe,
         cache_edits=_cache_edits(settings, meta, crate),
+        auditable=_auditable(settings, meta, crate),
+        reproducible=_flag(meta, "reproducible", crate),
         named_binary=named,
         **_runtimes(settings, meta, crate),
     )
@@ -227,6 +229,21 @@ def _runtimes(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> dict
     chosen = listed or tuple(RUNTIME_NAMES)
     found = tuple(runtime(name, local=local) for name in chosen)
     return {"runtimes": tuple(r for r in found if r is not None), "runtimes_listed": bool(listed)}
+
+
+def _auditable(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> bool:
+    """``auditable``: build with `cargo auditable` (command line > metadata > ini)."""
+    if settings.cli_auditable is not None:
+        return settings.cli_auditable
+    return _flag(meta, "auditable", crate) if "auditable" in meta else settings.ini_auditable
+
+
+def _flag(meta: Mapping[str, Any], key: str, crate: Crate) -> bool:
+    """A true-or-false metadata key (absent: false)."""
+    value = meta.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_where(crate, key)}: {key} must be true or false, got {value!r}")
+    return value
 
 
 def _cache_edits(settings: Settings, meta: Mapping[str, Any], crate: Crate) -> tuple[str, ...]:

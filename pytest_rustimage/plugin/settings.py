@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from pytest_rustimage.cachecheck.edits import parse_kinds
-from pytest_rustimage.checks.registry import CHECK_NAMES
+from pytest_rustimage.checks.registry import CHECK_NAMES, DEFAULT_CHECKS
 from pytest_rustimage.engines import ALL, ENGINE_NAMES
 from pytest_rustimage.errors import ConfigError
 from pytest_rustimage.names import (
@@ -72,7 +72,7 @@ def _checks(values: Sequence[str]) -> tuple[str, ...]:
     for name in names:
         if name not in CHECK_NAMES:
             raise ConfigError(f"unknown check {name!r}; choose from: {', '.join(CHECK_NAMES)}")
-    return names or CHECK_NAMES
+    return names or DEFAULT_CHECKS
 
 
 def runtime_names(values: Any, local: bool = False) -> tuple[str, ...]:
@@ -116,6 +116,22 @@ def _floor(config: pytest.Config, ini_file: str) -> int:
     return parse_size(value, what=f"{ini_file}rust_image_size_tolerance_floor")
 
 
+def _check_names(cli: str | None, from_ini: Callable[[], tuple[str, ...]], config: pytest.Config) -> dict[str, Any]:
+    """The checks to collect (command line > ini > the default ones) and whether they were named."""
+    checks = _checks([cli]) if cli else from_ini()
+    return {"checks": checks, "checks_named": bool(cli or config.getini("rust_image_checks"))}
+
+
+def _supply_chain(config: pytest.Config) -> dict[str, Any]:
+    """``--rust-image-auditable`` / ``rust_image_auditable`` and ``--rust-image-sbom``."""
+    sbom = config.getoption("rust_image_sbom")
+    return {
+        "cli_auditable": True if config.getoption("rust_image_auditable") else None,
+        "ini_auditable": bool(config.getini("rust_image_auditable")),
+        "sbom_dir": Path(sbom) if sbom else None,
+    }
+
+
 def engine_choice(name: str) -> str:
     """An engine name, or ``all``."""
     if name not in (*ENGINE_NAMES, ALL):
@@ -142,12 +158,16 @@ class Settings:
     cold_probe: bool = False
     cli_cache_edits: tuple[str, ...] = ()  # --rust-image-cache-edits (empty: not given)
     ini_cache_edits: tuple[str, ...] = ()  # rust_image_cache_edits (empty: not set)
-    checks: tuple[str, ...] = CHECK_NAMES
+    checks: tuple[str, ...] = DEFAULT_CHECKS
+    checks_named: bool = False  # the checks were named (command line or ini): metadata adds no opt-in check
     cli_bin: str | None = None
     bases: str = "official"  # official images, or the local ones `bases` makes (rust_image_bases = local)
     builder_image: str = DEFAULT_BUILDER
     runtime_image: str = DEFAULT_RUNTIME
     vendor: bool = False
+    cli_auditable: bool | None = None  # --rust-image-auditable (None: not given)
+    ini_auditable: bool = False  # rust_image_auditable
+    sbom_dir: Path | None = None  # --rust-image-sbom
     default_crate: Path | None = None
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     run_timeout: float = DEFAULT_RUN_TIMEOUT
@@ -195,7 +215,7 @@ class Settings:
             cold_probe=bool(option("rust_image_cold_probe")) or bool(config.getini("rust_image_cold_probe")),
             cli_cache_edits=_cli_kinds(option("rust_image_cache_edits")),
             ini_cache_edits=ini("rust_image_cache_edits", lambda v: parse_kinds(v, "") if v else ()),
-            checks=_checks([cli_checks]) if cli_checks else ini("rust_image_checks", _checks),
+            **_check_names(cli_checks, lambda: ini("rust_image_checks", _checks), config),
             cli_bin=option("rust_image_bin"),
             bases=bases,
             builder_image=str(config.getini("rust_image_builder")).strip()
@@ -203,6 +223,7 @@ class Settings:
             runtime_image=str(config.getini("rust_image_runtime")).strip()
             or (LOCAL_RUNTIME if local else DEFAULT_RUNTIME),
             vendor=bool(config.getini("rust_image_vendor")),
+            **_supply_chain(config),
             default_crate=(rootdir / crate) if crate else None,
             build_timeout=parse_seconds(
                 config.getini("rust_image_build_timeout"), f"{ini_file}rust_image_build_timeout"
@@ -243,6 +264,8 @@ class Settings:
             "builder_image",
             "runtime_image",
             "vendor",
+            "cli_auditable",
+            "ini_auditable",
             "build_timeout",
             "run_timeout",
             "cli_runtimes",

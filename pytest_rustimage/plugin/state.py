@@ -56,6 +56,8 @@ class State:
             baseline_path=settings.baseline_path,
             parity_tolerance=settings.parity_tolerance,
             verdicts=self.verdicts,
+            sbom_dir=settings.sbom_dir,
+            build_again=lambda image: self.factory().reproducer.build_again(image),
         )
 
     def crate(self, path: Path) -> Crate:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pytest_rustimage.cachecheck.verdict import DepsStep, HiddenStep
+from pytest_rustimage.inspect.audit import AuditData, AuditedPackage
 from pytest_rustimage.inspect.base import BaseFacts
 from pytest_rustimage.inspect.elf import ElfFacts
 from pytest_rustimage.inspect.facts import ImageConfig, Layer
@@ -174,14 +175,9 @@ def _binary_json(facts: BinaryRecord) -> Json:
     }
 
 
-# cargo-auditable's dependency list is not part of the image record: the sbom check writes it as its
-# own CycloneDX file and records its own findings.
-_NOT_IN_REPORT = ("audit", "audit_error")
-
-
 def _elf_json(elf: ElfFacts) -> Json:
-    bare = dataclasses.replace(elf, audit=None, audit_error=None)
-    return {key: value for key, value in dataclasses.asdict(bare).items() if key not in _NOT_IN_REPORT}
+    """The ELF facts, cargo-auditable's dependency list among them (``audit``: the crates per binary)."""
+    return dataclasses.asdict(elf)
 
 
 def _cache_json(cache: CacheRecord) -> Json:
@@ -233,7 +229,16 @@ def _json(record: ImageRecord) -> Json:
 
 def _elf(data: Mapping[str, Any]) -> ElfFacts:
     values = {f.name: _tuples(data[f.name]) for f in dataclasses.fields(ElfFacts) if f.name in data}
+    audit = data.get("audit")
+    values["audit"] = None if audit is None else _audit(audit)
     return ElfFacts(**values)
+
+
+def _audit(data: Mapping[str, Any]) -> AuditData:
+    packages = tuple(
+        AuditedPackage(**{**package, "dependencies": tuple(package["dependencies"])}) for package in data["packages"]
+    )
+    return AuditData(packages=packages, format=data["format"])
 
 
 def _tuples(value: Any) -> Any:

@@ -42,6 +42,7 @@ from pytest_rustimage.recipe.vendored import vendor_context
 from pytest_rustimage.session.image import BuildRecord, RustImage
 from pytest_rustimage.session.pool import EnginePool
 from pytest_rustimage.session.pulls import pull_failure
+from pytest_rustimage.session.twin import Reproducer
 
 Say = Callable[[str], None]
 _HOW = {"this run": "built earlier in this run", "concurrent run": "built by a concurrent run"}
@@ -78,6 +79,13 @@ class ImageFactory:
             say=self._say,
             progress=self._progress,
             lock_dir=lock_dir,
+        )
+        self.reproducer = Reproducer(
+            workdir=self._workdir,
+            session_id=self.session_id,
+            labels=self.labels,
+            say=self._say,
+            progress=self._progress,
         )
 
     @property

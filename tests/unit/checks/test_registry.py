@@ -28,7 +28,18 @@ def test_the_registry_lists_each_check_module_once_in_order() -> None:
         assert checks[0].name == module
         defined.append(checks[0])
     assert sorted(check.name for check in registry.CHECKS) == modules
-    assert registry.CHECK_NAMES == ("build", "runs", "size", "linkage", "needs", "cache", "parity")
+    assert registry.CHECK_NAMES == (
+        "build",
+        "runs",
+        "size",
+        "linkage",
+        "needs",
+        "sbom",
+        "cache",
+        "reproducible",
+        "parity",
+    )
+    assert registry.DEFAULT_CHECKS == ("build", "runs", "size", "linkage", "needs", "cache", "parity")
     assert [c.name for c in registry.CHECKS if c.reports_build_failure] == ["build"]
     assert [c.name for c in registry.CHECKS if c.needs is Needs.ENGINES] == ["parity"]
 
@@ -51,14 +62,42 @@ def test_the_metadata_keys_are_the_general_ones_and_each_checks_own() -> None:
 
 
 def test_the_checks_option_follows_the_registry() -> None:
-    assert settings.Settings().checks == registry.CHECK_NAMES
+    assert settings.Settings().checks == registry.DEFAULT_CHECKS
+    assert settings._checks([]) == registry.DEFAULT_CHECKS
     with pytest.raises(ConfigError) as refused:
         settings._checks(["nope"])
-    assert str(refused.value) == "unknown check 'nope'; choose from: build, runs, size, linkage, needs, cache, parity"
+    assert str(refused.value) == (
+        "unknown check 'nope'; choose from: build, runs, size, linkage, needs, sbom, cache, reproducible, parity"
+    )
     assert registry.checks_needing(Needs.IMAGE, ("parity", "size", "build")) == (
         registry.BY_NAME["build"],
         registry.BY_NAME["size"],
     )
+
+
+def test_an_opt_in_check_is_collected_for_the_images_that_ask_unless_checks_are_named(tmp_path: Path) -> None:
+    from pytest_rustimage.crate import read_crate
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.rs").write_text("fn main() {}\n")
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "a"\nversion = "0.1.0"\n\n[package.metadata.rust-image]\nreproducible = true\n'
+    )
+    crate = read_crate(tmp_path)
+    plain = resolve.specs_for(settings.Settings(), crate)
+    audited = resolve.specs_for(settings.Settings(cli_auditable=True), crate)
+    defaults = registry.DEFAULT_CHECKS
+    names = [c.name for c in registry.checks_needing(Needs.IMAGE, defaults, plain, named=False)]
+    assert "reproducible" in names and "sbom" not in names
+    names = [c.name for c in registry.checks_needing(Needs.IMAGE, defaults, audited, named=False)]
+    assert "reproducible" in names and "sbom" in names
+    named = [c.name for c in registry.checks_needing(Needs.IMAGE, ("size",), audited, named=True)]
+    assert named == ["size"]
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "a"\nversion = "0.1.0"\n\n[package.metadata.rust-image]\nreproducible = "yes"\n'
+    )
+    with pytest.raises(ConfigError, match="reproducible must be true or false"):
+        resolve.specs_for(settings.Settings(), read_crate(tmp_path))
 
 
 def test_the_docs_list_the_checks_of_the_registry() -> None:

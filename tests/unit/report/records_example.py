@@ -26,6 +26,8 @@ ELF = {
     "rpath": [],
     "version_needs": {},
     "version_defs": [],
+    "audit": None,
+    "audit_error": None,
 }
 BINARY = {
     "path": "/usr/local/bin/hello",

@@ -133,11 +133,16 @@ def test_a_record_is_made_without_an_engine_call(tmp_path: Path) -> None:
     assert record().sizes is None
 
 
-def test_the_binarys_dependency_list_is_left_out_of_the_report() -> None:
+def test_the_binarys_dependency_list_is_in_the_report_and_read_back() -> None:
     image = from_json(FULL)
     assert image.binary_facts is not None
-    audit = AuditData((AuditedPackage("app", "0.1.0", "local", "runtime", True, ()),), 1)
-    elf = dataclasses.replace(image.binary_facts.elf, audit=audit, audit_error="kept apart")
+    packages = (
+        AuditedPackage("app", "0.1.0", "local", "runtime", True, (1,)),
+        AuditedPackage("itoa", "1.0.15", "crates.io", "runtime", False, ()),
+    )
+    elf = dataclasses.replace(image.binary_facts.elf, audit=AuditData(packages, 1), audit_error=None)
     with_list = dataclasses.replace(image, binary_facts=dataclasses.replace(image.binary_facts, elf=elf))
-    report = validate_report(json.loads(records.render([with_list])))
-    assert report["images"] == [FULL]  # the SBOM file carries the list, not the report
+    (written,) = validate_report(json.loads(records.render([with_list])))["images"]
+    listed = written["binary_facts"]["audit"]["packages"]
+    assert [(p["name"], p["version"], p["root"]) for p in listed] == [("app", "0.1.0", True), ("itoa", "1.0.15", False)]
+    assert from_json(written) == with_list  # read back into its types
