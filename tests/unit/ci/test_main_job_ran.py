@@ -100,3 +100,10 @@ def test_the_script_exits_non_zero_and_names_the_item(pytester: pytest.Pytester)
     )
     assert done.returncode == 1
     assert "runs[chef-docker]: skipped: the check was skipped" in done.stderr
+
+
+def test_opt_in_checks_are_expected_only_when_the_main_job_turns_them_on() -> None:
+    plain = gate.expected_items(["chef"], ["docker"])
+    assert "sbom[chef-docker]" not in plain and "reproducible[chef-docker]" not in plain
+    opted = gate.expected_items(["chef"], ["docker"], ["sbom"])
+    assert opted == [*plain[: plain.index("cache[chef-docker]")], "sbom[chef-docker]", "cache[chef-docker]"]
