@@ -47,7 +47,7 @@ def test_gitlab_scripts_join_the_template_and_keep_after_script_apart() -> None:
 
 def test_an_expression_without_a_value_here_is_refused() -> None:
     assert ci_doc.expand("a ${{ runner.temp }}/b", VALUES) == "a /tmp/runner/b"
-    with pytest.raises(AssertionError, match="secrets.PAT"):
+    with pytest.raises(AssertionError, match=r"secrets\.PAT"):
         ci_doc.expand("${{ secrets.PAT }}", VALUES)
 
 
