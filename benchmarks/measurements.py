@@ -1,5 +1,5 @@
 """What the benchmark measures and derives: the measurement keys and their words, medians, and the ratios
-of issue 11's, 12's, 22's and 23's targets (pure: no commands run here)."""
+of issue 11's, 12's, 22's, 23's and 24's targets (pure: no commands run here)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,17 @@ BASE_CHECKS = ("build", "runs", "size", "linkage")
 # "cache": every check a single-engine run has (issue 23's "all checks"): the base ones, needs and cache
 CHECK_SETS = {"base": BASE_CHECKS, "cache": (*BASE_CHECKS, "needs", "cache")}
 # warm runs of the base variant's copy with other checks and options, right after its own warm run (issue 22):
-# without the runtime matrix, and with the needs check and the matrix, so their cost is the difference
+# without the runtime matrix, and with the needs check and the matrix, so their cost is the difference;
+# issue 24: an auditable image without and with the sbom check, and the reproducible check (whose first run
+# is the second, cold build, recorded as the "first" phase; the measured warm one reuses its verdict)
 WARM_EXTRAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lean": (BASE_CHECKS, ("--rust-image-runtimes=none",)),
     "needs": ((*BASE_CHECKS, "needs"), ()),
+    "auditable": (BASE_CHECKS, ("--rust-image-auditable",)),
+    "sbom": ((*BASE_CHECKS, "sbom"), ("--rust-image-auditable",)),
+    "reproducible": ((*BASE_CHECKS, "reproducible"), ()),
 }
+FIRST_RUNS = ("reproducible",)  # extras whose first run is measured too
 NEEDS_TARGET = 0.3  # issue 22: needs and the runtime matrix add at most this many seconds to a warm run
 PHASES = ("cold", "warm", "edit")
 IMAGE_BUILD = "image-build"  # the phase of the image's own build after the edit, as the plugin's report times it
@@ -31,6 +37,8 @@ INCREMENTAL_RUN_TARGET = (
 WARM_TARGET = 1.0  # issue 23: a warm run with all checks, seconds over pytest's own start-up
 EDIT_TARGET = 1.2  # issues 11 and 23: the plugin's run after an edit, in hand chef-recipe rebuilds
 CACHE_WARM_TARGET = 0.1  # issue 23: "nothing when nothing changed", to within a warm run's noise (seconds)
+SBOM_TARGET = 0.2  # issue 24: the sbom check adds at most this many seconds to a warm run
+REPRODUCIBLE_TARGET = 1.2  # issue 24: the reproducible check's first run costs one cold build (in cold builds)
 
 
 def median(values: Iterable[float]) -> float | None:
@@ -59,6 +67,7 @@ def label_of(key: str) -> str:
         "warm": "warm, nothing changed",
         "edit": "after the edit",
         IMAGE_BUILD: "its image build alone, after the edit",
+        "first": "its first run (the check's second, cold build)",
     }
     if parts[0] == "host":
         return f"host cargo build --release, {phase_words[parts[1]]}"
@@ -84,6 +93,7 @@ def measurement_keys(strategies: Sequence[str]) -> list[str]:
     for s in strategies:
         keys += [plugin_key(s, c, p) for c in CHECK_SETS for p in PHASES]
         keys += [plugin_key(s, extra, "warm") for extra in WARM_EXTRAS]
+        keys += [plugin_key(s, extra, "first") for extra in FIRST_RUNS]
         keys.append(plugin_key(s, "base", IMAGE_BUILD))
     return keys
 
@@ -162,8 +172,10 @@ def _strategy_ratios(medians: Mapping[str, float | None], s: str) -> list[Ratio]
 
 
 def _warm_ratios(medians: Mapping[str, float | None], s: str) -> list[Ratio]:
-    """The ratios of one strategy's warm rows (nothing changed since the run before)."""
+    """The ratios of one strategy's warm rows (nothing changed since the run before), and what the
+    reproducible check's first run costs."""
     m = medians.get
+    base_warm = m(plugin_key(s, "base", "warm"))
     return [
         Ratio(
             f"[{s}] plugin warm, all checks with cache, minus start-up",
@@ -187,6 +199,27 @@ def _warm_ratios(medians: Mapping[str, float | None], s: str) -> list[Ratio]:
             _sub(m(plugin_key(s, "cache", "warm")), m(plugin_key(s, "base", "warm"))),
             "s",
             CACHE_WARM_TARGET,
+        ),
+        Ratio(
+            f"[{s}] sbom check, warm (with minus without, both auditable)",
+            _sub(m(plugin_key(s, "sbom", "warm")), m(plugin_key(s, "auditable", "warm"))),
+            "s",
+            SBOM_TARGET,
+        ),
+        Ratio(
+            f"[{s}] reproducible check, verdict reused (minus base, warm)",
+            _sub(m(plugin_key(s, "reproducible", "warm")), m(plugin_key(s, "base", "warm"))),
+            "s",
+            CACHE_WARM_TARGET,
+        ),
+        Ratio(
+            f"[{s}] reproducible check's first run, in cold builds (both minus base warm)",
+            _div(
+                _sub(m(plugin_key(s, "reproducible", "first")), base_warm),
+                _sub(m(plugin_key(s, "base", "cold")), base_warm),
+            ),
+            "x",
+            REPRODUCIBLE_TARGET,
         ),
     ]
 

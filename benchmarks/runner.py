@@ -18,6 +18,7 @@ from benchmarks.crates import CrateInfo
 from benchmarks.manifest import ini_text
 from benchmarks.measurements import (
     CHECK_SETS,
+    FIRST_RUNS,
     IMAGE_BUILD,
     STARTUP_KEY,
     WARM_EXTRAS,
@@ -196,7 +197,9 @@ class Runner:
                 warm = [*self.bench.plugin_command(vroot, copy, strategy, more), *options]
                 # once unmeasured: a check's first look at an image reads it (needs: the files), and a
                 # warm run is one where nothing changed since the same checks last ran
-                timed(warm, cwd=vroot, env=self.env)
+                first = timed(warm, cwd=vroot, env=self.env)
+                if extra in FIRST_RUNS:
+                    self.record(plugin_key(strategy, extra, "first"), first)
                 self.record(plugin_key(strategy, extra, "warm"), timed(warm, cwd=vroot, env=self.env))
         return variant
 

@@ -25,6 +25,7 @@ PLUGIN_LABEL = "io.github.pytest-rustimage"
 SESSION_LABEL = f"{PLUGIN_LABEL}.session"
 INPUTS_LABEL = f"{PLUGIN_LABEL}.inputs"  # on built images: the digest of the build's inputs
 RUN_LABEL = f"{PLUGIN_LABEL}.run"  # on built images: the run (all xdist workers of it) that built them
+EPOCH_LABEL = f"{PLUGIN_LABEL}.source-date-epoch"  # on generated images: the SOURCE_DATE_EPOCH they were built with
 BUILT_LABEL = f"{PLUGIN_LABEL}.built"  # on built images: when the build ran, in seconds since the epoch
 RECIPE_LABEL = f"{PLUGIN_LABEL}.base-recipe"  # on local base images: the digest of their recipe
 

@@ -23,6 +23,7 @@ from pytest_rustimage.errors import BuildFailed, RustImageError
 from pytest_rustimage.inspect.repro import compare_binaries, explain
 from pytest_rustimage.inspect.repro_files import compare_files, entries_from_fs
 from pytest_rustimage.recipe.oci import source_epoch
+from pytest_rustimage.recipe.request import image_epoch
 from pytest_rustimage.session.image import RustImage
 from pytest_rustimage.session.twin import SecondBuild, Verdict, load, save, stored_path
 
@@ -64,27 +65,38 @@ def _verdict(image: RustImage, context: Context) -> Verdict:
 def judge(image: RustImage, first: bytes, second: SecondBuild) -> Verdict:
     """The verdict on ``image`` whose binary is ``first``, against its ``second`` build."""
     binaries = compare_binaries(first, second.binary)
-    files = compare_files(entries_from_fs(image.files), entries_from_fs(second.files))
+    files = compare_files(entries_from_fs(second.first_files), entries_from_fs(second.files))
+    unread = {**second.first_files.unreadable, **second.files.unreadable}
+    if binaries.identical and files.identical and (files.unchecked or unread):  # cannot tell: never a pass
+        unseen = [f"layer {layer}: {why}" for layer, why in sorted(unread.items())]
+        unseen += [f"{path}: contents not read" for path in files.unchecked[:5]]
+        return Verdict(
+            False,
+            f"cannot tell whether {image.tag} ({image.spec.variant}) is reproducible: the binaries are the same, "
+            "but not every file of the two images could be compared:\n  " + "\n  ".join(unseen),
+            "cannot tell: not every file of the images could be compared",
+            time.time(),
+        )
     if binaries.identical and files.identical:
         summary = (
-            f"a second build, cold and from another path, gave the same binary (sha256 {_sha(first)}) "
-            f"and the same files, in {second.seconds:.1f}s"
+            f"a second build, cold and from another folder, gave the same binary (sha256 {_sha(first)}) "
+            f"and the same files (every file's bytes compared), in {second.seconds:.1f}s"
         )
         return Verdict(True, "", summary, time.time())
     lines = [
         f"{image.binary_path} in {image.tag} ({image.spec.variant}) is not reproducible: a second build of the "
-        "same sources, cold (--no-cache) and from another path, differs",
+        "same sources, cold (--no-cache) and from another folder, differs",
         explain(None if binaries.identical else binaries, None if files.identical else files, LABELS),
     ]
     if image.spec.traits.generated:
-        epoch = source_epoch(image.spec.crate.root)
+        epoch = image_epoch(image.config.labels) or source_epoch(image.spec.crate.root)
         lines.append(
             f"note: the {image.spec.strategy} strategy builds at /app with SOURCE_DATE_EPOCH={epoch} (the crate's "
             "source time: SOURCE_DATE_EPOCH from the environment, else the HEAD commit's time, else the newest file "
             "time): what still differs does not follow it"
         )
-    what = "the binary" if not binaries.identical else "the image's files"
-    return Verdict(False, "\n".join(lines), f"{what} differs from a second build", time.time())
+    what = "the binary differs" if not binaries.identical else "the image's files differ"
+    return Verdict(False, "\n".join(lines), f"{what} from a second build", time.time())
 
 
 def _sha(data: bytes) -> str:

@@ -5,8 +5,9 @@ vulnerability scanners read. The check reads that list from the binary in the im
 (:mod:`pytest_rustimage.inspect.audit`, kept with the binary's facts) and compares it with what cargo
 says the binary is built from: ``cargo metadata``'s resolved graph for the binary's package and target,
 walked as cargo-auditable walks it (:mod:`pytest_rustimage.crate.dep_graph`). It fails naming each crate
-missing or extra, with its version. A binary without the list fails when auditable builds were asked
-for (``auditable``), and is otherwise skipped with how to turn them on. With ``--rust-image-sbom=DIR``
+missing or extra, with its version. A binary without the list fails: when auditable builds were asked
+for (``auditable``) naming what removed it or what the Dockerfile lacks, else (the check was named) saying
+how to turn them on. With ``--rust-image-sbom=DIR``
 it writes the image's CycloneDX document there (:mod:`pytest_rustimage.report.cyclonedx`).
 """
 
@@ -18,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pytest_rustimage.checks.base import Check, CheckFailed, CheckSkipped, Context, Needs, Properties
+from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
 from pytest_rustimage.crate.dep_graph import ExpectedGraph, SbomDiff, cargo_metadata, compare, expected_packages
 from pytest_rustimage.errors import RustImageError
 from pytest_rustimage.inspect.audit import AuditData
@@ -45,7 +46,8 @@ def run(images: Sequence[RustImage], context: Context, properties: Properties) -
     if audit is None:
         if image.spec.auditable:
             raise CheckFailed(_absent(image))
-        raise CheckSkipped(f"{where} carries no dependency list (.dep-v0); {HOW_TO}")
+        # asked for by name, and nothing to compare: "cannot tell", a failure that says how, never a skip
+        raise CheckFailed(f"{where} carries no dependency list (.dep-v0), so its crates cannot be checked; {HOW_TO}")
     diff = compare(audit, _expected(image, facts))
     if not diff.ok:
         raise CheckFailed(_failure(where, diff))

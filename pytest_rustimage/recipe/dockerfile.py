@@ -184,9 +184,16 @@ def _cargo_build(recipe: Recipe) -> str:
 
 
 def _auditable_tool(recipe: Recipe) -> list[str]:
-    """cargo-auditable in the builder: the local builder base carries it; else it is installed here."""
+    """cargo-auditable in the builder: the local builder base carries it; else it is installed here (in
+    vendored mode, which is offline, its absence fails the build with a message saying so)."""
     if not recipe.auditable:
         return []
+    if recipe.vendored:  # offline: crates.io is replaced by the vendored sources, nothing can be installed
+        missing = (
+            "echo 'rust-image: cargo-auditable is not in the builder image, and vendored builds are offline: "
+            "use a builder image that has it (python -m pytest_rustimage bases makes one)' >&2; exit 1"
+        )
+        return [f"RUN command -v cargo-auditable >/dev/null 2>&1 || {{ {missing}; }}"]
     return ["RUN command -v cargo-auditable >/dev/null 2>&1 || cargo install cargo-auditable --locked"]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_rustimage.engines.protocol import BuildRequest
+from pytest_rustimage.names import EPOCH_LABEL
 from pytest_rustimage.recipe.oci import source_epoch
 from pytest_rustimage.recipe.spec import ImageSpec, secret_values
 
@@ -23,11 +24,16 @@ def build_request(
     tag: str,
     labels: Mapping[str, str],
     no_cache: bool = False,
+    epoch: int | None = None,
 ) -> BuildRequest:
     """What building ``spec``'s context as ``tag`` asks of the engine. A generated strategy's final build
-    step gets ``SOURCE_DATE_EPOCH``, the crate's source time (:func:`source_epoch`), so that what embeds a
-    time embeds the same one in every build of the same sources (a build arg of the crate's own wins)."""
-    epoch = {"SOURCE_DATE_EPOCH": str(source_epoch(spec.crate.root))} if spec.traits.generated else {}
+    step gets ``SOURCE_DATE_EPOCH``: ``epoch`` when given (a second build of an image: the time it was
+    built with), else the crate's source time (:func:`source_epoch`), so that what embeds a time embeds
+    the same one in every build of the same sources (a build arg of the crate's own wins). The time is
+    also a label of the image (:data:`EPOCH_LABEL`), since it is not one of the inputs its tag names."""
+    when: dict[str, str] = {}
+    if spec.traits.generated:
+        when = {"SOURCE_DATE_EPOCH": str(source_epoch(spec.crate.root) if epoch is None else epoch)}
     return BuildRequest(
         context=context,
         dockerfile=dockerfile,
@@ -35,12 +41,19 @@ def build_request(
         build_args={
             "BUILDER_IMAGE": spec.builder_image,
             "RUNTIME_IMAGE": spec.runtime_image,
-            **epoch,
+            **when,
             **spec.build_args,
         },
-        labels=dict(labels),
+        labels={**labels, **({EPOCH_LABEL: when["SOURCE_DATE_EPOCH"]} if when else {})},
         target=spec.traits.target,
         timeout=spec.build_timeout,
         no_cache=no_cache,
         secrets=secret_values(spec),
     )
+
+
+def image_epoch(labels: Mapping[str, str]) -> int | None:
+    """The ``SOURCE_DATE_EPOCH`` an image was built with, from its labels; None when it has none (an
+    image of the ``dockerfile`` strategy, or built before the label was set)."""
+    value = labels.get(EPOCH_LABEL, "")
+    return int(value) if value.isdigit() else None

@@ -32,7 +32,7 @@ from pytest_rustimage.inspect.archive import (
     read_archive,
 )
 from pytest_rustimage.inspect.facts import ImageInfo, image_info
-from pytest_rustimage.inspect.imagefs import ImageFs, read_image_fs
+from pytest_rustimage.inspect.imagefs import ImageFs, default_keep, read_image_fs
 from pytest_rustimage.inspect.onepass import read_archive_and_fs
 from pytest_rustimage.names import normalise_id
 
@@ -72,12 +72,13 @@ def measure_with_files(engine: Engine, ref: str) -> tuple[ImageInfo, ImageFs | N
     return image_info(raw, archive), files
 
 
-def read_files(engine: Engine, ref: str) -> ImageFs:
-    """The image's merged files, from one read of its archive (the bytes kept: shared libraries and
-    the loader's configuration, see :func:`pytest_rustimage.inspect.imagefs.default_keep`)."""
+def read_files(engine: Engine, ref: str, keep: Callable[[str], bool] = default_keep) -> ImageFs:
+    """The image's merged files, from one read of its archive (the bytes kept: those ``keep`` names, by
+    default shared libraries and the loader's configuration, see
+    :func:`pytest_rustimage.inspect.imagefs.default_keep`)."""
     try:
         with engine.open_archive(ref) as stream:
-            return read_image_fs(stream)
+            return read_image_fs(stream, keep)
     except (ValueError, OSError, tarfile.TarError) as exc:
         raise EngineError(f"cannot read the files of image {ref} from {engine.name}: {exc}") from exc
 

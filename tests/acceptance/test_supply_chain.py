@@ -7,8 +7,9 @@
   compile anew, not relink from the session's ``target/`` mount).
 * ``sbom``: the sample server built with ``cargo auditable`` carries the list of the crates of its
   lockfile compiled for it, on both engines; the CycloneDX document written from it validates against
-  the CycloneDX schema. A binary without the list is skipped with how to get one (or fails when
-  ``auditable = true`` asks for it); a list forged to name a crate cargo never built fails naming it.
+  the CycloneDX schema. A binary without the list fails, saying how to get one (or, when
+  ``auditable = true`` asked for it, what its Dockerfile lacks); a list forged to name a crate cargo
+  never built fails naming it.
 """
 
 from __future__ import annotations
@@ -157,5 +158,6 @@ def test_sbom_tells_how_to_get_a_list_and_fails_on_a_missing_or_forged_one(proje
     assert "listed but not in cargo's graph: left-pad 1.3.0" in out, out
     assert outcome(out, "unlisted", "sbom", "dockerfile-docker") == "FAILED", out
     assert "carries no dependency list (.dep-v0), and auditable builds were asked for" in out, out
-    assert "SKIPPED" in out and "carries no dependency list (.dep-v0); build with cargo auditable" in out, out
-    result.assert_outcomes(passed=3, failed=2, skipped=1)
+    assert outcome(out, "plain", "sbom", "chef-docker") == "FAILED", out  # named, and nothing to check
+    assert "so its crates cannot be checked; build with cargo auditable" in out, out
+    result.assert_outcomes(passed=3, failed=3)

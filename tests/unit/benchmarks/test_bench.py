@@ -176,7 +176,9 @@ def test_measurement_keys_cover_every_part_per_strategy() -> None:
     assert plugin_key("incremental", "cache", "edit") in keys
     assert plugin_key("incremental", "base", measurements.IMAGE_BUILD) in keys
     assert plugin_key("chef", "lean", "warm") in keys and plugin_key("chef", "needs", "warm") in keys
-    assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1 + 2)
+    assert plugin_key("chef", "sbom", "warm") in keys and plugin_key("chef", "reproducible", "first") in keys
+    # per strategy: 2 check sets x 3 phases, the image build, 5 warm extras, the reproducible check's first run
+    assert len(keys) == 2 + 4 + 1 + 2 * (2 * 3 + 1 + 5 + 1)
     assert all(measurements.label_of(k) != k for k in keys)
 
 
@@ -376,6 +378,28 @@ def test_the_edit_is_a_comment_unique_per_copy() -> None:
     one, two = manifest.edit_text("a1"), manifest.edit_text("b2")
     assert one != two
     assert all(ln.startswith("//") for ln in one.splitlines() if ln)
+
+
+def test_the_sbom_and_reproducible_costs_against_issue_24s_targets() -> None:
+    medians = full_medians("chef")
+    medians[plugin_key("chef", "base", "cold")] = 50.0
+    medians[plugin_key("chef", "base", "warm")] = 5.0
+    medians[plugin_key("chef", "auditable", "warm")] = 5.1
+    medians[plugin_key("chef", "sbom", "warm")] = 5.25
+    medians[plugin_key("chef", "reproducible", "warm")] = 5.05
+    medians[plugin_key("chef", "reproducible", "first")] = 50.0
+    got = by_name(ratios(medians, ["chef"]))
+    sbom = got["[chef] sbom check, warm (with minus without, both auditable)"]
+    assert (sbom.value, sbom.target, sbom.verdict) == (pytest.approx(0.15), 0.2, "met")
+    reused = got["[chef] reproducible check, verdict reused (minus base, warm)"]
+    assert (reused.value, reused.verdict) == (pytest.approx(0.05), "met")
+    first = got["[chef] reproducible check's first run, in cold builds (both minus base warm)"]
+    assert (first.value, first.target, first.verdict) == (pytest.approx(1.0), 1.2, "met")
+    medians[plugin_key("chef", "sbom", "warm")] = 5.4
+    assert by_name(ratios(medians, ["chef"]))[sbom.name].verdict == "missed"
+    assert measurements.label_of(plugin_key("chef", "reproducible", "first")) == (
+        "pytest --rust-image [chef] build,runs,size,linkage,reproducible, its first run (the check's second, cold build)"
+    )
 
 
 def test_the_needs_check_and_runtime_matrix_cost_is_with_both_minus_without() -> None:

@@ -45,5 +45,5 @@ def test_a_failure_names_each_crate_with_its_version_and_the_root() -> None:
     assert "3 crates agree" in said
 
 
-def test_the_skip_says_how_to_turn_auditable_builds_on() -> None:
+def test_the_failure_without_a_list_says_how_to_turn_auditable_builds_on() -> None:
     assert "--rust-image-auditable" in HOW_TO and "cargo auditable build" in HOW_TO and "auditable = true" in HOW_TO
