@@ -122,7 +122,7 @@ def _tagged(images: Sequence[ImageEntry], policy: Policy, now: float) -> _Tagged
             found.selected.add(image.id)
             if tag.kind == "build":
                 groups.setdefault((tag.crate, tag.strategy), []).append((tag, image))
-            elif _young(image.created, now, policy.grace):
+            elif _young(_built_at(image), now, policy.grace):
                 found.keep.append(Action("tag", tag.ref, image.id, _grace_note(policy)))
             else:
                 found.remove.append(Action("tag", tag.ref, image.id, "a cache probe's leftover"))
@@ -157,7 +157,7 @@ def _untagged(images: Sequence[ImageEntry], tagged: _Tagged, policy: Policy, now
         tagged.selected.add(image.id)
         if digest in tagged.inputs_kept:
             found.append((image, Action("untagged", image.id, image.id, "a stage or layer image of a removed build")))
-        elif _young(image.created, now, policy.grace):
+        elif _young(_built_at(image), now, policy.grace):
             tagged.keep.append(Action("untagged", image.id, image.id, _grace_note(policy)))
         else:
             found.append((image, Action("untagged", image.id, image.id, "an untagged leftover of a build")))

@@ -7,11 +7,12 @@ only the tag, the labels and whether the cache may be used differ.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_rustimage.engines.protocol import BuildRequest
-from pytest_rustimage.names import EPOCH_LABEL
+from pytest_rustimage.names import BUILT_LABEL, EPOCH_LABEL
 from pytest_rustimage.recipe.oci import source_epoch
 from pytest_rustimage.recipe.spec import ImageSpec, secret_values
 
@@ -44,7 +45,13 @@ def build_request(
             **when,
             **spec.build_args,
         },
-        labels={**labels, **({EPOCH_LABEL: when["SOURCE_DATE_EPOCH"]} if when else {})},
+        # when it was built, for prune's grace period: with SOURCE_DATE_EPOCH, BuildKit 0.11+ dates the
+        # image (its Created) at the source time; the caller's labels may say it already
+        labels={
+            BUILT_LABEL: f"{time.time():.3f}",
+            **labels,
+            **({EPOCH_LABEL: when["SOURCE_DATE_EPOCH"]} if when else {}),
+        },
         target=spec.traits.target,
         timeout=spec.build_timeout,
         no_cache=no_cache,

@@ -398,7 +398,8 @@ def test_the_sbom_and_reproducible_costs_against_issue_24s_targets() -> None:
     medians[plugin_key("chef", "sbom", "warm")] = 5.4
     assert by_name(ratios(medians, ["chef"]))[sbom.name].verdict == "missed"
     assert measurements.label_of(plugin_key("chef", "reproducible", "first")) == (
-        "pytest --rust-image [chef] build,runs,size,linkage,reproducible, its first run (the check's second, cold build)"
+        "pytest --rust-image [chef] build,runs,size,linkage,reproducible,"
+        " its first run (the check's second, cold build)"
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from pytest_rustimage.names import EPOCH_LABEL
+from pytest_rustimage.names import BUILT_LABEL, EPOCH_LABEL
 from pytest_rustimage.recipe.request import build_request, image_epoch
 
 
@@ -39,7 +40,8 @@ def ask(crate: Path, **kwargs: Any) -> Any:
 def test_the_source_time_is_the_build_arg_and_a_label(crate: Path) -> None:
     request = ask(crate)
     assert request.build_args["SOURCE_DATE_EPOCH"] == "1700000000"
-    assert request.labels == {"a": "b", EPOCH_LABEL: "1700000000"}
+    assert request.labels[EPOCH_LABEL] == "1700000000" and request.labels["a"] == "b"
+    assert abs(float(request.labels[BUILT_LABEL]) - time.time()) < 60  # prune's age, not the source time
 
 
 def test_a_second_build_uses_the_images_own_time(crate: Path) -> None:
