@@ -1,4 +1,4 @@
-"""``reproducible``: a second build of the same sources, cold and from another path, gives the same binary.
+"""``reproducible``: a second build of the same sources, cold and from another folder, gives the same binary.
 
 Opt-in (it costs one cold build): named in ``--rust-image-checks``, or ``reproducible = true`` in the
 crate's metadata. The image is built again with ``--no-cache`` from a copy of the crate elsewhere
@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 
 from pytest_rustimage.checks.base import Check, CheckFailed, Context, Needs, Properties
@@ -24,6 +25,7 @@ from pytest_rustimage.inspect.repro import compare_binaries, explain
 from pytest_rustimage.inspect.repro_files import compare_files, entries_from_fs
 from pytest_rustimage.recipe.oci import source_epoch
 from pytest_rustimage.recipe.request import image_epoch
+from pytest_rustimage.report.image_record import ImageRecord
 from pytest_rustimage.session.image import RustImage
 from pytest_rustimage.session.twin import SecondBuild, Verdict, load, save, stored_path
 
@@ -33,6 +35,7 @@ LABELS = ("first build", "second build")
 def run(images: Sequence[RustImage], context: Context, properties: Properties) -> None:
     (image,) = images
     verdict = _verdict(image, context)
+    image.reproducible = (verdict.identical, verdict.summary)  # for the reports
     properties.append(("rust_image_reproducible", verdict.summary))
     if not verdict.identical:
         raise CheckFailed(verdict.explanation)
@@ -53,8 +56,9 @@ def _verdict(image: RustImage, context: Context) -> Verdict:
     try:
         second = context.build_again(image)
     except BuildFailed as exc:
+        image.reproducible = (False, "the second build failed")
         raise CheckFailed(
-            f"the second build of {image.spec.what} (cold, from another path) failed: {exc.reason}"
+            f"the second build of {image.spec.what} (cold, from another folder) failed: {exc.reason}"
         ) from exc
     verdict = judge(image, image.engine.read_file(image.id, image.binary_path), second)
     if path is not None:
@@ -103,13 +107,21 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def _facts(record: ImageRecord) -> list[tuple[str, str]]:
+    verdict = record.reproducible
+    if verdict is None:
+        return []
+    return [("reproducible", escape(("yes: " if verdict.identical else "NO: ") + verdict.summary))]
+
+
 REPRODUCIBLE = Check(
     name="reproducible",
     needs=Needs.IMAGE,
     run=run,
-    about="a second build, cold (`--no-cache`) and from another path, gives the same binary and files; "
+    about="a second build, cold (`--no-cache`) and from another folder, gives the same binary and files; "
     "opt-in (one cold build): named, or `reproducible = true` ([reproducible](reproducible.md))",
     metadata_keys=("reproducible",),
     default=False,
     wanted_by=lambda spec: spec.reproducible,
+    html_facts=_facts,
 )

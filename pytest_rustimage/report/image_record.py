@@ -114,6 +114,14 @@ class CacheRecord:
 
 
 @dataclass(frozen=True)
+class ReproducibleRecord:
+    """The reproducible check's verdict: whether a second build gave the same binary and files, in a line."""
+
+    identical: bool
+    summary: str
+
+
+@dataclass(frozen=True)
 class ImageRecord:
     """One image of the run and what was measured of it."""
 
@@ -134,6 +142,7 @@ class ImageRecord:
     baseline: BaselineRecord | None = None
     cache: CacheRecord | None = None
     needs: tuple[Need, ...] | None = None  # every need detected, satisfied or not (None: not looked at)
+    reproducible: ReproducibleRecord | None = None  # the reproducible check's verdict (None: not run)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -224,6 +233,8 @@ def _json(record: ImageRecord) -> Json:
         out["cache"] = _cache_json(record.cache)
     if record.needs is not None:
         out["needs"] = [dataclasses.asdict(need) for need in record.needs]
+    if record.reproducible is not None:
+        out["reproducible"] = dataclasses.asdict(record.reproducible)
     return out
 
 
@@ -301,6 +312,7 @@ def from_json(data: Mapping[str, Any]) -> ImageRecord:
         baseline=BaselineRecord(**baseline) if baseline is not None else None,
         cache=_cache(data["cache"]) if "cache" in data else None,
         needs=tuple(_need(need) for need in data["needs"]) if "needs" in data else None,
+        reproducible=ReproducibleRecord(**data["reproducible"]) if "reproducible" in data else None,
     )
 
 

@@ -24,6 +24,7 @@ from pytest_rustimage.report.image_record import (
     CacheRecord,
     EditRow,
     ImageRecord,
+    ReproducibleRecord,
     Sizes,
     to_json,
 )
@@ -134,6 +135,7 @@ def image_record(
         baseline=baseline_record(verdict) if verdict is not None else None,
         cache=cache_record(cache) if cache is not None else None,
         needs=image.measured_needs(),
+        reproducible=ReproducibleRecord(*image.reproducible) if image.reproducible is not None else None,
     )
 
 

@@ -95,6 +95,7 @@ class RustImage:
         self._binaries: dict[str, binary_store.StoredBinary] = {}  # path -> its facts, scan, needs, runtimes
         self._runtimes: tuple[RuntimeVerdict, ...] | None = None
         self._needs: tuple[Need, ...] | None = None
+        self.reproducible: tuple[bool, str] | None = None  # the reproducible check's verdict: same?, its summary
         # whether :attr:`info`, when it reads the archive, keeps the files from that read too (all layers
         # are then parsed: worth it when :attr:`files` will be asked for, as linkage and needs do)
         self.files_with_info = True

@@ -1,4 +1,4 @@
-"""The ``reproducible`` check's second build: the same crate built again, cold, from another path.
+"""The ``reproducible`` check's second build: the same crate built again, cold, from another folder.
 
 The image is built a second time with ``--no-cache`` from a fresh copy of the crate in a folder of its
 own (so no path of the first build's context is shared), as the image itself was built (the same
@@ -125,6 +125,7 @@ class Reproducer:
             started = time.monotonic()
             output = engine.build(request, on_line=self._progress())
             seconds = time.monotonic() - started
+            self._say(f"rust-image: reproducible: {spec.what}'s second build ended after {seconds:.1f}s; comparing ...")
             binary = engine.read_file(output.image_id, image.binary_path, labels=self._labels)
             files = read_files(engine, output.image_id, keep=every_file)
             return SecondBuild(binary, files, seconds, read_files(engine, image.id, keep=every_file))

@@ -1,7 +1,7 @@
 """What is inside an image, and can it be rebuilt: the ``sbom`` and ``reproducible`` checks, real builds.
 
 * ``reproducible``: ``sample_crates/stamped`` embeds its build time but honours ``SOURCE_DATE_EPOCH``,
-  which the generated strategies set: a second cold build from another path gives the same binary on
+  which the generated strategies set: a second cold build from another folder gives the same binary on
   both engines, and so does the other engine (``parity``). A copy whose build script reads the clock
   fails, naming the embedded time, under ``chef`` and under ``incremental`` (whose second build must
   compile anew, not relink from the session's ``target/`` mount).
@@ -64,7 +64,7 @@ def test_reproducible_passes_with_the_source_time_and_names_an_embedded_clock(pr
     for engine in ENGINE_NAMES:
         assert outcome(out, "stamped", "reproducible", f"chef-{engine}") == "PASSED", out
         said = properties(junit)[f"reproducible[chef-{engine}]"]["rust_image_reproducible"]
-        assert said.startswith("a second build, cold and from another path, gave the same binary"), said
+        assert said.startswith("a second build, cold and from another folder, gave the same binary"), said
     assert "stamped/Cargo.toml::parity[chef] PASSED" in out, out  # both engines embed the same time
 
     again = project.run("stamped", *args).stdout.str()  # the verdict is kept: no second build this time

@@ -48,3 +48,10 @@ def test_an_inconclusive_cache_verdict_names_the_hidden_step() -> None:
     text = render([record(**{**RECORD, "cache": cache})], CHECKS)
     assert "INCONCLUSIVE: cargo&#x27;s output hidden after the edit" in text
     assert "inconclusive: cargo&#x27;s output hidden in [builder] RUN cargo build -q" in text
+
+
+def test_the_reproducible_verdict_is_a_fact_of_its_image_only_when_the_check_ran() -> None:
+    verdict = {"identical": False, "summary": "the binary differs from a second build"}
+    text = render([record(**{**RECORD, "reproducible": verdict})], CHECKS)
+    assert "<tr><td>reproducible</td><td>NO: the binary differs from a second build</td></tr>" in text
+    assert "reproducible" not in render([record(**RECORD)], CHECKS)

@@ -71,6 +71,7 @@ FULL = complete(
             },
             {"kind": "shell", "evidence": "CMD", "looked_for": ["/bin/sh"], "found_at": "/bin/sh", "fix": "exec form"},
         ],
+        "reproducible": {"identical": False, "summary": "the binary differs from a second build"},
     }
 )
 
@@ -90,7 +91,7 @@ def test_the_schema_names_every_key_a_record_writes_and_no_other() -> None:
     defs = json.loads(SCHEMA.read_text())["$defs"]
     written = rendered(FULL)["images"][0]
     assert set(defs["image"]["properties"]) == set(written) | {"error"}
-    for part in ("build", "base", "config", "binary_facts", "baseline", "cache"):
+    for part in ("build", "base", "config", "binary_facts", "baseline", "cache", "reproducible"):
         assert set(defs[part]["properties"]) == set(written[part]), part
     assert set(defs["layer"]["properties"]) == set(written["layers"][0])
     assert set(defs["edit_row"]["properties"]) == set(written["cache"]["edits"][0])
