@@ -95,7 +95,7 @@ class Reproducer:
 
     def build_again(self, image: Any) -> SecondBuild:
         """Build ``image`` (a :class:`~pytest_rustimage.session.image.RustImage`) again, cold, from a copy
-        of its crate at another path; the copy and the second image are removed afterwards."""
+        of its crate in another folder; the copy and the second image are removed afterwards."""
         spec = image.spec
         engine: Engine = image.engine
         root = Path(tempfile.mkdtemp(prefix="reproduce-", dir=self._workdir))
