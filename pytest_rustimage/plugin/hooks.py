@@ -23,6 +23,7 @@ from pytest_rustimage.plugin.resolve import crate_path, resolve, variants_for
 from pytest_rustimage.plugin.settings import Settings
 from pytest_rustimage.plugin.state import STATE, State
 from pytest_rustimage.plugin.terminate import TERMINATED_EXIT, SigtermAsInterrupt
+from pytest_rustimage.recipe.dockerignore import leave_out
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.report import baseline, html, records, summary
 from pytest_rustimage.session.factory import ImageFactory
@@ -49,12 +50,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[STATE] = State(settings, lambda: _make_factory(config))
     if settings.enabled:
+        leave_out(_outputs(config, settings))
         config.stash[SIGTERM] = SigtermAsInterrupt()
         config.stash[SIGTERM].install()  # a CI job cancelled with SIGTERM cleans up as after Ctrl-C
         try:
             config.stash[STATE].baseline()  # a hand-edited file that cannot be read is a usage error, now
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from exc
+
+
+def _outputs(config: pytest.Config, settings: Settings) -> list[Path]:
+    """What this session writes: its reports, CycloneDX folder, size baseline and JUnit file."""
+    junit = getattr(config.option, "xmlpath", None)
+    written = [settings.report_path, settings.html_path, settings.sbom_dir, settings.baseline_path]
+    return [Path(path) for path in (*written, junit) if path]
 
 
 def _make_factory(config: pytest.Config) -> ImageFactory:

@@ -44,7 +44,13 @@ from pytest_rustimage.folders import cache_folder
 from pytest_rustimage.names import tag_part
 from pytest_rustimage.recipe.cargo_config import vendored_cargo_config
 from pytest_rustimage.recipe.dockerfile import Recipe, vendor_config
-from pytest_rustimage.recipe.dockerignore import engine_excluded, is_excluded, negated_below, read_dockerignore
+from pytest_rustimage.recipe.dockerignore import (
+    engine_excluded,
+    is_excluded,
+    negated_below,
+    outputs_below,
+    read_dockerignore,
+)
 from pytest_rustimage.recipe.plan_view import plan_view
 from pytest_rustimage.recipe.spec import ImageSpec
 from pytest_rustimage.recipe.strategies import render
@@ -58,6 +64,8 @@ def context_files(
     what an engine sends of the folder, its ``.dockerignore`` alone (``target/``, ``.git`` and ``.env*``
     go in unless it leaves them out)."""
     patterns = read_dockerignore(root) if patterns is None else patterns
+    if not as_engine:  # the session's reports and baseline are never build inputs (recipe/dockerignore.py)
+        patterns = (*patterns, *outputs_below(root))
     excluded = engine_excluded if as_engine else is_excluded
     for folder, dirs, files in os.walk(root):
         here = Path(folder)

@@ -3,19 +3,38 @@
 ``*`` and ``?`` stay within a folder, ``**`` crosses folders, a pattern matches a path or any folder
 above it, and the last pattern that matches decides (``!`` brings a path back). The plugin's own
 contexts leave out more (:func:`is_excluded`): ``target/``, ``.git`` and ``.pytest_cache`` at the
-top, for good, and every ``.env*`` file or folder at any depth unless a ``!`` pattern spells out its
-``.env`` name. An engine sending a folder applies the patterns alone (:func:`engine_excluded`).
+top, for good, every ``.env*`` file or folder at any depth unless a ``!`` pattern spells out its
+``.env`` name, and the files this session writes (its reports, CycloneDX folder, size baseline, JUnit
+file: :func:`leave_out`), which are outputs of a run, never inputs of a build: a report written into the
+crate's folder must not give the next run's image a new tag. An engine sending a folder applies the
+patterns alone (:func:`engine_excluded`).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 ALWAYS_EXCLUDED = ("target", ".git", ".pytest_cache")  # pytest rewrites its cache dir at every run
 SECRET_PREFIX = ".env"  # .env, .env.local, .envrc ...: left out at any depth unless a `!` pattern names them
+
+
+_OUTPUTS: list[Path] = []  # the session's own output files and folders, absolute (see leave_out)
+
+
+def leave_out(paths: Sequence[Path]) -> None:
+    """The files and folders this session writes (set once per session, replacing what was set)."""
+    _OUTPUTS[:] = [Path(os.path.abspath(path)) for path in paths]
+
+
+def outputs_below(root: Path) -> tuple[str, ...]:
+    """The session's outputs inside ``root``, as patterns relative to it (anchored, so only those paths)."""
+    top = Path(os.path.abspath(root))
+    inside = [path for path in _OUTPUTS if path.is_relative_to(top) and path != top]
+    return tuple(f"/{path.relative_to(top).as_posix()}" for path in inside)
 
 
 def read_dockerignore(root: Path) -> tuple[str, ...]:
