@@ -117,14 +117,18 @@ def test_the_ci_page_runs_here(tmp_path: Path, base_images: None) -> None:
         folder = checkout(origin, tmp_path / job)
         shutil.copytree(kept, folder / ".rust-image-cache")
         scripts = ci_doc.stand_in(ci_doc.gitlab_scripts(gitlab, job), used)
-        moved = Path(scripts[0].env["RUST_IMAGE_CACHE_DIR"])
-        local = tmp_path / f"{job}-cache"  # the page's /tmp/rust-image-cache, one per job here
+        container_tmp = tmp_path / f"{job}-tmp"  # the job container's /tmp: one of this test's own
+        container_tmp.mkdir()
         for script in scripts:
             for key in ci_doc.SERVICE_VARIABLES:  # the dind service's address: here, this machine's engine
                 if engine == "docker":
                     script.env.pop(key)
-            script.env["RUST_IMAGE_CACHE_DIR"] = str(local)
-            script.text = script.text.replace(str(moved), str(local))
+            for key, value in script.env.items():
+                if value.startswith("/tmp/"):
+                    here = str(container_tmp / value.removeprefix("/tmp/"))
+                    script.env[key], script.text = here, script.text.replace(value, here)
+        local = Path(scripts[0].env["RUST_IMAGE_CACHE_DIR"])
+        assert local.parent == container_tmp, local
         out = run_job(scripts, folder, env)
         for check in CHECKS:
             assert passed(out, check, f"chef-{engine}"), (job, check, out)

@@ -125,7 +125,7 @@ def test_unknown_check_is_a_usage_error(project: Project) -> None:
     result = project.run("hello", "--rust-image-checks=build,speed")
     assert result.ret == 4
     result.stderr.fnmatch_lines(
-        ["*unknown check 'speed'; choose from: build, runs, size, linkage, needs, cache, parity*"]
+        ["*unknown check 'speed'; choose from: build, runs, size, linkage, needs, sbom, cache, reproducible, parity*"]
     )
 
 
