@@ -203,7 +203,8 @@ def test_unknown_strategy_on_the_command_line(project: Project) -> None:
         ("rust_image_run_timeout = nan", "rust_image_run_timeout: expected a finite number of seconds, got 'nan'"),
         (
             "rust_image_checks = build nope",
-            "rust_image_checks: unknown check 'nope'; choose from: build, runs, size, linkage, needs, sbom, cache, reproducible, parity",
+            "rust_image_checks: unknown check 'nope'; choose from: build, runs, size, linkage, needs, sbom, cache, "
+            "reproducible, parity",
         ),
         (
             "rust_image_size_tolerance = lots",
